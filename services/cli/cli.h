@@ -1,0 +1,9 @@
+/*  cli.h - the `dualtrack` command's subcommands, one file each
+*/
+#ifndef DT_CLI_H
+#define DT_CLI_H
+
+int dt_cli_publish (int argc, char *argv []);
+int dt_cli_gen (int argc, char *argv []);
+
+#endif

@@ -1,0 +1,33 @@
+/*  main.c - `dualtrack`: the command-line tool for publishers and operators
+*/
+#include "cli.h"
+#include "config.h"
+
+#include <czmq.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run) (int argc, char *argv []);
+    const char *help;
+} commands [] = {
+    { "publish", dt_cli_publish, "publish JSON-lines events to a track daemon" },
+    { "gen", dt_cli_gen, "generate sample events as JSON lines (tests, benchmarks)" },
+};
+
+int
+main (int argc, char *argv [])
+{
+    if (argc >= 2 && strcmp (argv [1], "--version") == 0) {
+        printf ("dualtrack %s\n", DT_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; argc >= 2 && i < sizeof commands / sizeof commands [0]; i++)
+        if (strcmp (argv [1], commands [i].name) == 0)
+            return commands [i].run (argc - 1, argv + 1);
+    printf ("Usage: dualtrack COMMAND [OPTIONS]   (COMMAND --help for its options)\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands [0]; i++)
+        printf ("  %-10s %s\n", commands [i].name, commands [i].help);
+    return argc >= 2 && strcmp (argv [1], "--help") != 0? 2: 0;
+}

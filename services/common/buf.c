@@ -1,0 +1,54 @@
+/*  buf.c - growable byte buffer (see buf.h)
+*/
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void
+dt_buf_reserve (dt_buf_t *self, size_t extra)
+{
+    size_t need = self->size + extra;
+    if (need <= self->alloc)
+        return;
+    size_t alloc = self->alloc? self->alloc: 256;
+    while (alloc < need)
+        alloc *= 2;
+    char *data = realloc (self->data, alloc);
+    if (!data)
+        abort ();       //  out of memory is not a condition we can answer
+    self->data = data;
+    self->alloc = alloc;
+}
+
+void
+dt_buf_free (dt_buf_t *self)
+{
+    free (self->data);
+    self->data = NULL;
+    self->size = self->alloc = 0;
+}
+
+void
+dt_buf_printf (dt_buf_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    int len = vsnprintf (NULL, 0, format, args);
+    va_end (args);
+    if (len <= 0)
+        return;
+    dt_buf_reserve (self, (size_t) len + 1);
+    va_start (args, format);
+    vsnprintf (self->data + self->size, (size_t) len + 1, format, args);
+    va_end (args);
+    self->size += (size_t) len;
+}
+
+int
+dt_buf_msgpack_write (void *data, const char *buf, size_t len)
+{
+    dt_buf_append ((dt_buf_t *) data, buf, len);
+    return 0;
+}

@@ -1,0 +1,30 @@
+/*  coordinator.h - the coordinator daemon: the link ROUTER where the track
+    daemons forward items, and the store actor that commits them to
+    PostgreSQL, one writeset per transaction.
+
+    The link thread keeps reading while the store commits: the next writeset
+    fills up during the current commit, so batches grow with load and the
+    number of transactions per event falls as the store gets busier.
+*/
+#ifndef DT_COORDINATOR_H
+#define DT_COORDINATOR_H
+
+#include "event.h"
+
+typedef struct {
+    const char *links;              //  e.g. "tcp://*:7720"
+    const char *pg_uri;
+    dt_stageset_t stages;
+    int writeset_max;               //  items in one transaction
+    int drain_ms;                   //  on SIGTERM, time to commit what is in hand
+} dt_coordinator_opts_t;
+
+typedef struct dt_coordinator_t dt_coordinator_t;
+
+dt_coordinator_t *dt_coordinator_new (const dt_coordinator_opts_t *opts);
+void dt_coordinator_destroy (dt_coordinator_t **self_p);
+
+//  Serve until SIGTERM/SIGINT, then commit what is in hand and return 0
+int dt_coordinator_run (dt_coordinator_t *self);
+
+#endif

@@ -1,0 +1,231 @@
+/*  copyrow.c - see copyrow.h
+*/
+#include "copyrow.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+void
+dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len)
+{
+    if (!ptr) {
+        dt_buf_append (buf, "\\N", 2);
+        return;
+    }
+    dt_buf_reserve (buf, len);
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = ptr [i];
+        const char *escape = c == '\\'? "\\\\": c == '\n'? "\\n": c == '\r'? "\\r":
+                             c == '\t'? "\\t": NULL;
+        if (escape) {
+            dt_buf_append (buf, ptr + start, i - start);
+            dt_buf_append (buf, escape, 2);
+            start = i + 1;
+        }
+    }
+    dt_buf_append (buf, ptr + start, len - start);
+}
+
+static void
+copy_time (dt_buf_t *buf, int64_t seconds, int64_t micros)
+{
+    time_t t = (time_t) seconds;
+    struct tm tm;
+    gmtime_r (&t, &tm);
+    char text [48];
+    int len = snprintf (text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        tm.tm_hour, tm.tm_min, tm.tm_sec, (int) micros);
+    dt_buf_append (buf, text, (size_t) len);
+}
+
+void
+dt_copy_time_ms (dt_buf_t *buf, int64_t ms)
+{
+    int64_t seconds = ms / 1000, rest = ms % 1000;
+    if (rest < 0) {
+        seconds--;
+        rest += 1000;
+    }
+    copy_time (buf, seconds, rest * 1000);
+}
+
+void
+dt_copy_time_us (dt_buf_t *buf, int64_t us)
+{
+    int64_t seconds = us / 1000000, rest = us % 1000000;
+    if (rest < 0) {
+        seconds--;
+        rest += 1000000;
+    }
+    copy_time (buf, seconds, rest);
+}
+
+static void
+json_string (dt_buf_t *buf, const char *ptr, size_t len)
+{
+    dt_buf_putc (buf, '"');
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) ptr [i];
+        if (c == '"' || c == '\\' || c < 0x20) {
+            dt_buf_append (buf, ptr + start, i - start);
+            if (c == '"' || c == '\\') {
+                dt_buf_putc (buf, '\\');
+                dt_buf_putc (buf, (char) c);
+            }
+            else
+                dt_buf_printf (buf, "\\u%04x", c);
+            start = i + 1;
+        }
+    }
+    dt_buf_append (buf, ptr + start, len - start);
+    dt_buf_putc (buf, '"');
+}
+
+void
+dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj)
+{
+    switch (obj->type) {
+        case MSGPACK_OBJECT_NIL:
+            dt_buf_append (buf, "null", 4);
+            break;
+        case MSGPACK_OBJECT_BOOLEAN:
+            if (obj->via.boolean)
+                dt_buf_append (buf, "true", 4);
+            else
+                dt_buf_append (buf, "false", 5);
+            break;
+        case MSGPACK_OBJECT_POSITIVE_INTEGER:
+            dt_buf_printf (buf, "%" PRIu64, obj->via.u64);
+            break;
+        case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+            dt_buf_printf (buf, "%" PRId64, obj->via.i64);
+            break;
+        case MSGPACK_OBJECT_FLOAT32:
+        case MSGPACK_OBJECT_FLOAT64:
+            dt_buf_printf (buf, "%.17g", obj->via.f64);
+            break;
+        case MSGPACK_OBJECT_STR:
+            json_string (buf, obj->via.str.ptr, obj->via.str.size);
+            break;
+        case MSGPACK_OBJECT_ARRAY:
+            dt_buf_putc (buf, '[');
+            for (uint32_t i = 0; i < obj->via.array.size; i++) {
+                if (i)
+                    dt_buf_putc (buf, ',');
+                dt_json_of_msgpack (buf, &obj->via.array.ptr [i]);
+            }
+            dt_buf_putc (buf, ']');
+            break;
+        case MSGPACK_OBJECT_MAP:
+            dt_buf_putc (buf, '{');
+            for (uint32_t i = 0; i < obj->via.map.size; i++) {
+                if (i)
+                    dt_buf_putc (buf, ',');
+                dt_json_of_msgpack (buf, &obj->via.map.ptr [i].key);
+                dt_buf_putc (buf, ':');
+                dt_json_of_msgpack (buf, &obj->via.map.ptr [i].val);
+            }
+            dt_buf_putc (buf, '}');
+            break;
+        default:
+            //  The codec refuses bin and ext before they get here
+            dt_buf_append (buf, "null", 4);
+            break;
+    }
+}
+
+static void
+copy_str (dt_buf_t *buf, dt_str_t str, bool present)
+{
+    dt_copy_text (buf, present? str.ptr: NULL, str.len);
+}
+
+void
+dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
+{
+    copy_str (buf, ev->id, true);
+    dt_buf_putc (buf, '\t');
+    dt_buf_printf (buf, "%s\t", dt_track_name (ev->track));
+    copy_str (buf, ev->source, true);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->account, true);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->contact, ev->present & DT_HAS_CONTACT);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->stage, true);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->channel, true);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->kind, true);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->actor, ev->present & DT_HAS_ACTOR);
+    dt_buf_putc (buf, '\t');
+    dt_copy_time_ms (buf, ev->occurred_at);
+    dt_buf_putc (buf, '\t');
+    dt_copy_time_us (buf, ev->received_at);
+    dt_buf_printf (buf, "\t%s\t{", dt_track_name (ev->lead));
+    bool comma = false;
+    for (int t = 0; t < DT_TRACKS; t++)
+        if (ev->advisors & (1u << t)) {
+            dt_buf_printf (buf, "%s%s", comma? ",": "", dt_track_name ((dt_track_t) t));
+            comma = true;
+        }
+    dt_buf_append (buf, "}\t", 2);
+    copy_str (buf, ev->project, ev->present & DT_HAS_PROJECT);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->theme, ev->present & DT_HAS_THEME);
+    dt_buf_putc (buf, '\t');
+    if (ev->present & DT_HAS_CLAIMS) {
+        dt_buf_reset (scratch);
+        dt_buf_putc (scratch, '{');
+        for (uint32_t i = 0; i < ev->claim_count; i++) {
+            if (i)
+                dt_buf_putc (scratch, ',');
+            dt_json_of_msgpack (scratch, &ev->claims [i].key);
+            dt_buf_putc (scratch, ':');
+            dt_json_of_msgpack (scratch, &ev->claims [i].val);
+        }
+        dt_buf_putc (scratch, '}');
+        dt_copy_text (buf, scratch->data, scratch->size);
+    }
+    else
+        dt_copy_text (buf, NULL, 0);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->body, ev->present & DT_HAS_BODY);
+    dt_buf_putc (buf, '\t');
+    if (ev->present & DT_HAS_ATTRS) {
+        dt_buf_reset (scratch);
+        dt_json_of_msgpack (scratch, ev->attrs);
+        dt_copy_text (buf, scratch->data, scratch->size);
+    }
+    else
+        dt_copy_text (buf, NULL, 0);
+    dt_buf_printf (buf, "\t%s\n", dt_category_name (ev->category));
+}
+
+void
+dt_copy_reject (dt_buf_t *buf, const dt_reject_t *r)
+{
+    dt_copy_time_us (buf, r->received_at);
+    dt_buf_printf (buf, "\t%s\t", dt_track_name (r->track));
+    dt_copy_text (buf, r->code.ptr, r->code.len);
+    dt_buf_putc (buf, '\t');
+    dt_copy_text (buf, r->field.ptr, r->field.len);
+    dt_buf_putc (buf, '\t');
+    dt_copy_text (buf, r->message.ptr, r->message.len);
+    dt_buf_putc (buf, '\t');
+    dt_copy_text (buf, r->event_id.len? r->event_id.ptr: NULL, r->event_id.len);
+    dt_buf_printf (buf, "\t%d\t\\\\x", r->index);
+    static const char hex [] = "0123456789abcdef";
+    dt_buf_reserve (buf, 2 * r->raw_size + 1);
+    for (size_t i = 0; i < r->raw_size; i++) {
+        unsigned char c = (unsigned char) r->raw [i];
+        buf->data [buf->size++] = hex [c >> 4];
+        buf->data [buf->size++] = hex [c & 15];
+    }
+    dt_buf_putc (buf, '\n');
+}

@@ -1,0 +1,60 @@
+/*  main.c - dualtrack-coordinator: thin main in the Malamute shape: config,
+    signals, the server, wait, destroy.
+*/
+#include "config.h"
+#include "coordinator.h"
+#include "log.h"
+#include "signals.h"
+
+#include <stdio.h>
+
+static const dt_option_t options [] = {
+    { "links", "tcp://*:7720", "where the track daemons connect" },
+    { "pg.uri", "postgresql:///dualtrack", "PostgreSQL connection URI" },
+    { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
+                "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
+      "funnel stages in order, each name:owner" },
+    { "writeset.max", "20000", "items committed in one transaction at most" },
+    { "drain.ms", "30000", "on SIGTERM, wait this long to commit what is in hand" },
+    { "log.level", "info", "debug, info, warn or error" },
+    { NULL, NULL, NULL }
+};
+
+int
+main (int argc, char *argv [])
+{
+    int exit_code;
+    dt_config_t *config = dt_config_new ("dualtrack-coordinator",
+        "The Dualtrack coordinator: takes events from both track daemons and\n"
+        "stores them in PostgreSQL.", options, argc, argv, &exit_code);
+    if (!config)
+        return exit_code;
+    dt_log_init ("coordinator", dt_config_get (config, "log.level"));
+
+    dt_coordinator_opts_t opts = {
+        .links = dt_config_get (config, "links"),
+        .pg_uri = dt_config_get (config, "pg.uri"),
+        .writeset_max = (int) dt_config_int (config, "writeset.max"),
+        .drain_ms = (int) dt_config_int (config, "drain.ms")
+    };
+    char err [256];
+    if (dt_stageset_parse (&opts.stages, dt_config_get (config, "stages"), err, sizeof err)) {
+        fprintf (stderr, "dualtrack-coordinator: %s\n", err);
+        dt_config_destroy (&config);
+        return 2;
+    }
+    if (opts.writeset_max < 1) {
+        fprintf (stderr, "dualtrack-coordinator: writeset.max must be positive\n");
+        dt_config_destroy (&config);
+        return 2;
+    }
+    dt_signals_install ();
+    dt_coordinator_t *coordinator = dt_coordinator_new (&opts);
+    int rc = 1;
+    if (coordinator) {
+        rc = dt_coordinator_run (coordinator) == 0? 0: 1;
+        dt_coordinator_destroy (&coordinator);
+    }
+    dt_config_destroy (&config);
+    return rc;
+}

@@ -1,0 +1,231 @@
+/*  store.c - see store.h
+*/
+#include "store.h"
+#include "copyrow.h"
+#include "log.h"
+#include "migrations.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dt_store_t {
+    char *uri;
+    PGconn *conn;
+    dt_buf_t rows;          //  COPY data, reused between writesets
+    dt_buf_t scratch;
+};
+
+//  Any 64-bit number the project owns, to serialise migrations between
+//  coordinators starting at once
+#define MIGRATION_LOCK 0x6475616c74726b01LL
+
+dt_store_t *
+dt_store_new (const char *uri)
+{
+    dt_store_t *self = calloc (1, sizeof *self);
+    self->uri = strdup (uri);
+    return self;
+}
+
+void
+dt_store_destroy (dt_store_t **self_p)
+{
+    if (*self_p) {
+        dt_store_t *self = *self_p;
+        if (self->conn)
+            PQfinish (self->conn);
+        dt_buf_free (&self->rows);
+        dt_buf_free (&self->scratch);
+        free (self->uri);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+bool
+dt_store_connected (dt_store_t *self)
+{
+    return self->conn && PQstatus (self->conn) == CONNECTION_OK;
+}
+
+//  Run a command; on failure fill err with the server's message
+static int
+exec_ok (dt_store_t *self, const char *sql, ExecStatusType want, char *err, size_t errlen)
+{
+    PGresult *result = PQexec (self->conn, sql);
+    int rc = 0;
+    if (PQresultStatus (result) != want) {
+        snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
+        char *newline = strchr (err, '\n');
+        if (newline)
+            *newline = 0;
+        rc = -1;
+    }
+    PQclear (result);
+    return rc;
+}
+
+static int
+migrate (dt_store_t *self, char *err, size_t errlen)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT pg_advisory_lock (%lld)", MIGRATION_LOCK);
+    if (exec_ok (self, sql, PGRES_TUPLES_OK, err, errlen)
+    ||  exec_ok (self, "SET client_min_messages = warning", PGRES_COMMAND_OK, err, errlen)
+    ||  exec_ok (self, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       " version integer PRIMARY KEY, name text NOT NULL,"
+                       " applied_at timestamptz NOT NULL DEFAULT now())",
+                 PGRES_COMMAND_OK, err, errlen))
+        return -1;
+    PGresult *result = PQexec (self->conn, "SELECT coalesce (max (version), 0) FROM schema_migrations");
+    if (PQresultStatus (result) != PGRES_TUPLES_OK) {
+        snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
+        PQclear (result);
+        return -1;
+    }
+    int current = atoi (PQgetvalue (result, 0, 0));
+    PQclear (result);
+
+    int rc = 0;
+    for (int i = 0; i < dt_migration_count && rc == 0; i++) {
+        const dt_migration_t *m = &dt_migrations [i];
+        if (m->version <= current)
+            continue;
+        char record [256];
+        snprintf (record, sizeof record,
+                  "INSERT INTO schema_migrations (version, name) VALUES (%d, '%s')",
+                  m->version, m->name);
+        if (exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen)
+        ||  exec_ok (self, m->sql, PGRES_COMMAND_OK, err, errlen)
+        ||  exec_ok (self, record, PGRES_COMMAND_OK, err, errlen)
+        ||  exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen)) {
+            char reason [512];
+            snprintf (reason, sizeof reason, "%s", err);
+            snprintf (err, errlen, "migration %s failed: %s", m->name, reason);
+            PGresult *rollback = PQexec (self->conn, "ROLLBACK");
+            PQclear (rollback);
+            rc = -1;
+        }
+        else
+            dt_info ("applied migration", "name=%s", m->name);
+    }
+    snprintf (sql, sizeof sql, "SELECT pg_advisory_unlock (%lld)", MIGRATION_LOCK);
+    char ignore [256];
+    exec_ok (self, sql, PGRES_TUPLES_OK, ignore, sizeof ignore);
+    return rc;
+}
+
+int
+dt_store_connect (dt_store_t *self, char *err, size_t errlen)
+{
+    if (self->conn)
+        PQfinish (self->conn);
+    self->conn = PQconnectdb (self->uri);
+    if (PQstatus (self->conn) != CONNECTION_OK) {
+        snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
+        char *newline = strchr (err, '\n');
+        if (newline)
+            *newline = 0;
+        return -1;
+    }
+    if (migrate (self, err, errlen))
+        return -1;
+    //  Staging tables live in the session: COPY lands there, and one
+    //  INSERT ... SELECT moves the rows the store does not have yet
+    if (exec_ok (self,
+            "CREATE TEMP TABLE stage_touchpoints"
+            " (LIKE touchpoints INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            PGRES_COMMAND_OK, err, errlen)
+    ||  exec_ok (self,
+            "CREATE TEMP TABLE stage_rejects"
+            " (LIKE rejects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            PGRES_COMMAND_OK, err, errlen))
+        return -1;
+    return 0;
+}
+
+static int
+copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
+{
+    if (exec_ok (self, sql, PGRES_COPY_IN, err, errlen))
+        return -1;
+    //  libpq takes the whole buffer; it flushes as the socket allows
+    if (PQputCopyData (self->conn, self->rows.data, (int) self->rows.size) != 1
+    ||  PQputCopyEnd (self->conn, NULL) != 1) {
+        snprintf (err, errlen, "COPY: %s", PQerrorMessage (self->conn));
+        return -1;
+    }
+    PGresult *result;
+    int rc = 0;
+    while ((result = PQgetResult (self->conn))) {
+        if (PQresultStatus (result) != PGRES_COMMAND_OK) {
+            snprintf (err, errlen, "COPY: %s", PQresultErrorMessage (result));
+            rc = -1;
+        }
+        PQclear (result);
+    }
+    return rc;
+}
+
+static int
+write_transaction (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+{
+    if (exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen))
+        return -1;
+    ws->stored = 0;
+    if (ws->event_count) {
+        dt_buf_reset (&self->rows);
+        for (uint32_t i = 0; i < ws->event_count; i++)
+            dt_copy_touchpoint (&self->rows, &self->scratch, &ws->events [i]);
+        if (copy_rows (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ") FROM STDIN",
+                       err, errlen))
+            return -1;
+        PGresult *result = PQexec (self->conn,
+            "INSERT INTO touchpoints SELECT * FROM stage_touchpoints"
+            " ON CONFLICT (id) DO NOTHING");
+        if (PQresultStatus (result) != PGRES_COMMAND_OK) {
+            snprintf (err, errlen, "insert: %s", PQresultErrorMessage (result));
+            PQclear (result);
+            return -1;
+        }
+        ws->stored = (uint32_t) atoi (PQcmdTuples (result));
+        PQclear (result);
+    }
+    if (ws->reject_count) {
+        dt_buf_reset (&self->rows);
+        for (uint32_t i = 0; i < ws->reject_count; i++)
+            dt_copy_reject (&self->rows, &ws->rejects [i]);
+        if (copy_rows (self, "COPY stage_rejects (" DT_REJECT_COLUMNS ") FROM STDIN",
+                       err, errlen)
+        ||  exec_ok (self,
+                "INSERT INTO rejects (" DT_REJECT_COLUMNS ")"
+                " SELECT " DT_REJECT_COLUMNS " FROM stage_rejects"
+                " ON CONFLICT (track, received_at, item_index) DO NOTHING",
+                PGRES_COMMAND_OK, err, errlen))
+            return -1;
+    }
+    if (exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen))
+        return -1;
+    ws->duplicates = ws->event_count - ws->stored;
+    return 0;
+}
+
+int
+dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+{
+    if (!dt_store_connected (self)) {
+        snprintf (err, errlen, "not connected");
+        return -1;
+    }
+    if (write_transaction (self, ws, err, errlen) == 0)
+        return 0;
+    //  Leave no transaction open behind a failure; if the COMMIT itself was
+    //  cut off its outcome is unknown, and the retry's ON CONFLICT settles it
+    if (PQstatus (self->conn) == CONNECTION_OK) {
+        PGresult *result = PQexec (self->conn, "ROLLBACK");
+        PQclear (result);
+    }
+    return -1;
+}

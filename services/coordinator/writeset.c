@@ -1,0 +1,119 @@
+/*  writeset.c - see writeset.h
+*/
+#include "writeset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GROW(array, count, alloc) do { \
+    if ((count) == (alloc)) { \
+        (alloc) = (alloc)? 2 * (alloc): 64; \
+        (array) = realloc ((array), (alloc) * sizeof *(array)); \
+        assert (array); \
+    } \
+} while (0)
+
+dt_writeset_t *
+dt_writeset_new (void)
+{
+    dt_writeset_t *self = calloc (1, sizeof (dt_writeset_t));
+    self->strings = zlistx_new ();
+    zlistx_set_destructor (self->strings, (zlistx_destructor_fn *) zstr_free);
+    return self;
+}
+
+static dt_str_t
+keep_string (dt_writeset_t *self, const char *text)
+{
+    char *copy = strdup (text);
+    zlistx_add_end (self->strings, copy);
+    return dt_str_c (copy);
+}
+
+void
+dt_writeset_destroy (dt_writeset_t **self_p)
+{
+    if (*self_p) {
+        dt_writeset_t *self = *self_p;
+        for (uint32_t i = 0; i < self->frame_count; i++) {
+            msgpack_unpacked_destroy (&self->unpacked [i]);
+            zframe_destroy (&self->frames [i]);
+        }
+        free (self->unpacked);
+        for (uint32_t i = 0; i < self->ack_count; i++)
+            zframe_destroy (&self->acks [i].peer);
+        free (self->frames);
+        free (self->events);
+        free (self->rejects);
+        free (self->acks);
+        zlistx_destroy (&self->strings);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+int
+dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, zframe_t *peer,
+                       const dt_stageset_t *stages)
+{
+    if (self->frame_count == self->frame_alloc) {
+        self->frame_alloc = self->frame_alloc? 2 * self->frame_alloc: 16;
+        self->frames = realloc (self->frames, self->frame_alloc * sizeof *self->frames);
+        self->unpacked = realloc (self->unpacked, self->frame_alloc * sizeof *self->unpacked);
+        assert (self->frames && self->unpacked);
+    }
+    zframe_t *frame = *frame_p;
+    *frame_p = NULL;
+    msgpack_unpacked *unpacked = &self->unpacked [self->frame_count];
+    msgpack_unpacked_init (unpacked);
+    dt_error_t err;
+    if (dt_wire_unpack (unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err)) {
+        msgpack_unpacked_destroy (unpacked);
+        zframe_destroy (&frame);
+        return -1;
+    }
+    const msgpack_object *root = &unpacked->data;
+    const msgpack_object *items = dt_map_get (root, "items");
+    const msgpack_object *track_obj = dt_map_get (root, "track");
+    uint64_t first;
+    dt_track_t track = track_obj && track_obj->type == MSGPACK_OBJECT_STR?
+        dt_track_parse (track_obj->via.str.ptr, track_obj->via.str.size): DT_TRACK_NONE;
+    if (!items || items->type != MSGPACK_OBJECT_ARRAY || items->via.array.size == 0
+    ||  track == DT_TRACK_NONE || !dt_map_uint (root, "first", &first)) {
+        msgpack_unpacked_destroy (unpacked);
+        zframe_destroy (&frame);
+        return -1;
+    }
+    self->frames [self->frame_count++] = frame;
+
+    for (uint32_t i = 0; i < items->via.array.size; i++) {
+        GROW (self->events, self->event_count, self->event_alloc);
+        GROW (self->rejects, self->reject_count, self->reject_alloc);
+        dt_event_t *event = &self->events [self->event_count];
+        dt_reject_t *reject = &self->rejects [self->reject_count];
+        int kind = dt_item_decode (&items->via.array.ptr [i], stages, event, reject, &err);
+        if (kind == DT_ITEM_EVENT)
+            self->event_count++;
+        else
+        if (kind == DT_ITEM_REJECT)
+            self->reject_count++;
+        else {
+            //  A track and a coordinator configured with different stages
+            //  land here: keep the item as a reject rather than lose it
+            memset (reject, 0, sizeof *reject);
+            reject->received_at = zclock_usecs ();
+            reject->track = track;
+            reject->code = dt_str_c ("bad_link_item");
+            reject->field = keep_string (self, err.field);
+            reject->message = keep_string (self, err.message);
+            reject->index = -2 - (int32_t) i;     //  never a request index
+            reject->raw = "";
+            self->reject_count++;
+        }
+    }
+    GROW (self->acks, self->ack_count, self->ack_alloc);
+    self->acks [self->ack_count].peer = zframe_dup (peer);
+    self->acks [self->ack_count].upto = first + items->via.array.size - 1;
+    self->ack_count++;
+    return 0;
+}

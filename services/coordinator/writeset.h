@@ -1,0 +1,55 @@
+/*  writeset.h - one unit of work for the store: the events and rejects of
+    one or more link batches, committed in one PostgreSQL transaction, and
+    the acknowledgements owed to the tracks once it is committed.
+
+    The writeset owns the unpacked link frames its events point into, so it
+    can be handed whole from the link thread to the store thread.
+*/
+#ifndef DT_WRITESET_H
+#define DT_WRITESET_H
+
+#include "wire.h"
+
+#include <czmq.h>
+
+typedef struct {
+    zframe_t *peer;             //  routing id of the track's link socket
+    uint64_t upto;              //  acknowledge all items up to this seq
+} dt_ack_t;
+
+typedef struct {
+    //  Owned: events and rejects point into the unpacked objects, and their
+    //  strings point into the frame bytes themselves
+    zframe_t **frames;
+    msgpack_unpacked *unpacked;
+    uint32_t frame_count, frame_alloc;
+    dt_event_t *events;
+    uint32_t event_count, event_alloc;
+    dt_reject_t *rejects;
+    uint32_t reject_count, reject_alloc;
+    dt_ack_t *acks;
+    uint32_t ack_count, ack_alloc;
+    zlistx_t *strings;          //  owned texts of rejects made here
+    //  Filled by the store
+    uint32_t stored;            //  events new to the store
+    uint32_t duplicates;        //  events it already had
+    int64_t first_received_us;  //  for ingress-to-commit latency
+} dt_writeset_t;
+
+dt_writeset_t *dt_writeset_new (void);
+void dt_writeset_destroy (dt_writeset_t **self_p);
+
+//  Add one link batch frame {"t":"batch","track","first","items"}, taking
+//  the frame. Items that fail validation become rejects (bad_link_item).
+//  Returns 0, or -1 if the frame is not a batch (it is destroyed then).
+int dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p,
+                           zframe_t *peer, const dt_stageset_t *stages);
+
+//  Items (events + rejects) in the writeset
+static inline uint32_t
+dt_writeset_size (const dt_writeset_t *self)
+{
+    return self->event_count + self->reject_count;
+}
+
+#endif

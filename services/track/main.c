@@ -1,0 +1,90 @@
+/*  main.c - dualtrack-trackd: the marketing or the sales track daemon.
+    One program for both tracks; --track picks the profile below.
+*/
+#include "config.h"
+#include "log.h"
+#include "signals.h"
+#include "trackd.h"
+
+#include <czmq.h>
+#include <stdio.h>
+#include <string.h>
+
+//  What differs between the tracks is data, not code
+static const struct {
+    dt_track_t track;
+    const char *ingress;
+} track_profiles [] = {
+    { DT_TRACK_MARKETING, "tcp://*:7701" },
+    { DT_TRACK_SALES, "tcp://*:7702" }
+};
+
+static const dt_option_t options [] = {
+    { "track", "", "marketing or sales (required)" },
+    { "ingress", "", "where publishers connect (default tcp://*:7701 marketing, tcp://*:7702 sales)" },
+    { "coordinator", "tcp://127.0.0.1:7720", "the coordinator's link endpoint" },
+    { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
+                "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
+      "funnel stages in order, each name:owner" },
+    { "batch.max", "1000", "items per batch forwarded to the coordinator" },
+    { "window", "16", "batches in flight to the coordinator" },
+    { "resend.ms", "5000", "resend unacknowledged batches after this many ms" },
+    { "drain.ms", "30000", "on SIGTERM, wait this long to confirm accepted events" },
+    { "queue.max", "200000", "items queued for the coordinator before ingress pauses" },
+    { "log.level", "info", "debug, info, warn or error" },
+    { NULL, NULL, NULL }
+};
+
+int
+main (int argc, char *argv [])
+{
+    int exit_code;
+    dt_config_t *config = dt_config_new ("dualtrack-trackd",
+        "The Dualtrack track daemon: takes touchpoint events from publishers,\n"
+        "validates them and forwards them to the coordinator.", options, argc, argv, &exit_code);
+    if (!config)
+        return exit_code;
+
+    const char *name = dt_config_get (config, "track");
+    dt_trackd_opts_t opts = { .track = dt_track_parse (name, strlen (name)) };
+    if (opts.track == DT_TRACK_NONE) {
+        fprintf (stderr, "dualtrack-trackd: --track must be marketing or sales\n");
+        dt_config_destroy (&config);
+        return 2;
+    }
+    char service [32];
+    snprintf (service, sizeof service, "track-%s", name);
+    dt_log_init (service, dt_config_get (config, "log.level"));
+
+    opts.ingress = dt_config_get (config, "ingress");
+    for (size_t i = 0; i < sizeof track_profiles / sizeof track_profiles [0]; i++)
+        if (track_profiles [i].track == opts.track && !*opts.ingress)
+            opts.ingress = track_profiles [i].ingress;
+    opts.coordinator = dt_config_get (config, "coordinator");
+    char err [256];
+    if (dt_stageset_parse (&opts.stages, dt_config_get (config, "stages"), err, sizeof err)) {
+        fprintf (stderr, "dualtrack-trackd: %s\n", err);
+        dt_config_destroy (&config);
+        return 2;
+    }
+    opts.batch_max = (int) dt_config_int (config, "batch.max");
+    opts.window = (int) dt_config_int (config, "window");
+    opts.resend_ms = (int) dt_config_int (config, "resend.ms");
+    opts.drain_ms = (int) dt_config_int (config, "drain.ms");
+    opts.queue_max = (int) dt_config_int (config, "queue.max");
+    if (opts.batch_max < 1 || opts.window < 1 || opts.queue_max < 1) {
+        fprintf (stderr, "dualtrack-trackd: batch.max, window and queue.max must be positive\n");
+        dt_config_destroy (&config);
+        return 2;
+    }
+
+    dt_signals_install ();
+    dt_trackd_t *trackd = dt_trackd_new (&opts);
+    int rc = 1;
+    if (trackd) {
+        rc = dt_trackd_run (trackd) == 0? 0: 1;
+        dt_trackd_destroy (&trackd);
+    }
+    dt_config_destroy (&config);
+    return rc;
+}

@@ -1,0 +1,119 @@
+# Shared by the integration tests: a private PostgreSQL and the three daemons
+# on free loopback ports, real processes, torn down on exit.
+# A test sources this, calls it_start, makes checks with it_check / it_eq,
+# and ends with it_done.
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$(pwd)
+VARIANT=${VARIANT:-asan}
+BIN=$ROOT/build/$VARIANT/bin
+TOOLS=$ROOT/build/$VARIANT/tests
+IT_DIR=$(mktemp -d /tmp/dualtrack-it.XXXXXX)
+chmod 755 "$IT_DIR"
+it_passed=0; it_failed=0
+declare -A IT_PID=()
+
+it_log() { echo "# $*"; }
+
+it_check() {    # description, command...
+    local what=$1; shift
+    if "$@"; then it_passed=$((it_passed + 1)); echo "ok - $what"
+    else it_failed=$((it_failed + 1)); echo "FAIL - $what"; fi
+}
+
+it_eq() {       # description, got, want
+    if [ "$2" = "$3" ]; then it_passed=$((it_passed + 1)); echo "ok - $1 ($2)"
+    else it_failed=$((it_failed + 1)); echo "FAIL - $1: got '$2', want '$3'"; fi
+}
+
+# A free TCP port on loopback
+it_port() {
+    local port
+    while true; do
+        port=$((20000 + RANDOM % 30000))
+        (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || { echo $port; return; }
+    done
+}
+
+PG_PORT=$(it_port)
+PG_URI=""
+LINK_PORT=$(it_port); MKT_PORT=$(it_port); SALES_PORT=$(it_port)
+MKT_EP=tcp://127.0.0.1:$MKT_PORT
+SALES_EP=tcp://127.0.0.1:$SALES_PORT
+
+psql_q() { psql -X -q -At "$PG_URI" "$@"; }
+
+it_start_pg() {
+    PG_URI=$("$ROOT/scripts/pg-local" start "$IT_DIR/pg" "$PG_PORT") || { echo "FAIL - PostgreSQL did not start"; exit 1; }
+}
+
+it_start_coordinator() {
+    "$BIN/dualtrack-coordinator" --pg.uri "$PG_URI" --links "tcp://127.0.0.1:$LINK_PORT" "$@" \
+        >>"$IT_DIR/coordinator.log" 2>&1 &
+    IT_PID[coordinator]=$!
+}
+
+it_start_track() {  # marketing|sales [options]
+    local track=$1; shift
+    local port=$MKT_PORT; [ "$track" = sales ] && port=$SALES_PORT
+    "$BIN/dualtrack-trackd" --track "$track" --ingress "tcp://127.0.0.1:$port" \
+        --coordinator "tcp://127.0.0.1:$LINK_PORT" "$@" >>"$IT_DIR/$track.log" 2>&1 &
+    IT_PID[$track]=$!
+}
+
+# Wait until the schema exists (the coordinator migrated)
+it_wait_schema() {
+    for _ in $(seq 1 100); do
+        [ "$(psql_q -c "SELECT to_regclass('touchpoints') IS NOT NULL" 2>/dev/null)" = t ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+it_start() {
+    it_start_pg
+    it_start_coordinator
+    it_start_track marketing
+    it_start_track sales
+    it_wait_schema || { echo "FAIL - coordinator did not create the schema"; cat "$IT_DIR/coordinator.log"; exit 1; }
+}
+
+# SIGTERM a daemon and return its exit status
+it_stop() {
+    local name=$1 pid=${IT_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"; local rc=$?
+    unset "IT_PID[$name]"
+    return $rc
+}
+
+it_publish() {  # track, then publish options/files
+    local track=$1; shift
+    local ep=$MKT_EP; [ "$track" = sales ] && ep=$SALES_EP
+    "$BIN/dualtrack" publish --endpoint "$ep" --timeout 3000 --retries 5 "$@"
+}
+
+it_cleanup() {
+    for name in "${!IT_PID[@]}"; do kill -9 "${IT_PID[$name]}" 2>/dev/null; done
+    wait 2>/dev/null
+    "$ROOT/scripts/pg-local" stop "$IT_DIR/pg" >/dev/null 2>&1
+    if [ "$it_failed" -ne 0 ] || [ -n "${IT_KEEP:-}" ]; then
+        for f in "$IT_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
+    fi
+    rm -rf "$IT_DIR"
+}
+trap it_cleanup EXIT
+
+it_done() {
+    for name in coordinator marketing sales; do
+        [ -n "${IT_PID[$name]:-}" ] || continue
+        it_stop "$name"; it_eq "$name exits 0 on SIGTERM" "$?" 0
+    done
+    if grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$IT_DIR"/*.log 2>/dev/null; then
+        it_failed=$((it_failed + 1)); echo "FAIL - sanitizer reports in daemon logs"
+        grep -h -A5 "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$IT_DIR"/*.log | head -n 40
+    fi
+    echo "$(basename "$0"): $it_passed passed, $it_failed failed"
+    [ "$it_failed" -eq 0 ]
+}
