@@ -22,13 +22,13 @@ LDLIBS  := -lczmq -lzmq -lmsgpackc -lpq -ljansson -lpthread -lm
 # Modules, listed so a half-written file in the tree never breaks the build
 CORE_SRC  := proto/event.c proto/wire.c services/common/buf.c services/common/log.c \
              services/common/config.c services/common/signals.c
-TRACK_SRC := services/track/trackd.c
+TRACK_SRC := services/track/trackd.c services/track/journal.c
 COORD_SRC := services/coordinator/writeset.c services/coordinator/copyrow.c \
              services/coordinator/store.c services/coordinator/coordinator.c
 CLI_SRC   := services/cli/jsonmp.c services/cli/publish.c services/cli/gen.c
 MIGRATIONS := $(sort $(wildcard deploy/migrations/*.sql))
 
-UNIT_TESTS := $(filter $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)),test_event test_copyrow)
+UNIT_TESTS := $(filter $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)),test_event test_copyrow test_journal)
 IT_TOOLS   := $(patsubst tests/integration/%.c,%,$(sort $(wildcard tests/integration/*.c)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -135,19 +135,15 @@ static void
 acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
 {
     for (uint32_t i = 0; i < ws->ack_count; i++) {
-        //  Later acks to the same track supersede earlier ones
-        bool superseded = false;
-        for (uint32_t j = i + 1; j < ws->ack_count && !superseded; j++)
-            superseded = zframe_eq (ws->acks [i].peer, ws->acks [j].peer);
-        if (superseded)
-            continue;
         msgpack_sbuffer sbuf;
         msgpack_sbuffer_init (&sbuf);
         msgpack_packer pk;
         msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-        msgpack_pack_map (&pk, 2);
+        msgpack_pack_map (&pk, 3);
         dt_pack_cstr (&pk, "t");
         dt_pack_cstr (&pk, "ack");
+        dt_pack_cstr (&pk, "first");
+        msgpack_pack_uint64 (&pk, ws->acks [i].first);
         dt_pack_cstr (&pk, "upto");
         msgpack_pack_uint64 (&pk, ws->acks [i].upto);
         zmsg_t *msg = zmsg_new ();

@@ -113,6 +113,7 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, zframe_t *peer,
     }
     GROW (self->acks, self->ack_count, self->ack_alloc);
     self->acks [self->ack_count].peer = zframe_dup (peer);
+    self->acks [self->ack_count].first = first;
     self->acks [self->ack_count].upto = first + items->via.array.size - 1;
     self->ack_count++;
     return 0;

@@ -12,9 +12,13 @@
 
 #include <czmq.h>
 
+//  One link batch to acknowledge. Per batch, not cumulative: after a
+//  coordinator restart a track may have batches lost with the old process
+//  and newer ones committed by the new one, so "all up to N" would lie.
 typedef struct {
     zframe_t *peer;             //  routing id of the track's link socket
-    uint64_t upto;              //  acknowledge all items up to this seq
+    uint64_t first;             //  the batch's first item seq
+    uint64_t upto;              //  and its last
 } dt_ack_t;
 
 typedef struct {

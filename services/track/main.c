@@ -29,8 +29,9 @@ static const dt_option_t options [] = {
     { "batch.max", "1000", "items per batch forwarded to the coordinator" },
     { "window", "16", "batches in flight to the coordinator" },
     { "resend.ms", "5000", "resend unacknowledged batches after this many ms" },
-    { "drain.ms", "30000", "on SIGTERM, wait this long to confirm accepted events" },
-    { "queue.max", "200000", "items queued for the coordinator before ingress pauses" },
+    { "drain.ms", "5000", "on SIGTERM, time to forward what the journal holds" },
+    { "journal.dir", "", "the journal directory (default journal/TRACK)" },
+    { "journal.max_bytes", "1073741824", "unforwarded bytes before answering overloaded" },
     { "log.level", "info", "debug, info, warn or error" },
     { NULL, NULL, NULL }
 };
@@ -71,9 +72,14 @@ main (int argc, char *argv [])
     opts.window = (int) dt_config_int (config, "window");
     opts.resend_ms = (int) dt_config_int (config, "resend.ms");
     opts.drain_ms = (int) dt_config_int (config, "drain.ms");
-    opts.queue_max = (int) dt_config_int (config, "queue.max");
-    if (opts.batch_max < 1 || opts.window < 1 || opts.queue_max < 1) {
-        fprintf (stderr, "dualtrack-trackd: batch.max, window and queue.max must be positive\n");
+    opts.journal_max_bytes = (uint64_t) dt_config_int (config, "journal.max_bytes");
+    char journal_dir [512];
+    snprintf (journal_dir, sizeof journal_dir, "%s", dt_config_get (config, "journal.dir"));
+    if (!*journal_dir)
+        snprintf (journal_dir, sizeof journal_dir, "journal/%s", name);
+    opts.journal_dir = journal_dir;
+    if (opts.batch_max < 1 || opts.window < 1 || opts.journal_max_bytes < 1) {
+        fprintf (stderr, "dualtrack-trackd: batch.max, window and journal.max_bytes must be positive\n");
         dt_config_destroy (&config);
         return 2;
     }

@@ -1,13 +1,17 @@
 /*  trackd.c - the track daemon's loop (see trackd.h).
 
-    Items (accepted events and rejects) get consecutive sequence numbers and
-    are packed into the outbox. The outbox is cut into link batches; at most
-    `window` batches are in flight, and each stays in memory until the
-    coordinator acknowledges it, so a lost batch is sent again (the
-    coordinator's insert is idempotent on the event id).
+    Items (accepted events and rejects) are appended to the journal, which
+    gives them consecutive sequence numbers. After each burst of requests one
+    fdatasync makes them durable, and only then are the publishers answered.
+    A cursor reads the journal into link batches; at most `window` batches
+    are in flight, each kept until the coordinator acknowledges it (and sent
+    again if it stays silent: its insert is idempotent on the event id). An
+    acknowledgement trims the journal; after a crash the journal replays from
+    the last acknowledged seq.
 */
 #include "trackd.h"
 #include "buf.h"
+#include "journal.h"
 #include "log.h"
 #include "signals.h"
 #include "wire.h"
@@ -33,6 +37,7 @@ typedef struct {
     uint64_t last;
     zframe_t *frame;
     int64_t sent_at;
+    bool acked;                     //  committed; trimmed once all before it are
 } inflight_t;
 
 struct dt_trackd_t {
@@ -42,19 +47,17 @@ struct dt_trackd_t {
     char endpoint [256];
     const char *name;
 
-    uint64_t next_seq;              //  seq of the next item
-    uint64_t acked;                 //  the coordinator confirmed all <= acked
-
-    dt_buf_t outbox;                //  packed items not yet in a batch
-    uint64_t outbox_first;
-    uint32_t outbox_count;
-    size_t *outbox_ends;            //  end offset of each item in outbox
-    uint32_t outbox_ends_alloc;
+    dt_journal_t *journal;
+    dt_journal_cursor_t *cursor;    //  next record to forward
+    bool unsynced;                  //  appended since the last sync
+    bool overloaded;                //  the journal refused an append (disk limit)
+    bool failed;                    //  the journal can not be trusted: exit
 
     zlistx_t *inflight;             //  of inflight_t, oldest first
     zlistx_t *pending;              //  of pending_t, by upto
 
-    dt_buf_t scratch;               //  reused for packing replies and items
+    dt_buf_t scratch;               //  reused for packing replies
+    dt_buf_t item;                  //  reused for packing journal records
     dt_rejection_t *rejections;     //  scratch for one request's rejections
 
     int64_t last_received_at;
@@ -88,12 +91,26 @@ dt_trackd_new (const dt_trackd_opts_t *opts)
     dt_trackd_t *self = calloc (1, sizeof *self);
     self->opts = *opts;
     self->name = dt_track_name (opts->track);
-    self->next_seq = 1;
     self->inflight = zlistx_new ();
     zlistx_set_destructor (self->inflight, (zlistx_destructor_fn *) inflight_destroy);
     self->pending = zlistx_new ();
     zlistx_set_destructor (self->pending, (zlistx_destructor_fn *) pending_destroy);
     self->rejections = calloc (DT_EVENTS_MAX, sizeof (dt_rejection_t));
+
+    dt_journal_opts_t journal_opts = { .max_bytes = opts->journal_max_bytes };
+    dt_journal_report_t report;
+    self->journal = dt_journal_new (opts->journal_dir, &journal_opts, &report);
+    if (!self->journal) {
+        dt_error ("can not open the journal", "track=%s dir=%s error=\"%s\"",
+                  self->name, opts->journal_dir, report.message);
+        dt_trackd_destroy (&self);
+        return NULL;
+    }
+    dt_info ("journal open", "track=%s dir=%s records=%llu to_forward=%llu dropped_bytes=%llu report=\"%s\"",
+             self->name, opts->journal_dir, (unsigned long long) report.records,
+             (unsigned long long) (report.next_seq - 1 - report.confirmed),
+             (unsigned long long) report.dropped_bytes, report.message);
+    self->cursor = dt_journal_cursor_new (self->journal, report.confirmed + 1);
 
     self->ingress = zsock_new (ZMQ_ROUTER);
     //  Replies to a publisher that went away must fail visibly, not vanish
@@ -138,10 +155,11 @@ dt_trackd_destroy (dt_trackd_t **self_p)
         zsock_destroy (&self->link);
         zlistx_destroy (&self->inflight);
         zlistx_destroy (&self->pending);
-        dt_buf_free (&self->outbox);
+        dt_journal_cursor_destroy (&self->cursor);
+        dt_journal_destroy (&self->journal);
         dt_buf_free (&self->scratch);
+        dt_buf_free (&self->item);
         free (self->rejections);
-        free (self->outbox_ends);
         free (self);
         *self_p = NULL;
     }
@@ -197,36 +215,44 @@ reply_result (dt_trackd_t *self, pending_t *pending)
 }
 
 //  --------------------------------------------------------------------------
-//  Items into the outbox
+//  Items into the journal
 
-//  Close the item just packed at the end of the outbox: it takes the next seq
-static void
-outbox_commit_item (dt_trackd_t *self)
+//  Append the item packed in self->item. Returns 0, or -1 when the journal
+//  is over its disk limit (the caller answers overloaded).
+static int
+journal_item (dt_trackd_t *self)
 {
-    if (self->outbox_count == 0)
-        self->outbox_first = self->next_seq;
-    if (self->outbox_count == self->outbox_ends_alloc) {
-        self->outbox_ends_alloc = self->outbox_ends_alloc? 2 * self->outbox_ends_alloc: 1024;
-        self->outbox_ends = realloc (self->outbox_ends,
-                                     self->outbox_ends_alloc * sizeof (size_t));
-        assert (self->outbox_ends);
+    if (dt_journal_append (self->journal, self->item.data, (uint32_t) self->item.size, NULL) == 0) {
+        self->unsynced = true;
+        return 0;
     }
-    self->outbox_ends [self->outbox_count++] = self->outbox.size;
-    self->next_seq++;
+    if (errno == ENOSPC) {
+        if (!self->overloaded)
+            dt_warn ("journal full: answering overloaded until the coordinator catches up",
+                     "track=%s bytes=%llu", self->name,
+                     (unsigned long long) dt_journal_bytes (self->journal));
+        self->overloaded = true;
+        return -1;
+    }
+    dt_error ("journal write failed: exiting so a restart recovers from disk",
+              "track=%s error=\"%s\"", self->name, strerror (errno));
+    self->failed = true;
+    return -1;
 }
 
-static void
-outbox_add_event (dt_trackd_t *self, const dt_event_t *event)
+static int
+journal_event (dt_trackd_t *self, const dt_event_t *event)
 {
+    dt_buf_reset (&self->item);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &self->outbox, dt_buf_msgpack_write);
+    msgpack_packer_init (&pk, &self->item, dt_buf_msgpack_write);
     dt_item_pack_event (&pk, event);
-    outbox_commit_item (self);
+    return journal_item (self);
 }
 
 static void
-outbox_add_reject (dt_trackd_t *self, int64_t received_at, int32_t index,
-                   const dt_error_t *err, dt_str_t event_id, const char *raw, size_t raw_size)
+journal_reject (dt_trackd_t *self, int64_t received_at, int32_t index,
+                const dt_error_t *err, dt_str_t event_id, const char *raw, size_t raw_size)
 {
     dt_reject_t reject = {
         .received_at = received_at, .track = self->opts.track, .index = index,
@@ -234,22 +260,26 @@ outbox_add_reject (dt_trackd_t *self, int64_t received_at, int32_t index,
         .message = dt_str_c (err->message), .event_id = event_id,
         .raw = raw, .raw_size = raw_size
     };
+    dt_buf_reset (&self->item);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &self->outbox, dt_buf_msgpack_write);
+    msgpack_packer_init (&pk, &self->item, dt_buf_msgpack_write);
     dt_item_pack_reject (&pk, &reject);
-    outbox_commit_item (self);
+    //  A reject that does not fit under the disk limit is still answered;
+    //  only its row in the rejects table is lost, and the log says so
+    if (journal_item (self))
+        dt_warn ("reject not recorded: journal full", "track=%s code=%s", self->name, err->code);
 }
 
 //  A rejected event's own bytes, for rejects.raw
 static void
-outbox_add_event_reject (dt_trackd_t *self, int64_t received_at, int32_t index,
-                         const dt_error_t *err, const msgpack_object *obj, dt_str_t event_id)
+journal_event_reject (dt_trackd_t *self, int64_t received_at, int32_t index,
+                      const dt_error_t *err, const msgpack_object *obj, dt_str_t event_id)
 {
     dt_buf_t raw = { 0 };
     msgpack_packer pk;
     msgpack_packer_init (&pk, &raw, dt_buf_msgpack_write);
     msgpack_pack_object (&pk, *obj);
-    outbox_add_reject (self, received_at, index, err, event_id, raw.data, raw.size);
+    journal_reject (self, received_at, index, err, event_id, raw.data, raw.size);
     dt_buf_free (&raw);
 }
 
@@ -287,27 +317,33 @@ handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
     dt_str_t no_id = { "", 0 };
     self->received++;
 
+    if (self->overloaded) {
+        dt_error_set (&err, "overloaded", "",
+                      "the track's journal is at its disk limit; send again later");
+        reply_error (self, identity, req_envelope, false, 0, &err);
+        return;
+    }
     if (multipart) {
         dt_error_set (&err, "bad_request", "",
                       "multipart message: send the request as one frame");
         reply_error (self, identity, req_envelope, false, 0, &err);
-        outbox_add_reject (self, received_at, -1, &err, no_id, data, size);
+        journal_reject (self, received_at, -1, &err, no_id, data, size);
         return;
     }
     if (size > DT_FRAME_MAX) {
         dt_error_set (&err, "frame_too_large", "",
                       "frame of %zu bytes; at most %d allowed", size, DT_FRAME_MAX);
         reply_error (self, identity, req_envelope, false, 0, &err);
-        outbox_add_reject (self, received_at, -1, &err, no_id, data, size);
+        journal_reject (self, received_at, -1, &err, no_id, data, size);
         return;
     }
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
-    dt_request_t request;
+    dt_request_t request = { 0 };
     if (dt_wire_unpack (&unpacked, data, size, &err)
     ||  dt_request_parse (&unpacked.data, &request, &err)) {
         reply_error (self, identity, req_envelope, request.has_req, request.req, &err);
-        outbox_add_reject (self, received_at, -1, &err, no_id, data, size);
+        journal_reject (self, received_at, -1, &err, no_id, data, size);
         msgpack_unpacked_destroy (&unpacked);
         return;
     }
@@ -318,17 +354,19 @@ handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
         if (dt_event_decode (&request.events [i], &self->opts.stages, DT_FORM_INGRESS,
                              self->opts.track, &event, &err) == 0) {
             event.received_at = received_at;
-            outbox_add_event (self, &event);
-            accepted++;
+            if (journal_event (self, &event) == 0) {
+                accepted++;
+                continue;
+            }
+            dt_error_set (&err, "overloaded", "",
+                          "the track can not take more events now; send again later");
         }
-        else {
-            dt_str_t id = salvage_id (&request.events [i]);
-            dt_rejection_t *r = &self->rejections [rejected++];
-            r->index = i;
-            snprintf (r->id, sizeof r->id, "%.*s", (int) id.len, id.ptr);
-            r->error = err;
-            outbox_add_event_reject (self, received_at, (int32_t) i, &err, &request.events [i], id);
-        }
+        dt_str_t id = salvage_id (&request.events [i]);
+        dt_rejection_t *r = &self->rejections [rejected++];
+        r->index = i;
+        snprintf (r->id, sizeof r->id, "%.*s", (int) id.len, id.ptr);
+        r->error = err;
+        journal_event_reject (self, received_at, (int32_t) i, &err, &request.events [i], id);
     }
     msgpack_unpacked_destroy (&unpacked);
     self->accepted += accepted;
@@ -340,18 +378,12 @@ handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
     pending->req = request.req;
     pending->accepted = accepted;
     pending->rejected = rejected;
-    pending->upto = self->next_seq - 1;
+    pending->upto = dt_journal_next_seq (self->journal) - 1;
     if (rejected) {
         pending->rejections = malloc (rejected * sizeof (dt_rejection_t));
         memcpy (pending->rejections, self->rejections, rejected * sizeof (dt_rejection_t));
     }
-    if (accepted == 0) {
-        //  Nothing to store for this publisher; the rejects follow on their own
-        reply_result (self, pending);
-        pending_destroy (&pending);
-    }
-    else
-        zlistx_add_end (self->pending, pending);
+    zlistx_add_end (self->pending, pending);
 }
 
 //  Read one message from the ingress ROUTER: [identity] ([empty]) payload...
@@ -377,7 +409,7 @@ ingress_recv (dt_trackd_t *self)
         dt_error_set (&err, "bad_request", "", "empty message: send one msgpack map");
         reply_error (self, identity, req_envelope, false, 0, &err);
         dt_str_t no_id = { "", 0 };
-        outbox_add_reject (self, next_received_at (self), -1, &err, no_id, "", 0);
+        journal_reject (self, next_received_at (self), -1, &err, no_id, "", 0);
     }
     else
         handle_request (self, identity, req_envelope,
@@ -390,14 +422,30 @@ ingress_recv (dt_trackd_t *self)
 //  --------------------------------------------------------------------------
 //  Link to the coordinator
 
+//  Read synced journal records into link batches while the window allows
 static void
-flush_outbox (dt_trackd_t *self)
+forward (dt_trackd_t *self)
 {
-    while (self->outbox_count && (int) zlistx_size (self->inflight) < self->opts.window) {
-        uint32_t count = self->outbox_count;
-        if (count > (uint32_t) self->opts.batch_max)
-            count = (uint32_t) self->opts.batch_max;
-        size_t cut = self->outbox_ends [count - 1];
+    while ((int) zlistx_size (self->inflight) < self->opts.window) {
+        dt_buf_reset (&self->scratch);
+        uint32_t count = 0;
+        uint64_t first = 0, seq = 0;
+        const void *data;
+        uint32_t len;
+        int rc = 0;
+        while (count < (uint32_t) self->opts.batch_max
+           && (rc = dt_journal_cursor_next (self->cursor, &data, &len, &seq)) == 1) {
+            if (count++ == 0)
+                first = seq;
+            dt_buf_append (&self->scratch, data, len);
+        }
+        if (rc < 0) {
+            dt_error ("journal read failed: exiting so a restart recovers from disk",
+                      "track=%s error=\"%s\"", self->name, strerror (errno));
+            self->failed = true;
+        }
+        if (count == 0)
+            return;
         dt_buf_t frame = { 0 };
         msgpack_packer pk;
         msgpack_packer_init (&pk, &frame, dt_buf_msgpack_write);
@@ -407,30 +455,42 @@ flush_outbox (dt_trackd_t *self)
         dt_pack_cstr (&pk, "track");
         dt_pack_cstr (&pk, self->name);
         dt_pack_cstr (&pk, "first");
-        msgpack_pack_uint64 (&pk, self->outbox_first);
+        msgpack_pack_uint64 (&pk, first);
         dt_pack_cstr (&pk, "items");
         msgpack_pack_array (&pk, count);
-        dt_buf_append (&frame, self->outbox.data, cut);
+        dt_buf_append (&frame, self->scratch.data, self->scratch.size);
 
         inflight_t *batch = calloc (1, sizeof *batch);
-        batch->first = self->outbox_first;
-        batch->last = self->outbox_first + count - 1;
+        batch->first = first;
+        batch->last = seq;
         batch->frame = zframe_new (frame.data, frame.size);
         batch->sent_at = dt_mono_ms ();
         dt_buf_free (&frame);
         zframe_t *copy = zframe_dup (batch->frame);
-        if (zframe_send (&copy, self->link, 0) < 0) {
-            //  Not connected yet: it goes again on the resend timer
-            zframe_destroy (&copy);
-        }
+        if (zframe_send (&copy, self->link, 0) < 0)
+            zframe_destroy (&copy);     //  not connected: the resend timer sends it
         zlistx_add_end (self->inflight, batch);
+    }
+}
 
-        memmove (self->outbox.data, self->outbox.data + cut, self->outbox.size - cut);
-        self->outbox.size -= cut;
-        self->outbox_first += count;
-        self->outbox_count -= count;
-        for (uint32_t i = 0; i < self->outbox_count; i++)
-            self->outbox_ends [i] = self->outbox_ends [i + count] - cut;
+//  One fdatasync for every item appended since the last, then the answers
+static void
+sync_and_answer (dt_trackd_t *self)
+{
+    if (self->unsynced) {
+        if (dt_journal_sync (self->journal)) {
+            dt_error ("journal sync failed: exiting so a restart recovers from disk",
+                      "track=%s error=\"%s\"", self->name, strerror (errno));
+            self->failed = true;
+            return;
+        }
+        self->unsynced = false;
+    }
+    uint64_t synced = dt_journal_synced (self->journal);
+    pending_t *pending;
+    while ((pending = zlistx_first (self->pending)) && pending->upto <= synced) {
+        reply_result (self, pending);
+        zlistx_delete (self->pending, NULL);
     }
 }
 
@@ -445,6 +505,8 @@ resend_stale (dt_trackd_t *self)
              "track=%s batches=%zu first_seq=%llu", self->name,
              zlistx_size (self->inflight), (unsigned long long) batch->first);
     for (; batch; batch = zlistx_next (self->inflight)) {
+        if (batch->acked)
+            continue;
         zframe_t *copy = zframe_dup (batch->frame);
         if (zframe_send (&copy, self->link, 0) < 0)
             zframe_destroy (&copy);
@@ -452,18 +514,27 @@ resend_stale (dt_trackd_t *self)
     }
 }
 
+//  The coordinator committed one batch. The journal is trimmed only over the
+//  run of acknowledged batches at the head: a batch lost with a crashed
+//  coordinator keeps everything after it in the journal until it is resent.
 static void
-handle_ack (dt_trackd_t *self, uint64_t upto)
+handle_ack (dt_trackd_t *self, uint64_t first, uint64_t upto)
 {
-    if (upto > self->acked)
-        self->acked = upto;
     inflight_t *batch;
-    while ((batch = zlistx_first (self->inflight)) && batch->last <= self->acked)
+    for (batch = zlistx_first (self->inflight); batch; batch = zlistx_next (self->inflight))
+        if (batch->first == first && batch->last == upto)
+            batch->acked = true;
+    uint64_t confirmed = 0;
+    while ((batch = zlistx_first (self->inflight)) && batch->acked) {
+        confirmed = batch->last;
         zlistx_delete (self->inflight, NULL);
-    pending_t *pending;
-    while ((pending = zlistx_first (self->pending)) && pending->upto <= self->acked) {
-        reply_result (self, pending);
-        zlistx_delete (self->pending, NULL);
+    }
+    if (confirmed == 0)
+        return;
+    dt_journal_confirm (self->journal, confirmed);
+    if (self->overloaded && dt_journal_bytes (self->journal) < self->opts.journal_max_bytes / 2) {
+        self->overloaded = false;
+        dt_info ("journal below half its limit: taking events again", "track=%s", self->name);
     }
 }
 
@@ -476,10 +547,10 @@ link_recv (dt_trackd_t *self)
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     dt_error_t err;
-    uint64_t upto;
+    uint64_t first, upto;
     if (dt_wire_unpack (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err) == 0
-    &&  dt_map_uint (&unpacked.data, "upto", &upto))
-        handle_ack (self, upto);
+    &&  dt_map_uint (&unpacked.data, "first", &first) && dt_map_uint (&unpacked.data, "upto", &upto))
+        handle_ack (self, first, upto);
     else
         dt_warn ("unreadable message from the coordinator", "track=%s size=%zu",
                  self->name, zframe_size (frame));
@@ -498,33 +569,29 @@ dt_trackd_run (dt_trackd_t *self)
     };
     bool draining = false;
     int64_t drain_deadline = 0;
-    while (true) {
+    while (!self->failed) {
         if (dt_stop_requests && !draining) {
             draining = true;
             drain_deadline = dt_mono_ms () + self->opts.drain_ms;
-            dt_info ("stopping: no new requests, confirming what was accepted",
-                     "track=%s pending=%zu", self->name, zlistx_size (self->pending));
+            dt_info ("stopping: no new requests; forwarding what the journal holds",
+                     "track=%s to_forward=%llu", self->name,
+                     (unsigned long long) dt_journal_depth (self->journal));
         }
-        flush_outbox (self);
-        if (draining) {
-            bool done = zlistx_size (self->pending) == 0 && zlistx_size (self->inflight) == 0
-                     && self->outbox_count == 0;
-            if (done || dt_stop_requests > 1 || dt_mono_ms () > drain_deadline) {
-                if (!done)
-                    dt_error ("stopped with requests unanswered", "track=%s pending=%zu",
-                              self->name, zlistx_size (self->pending));
-                else
-                    dt_info ("stopped", "track=%s received=%llu accepted=%llu rejected=%llu",
-                             self->name, (unsigned long long) self->received,
-                             (unsigned long long) self->accepted,
-                             (unsigned long long) self->rejected);
-                return done? 0: -1;
+        sync_and_answer (self);
+        forward (self);
+        if (draining && zlistx_size (self->pending) == 0) {
+            //  Everything accepted is on disk: exit once it is forwarded, or
+            //  when the drain time is up (a restart forwards the rest)
+            uint64_t left = dt_journal_depth (self->journal);
+            if (left == 0 || dt_stop_requests > 1 || dt_mono_ms () > drain_deadline) {
+                dt_info ("stopped", "track=%s received=%llu accepted=%llu rejected=%llu "
+                         "left_in_journal=%llu", self->name,
+                         (unsigned long long) self->received, (unsigned long long) self->accepted,
+                         (unsigned long long) self->rejected, (unsigned long long) left);
+                return 0;
             }
         }
-        //  Pause the ingress while the coordinator can not keep up, so the
-        //  back-pressure reaches publishers through ZeroMQ's own queues
-        bool read_ingress = !draining && self->outbox_count < (uint32_t) self->opts.queue_max;
-        int rc = zmq_poll (items, read_ingress? 2: 1, 100);
+        int rc = zmq_poll (items, draining? 1: 2, 100);
         if (rc < 0) {
             if (zmq_errno () == EINTR)
                 continue;
@@ -534,11 +601,13 @@ dt_trackd_run (dt_trackd_t *self)
         if (items [0].revents & ZMQ_POLLIN)
             while (zsock_events (self->link) & ZMQ_POLLIN)
                 link_recv (self);
-        if (read_ingress && (items [1].revents & ZMQ_POLLIN)) {
-            //  Take what is queued, up to a bound, then forward it as one batch
-            for (int n = 0; n < 256 && (zsock_events (self->ingress) & ZMQ_POLLIN); n++)
+        if (!draining && (items [1].revents & ZMQ_POLLIN)) {
+            //  Take what is queued, up to a bound, then sync once for all of it
+            for (int n = 0; n < 256 && !self->failed
+                 && (zsock_events (self->ingress) & ZMQ_POLLIN); n++)
                 ingress_recv (self);
         }
         resend_stale (self);
     }
+    return -1;
 }

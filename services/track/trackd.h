@@ -5,9 +5,11 @@
     Marketing and sales run this same code; what differs is the dt_track_t
     and the defaults in track_profiles (main.c).
 
-    A publisher's request is answered only when the coordinator has confirmed
-    every accepted event of it as committed to PostgreSQL: the link carries a
-    sequence number per item and the coordinator acknowledges "all up to N".
+    A publisher's request is answered once its accepted events are fsynced to
+    the track's journal (services/track/journal.h); from there they are
+    forwarded until the coordinator confirms them committed to PostgreSQL:
+    the link carries the journal's sequence number per item and the
+    coordinator acknowledges "all up to N".
 */
 #ifndef DT_TRACKD_H
 #define DT_TRACKD_H
@@ -22,8 +24,9 @@ typedef struct {
     int batch_max;                  //  items per link batch
     int window;                     //  link batches in flight
     int resend_ms;                  //  resend unacknowledged batches after this
-    int drain_ms;                   //  on SIGTERM, wait this long for the coordinator
-    int queue_max;                  //  items waiting to be sent before ingress pauses
+    int drain_ms;                   //  on SIGTERM, time to forward what the journal holds
+    const char *journal_dir;
+    uint64_t journal_max_bytes;     //  unconfirmed bytes before answering overloaded
 } dt_trackd_opts_t;
 
 typedef struct dt_trackd_t dt_trackd_t;
@@ -33,8 +36,8 @@ dt_trackd_t *dt_trackd_new (const dt_trackd_opts_t *opts);
 void dt_trackd_destroy (dt_trackd_t **self_p);
 
 //  Serve until stopped by SIGTERM/SIGINT (dt_stop_requests), then drain:
-//  stop reading, forward and confirm what was accepted, answer, return 0.
-//  Returns -1 if the drain ran out of time with requests unanswered.
+//  stop reading, answer, forward what the journal holds for up to drain_ms,
+//  return 0. Returns -1 if the journal failed (the daemon must restart).
 int dt_trackd_run (dt_trackd_t *self);
 
 //  The endpoint the ingress is bound to (resolves a "*" port)

@@ -57,7 +57,8 @@ it_start_track() {  # marketing|sales [options]
     local track=$1; shift
     local port=$MKT_PORT; [ "$track" = sales ] && port=$SALES_PORT
     "$BIN/dualtrack-trackd" --track "$track" --ingress "tcp://127.0.0.1:$port" \
-        --coordinator "tcp://127.0.0.1:$LINK_PORT" "$@" >>"$IT_DIR/$track.log" 2>&1 &
+        --coordinator "tcp://127.0.0.1:$LINK_PORT" --journal.dir "$IT_DIR/journal-$track" \
+        --resend.ms 1000 "$@" >>"$IT_DIR/$track.log" 2>&1 &
     IT_PID[$track]=$!
 }
 
@@ -68,6 +69,18 @@ it_wait_schema() {
         sleep 0.1
     done
     return 1
+}
+
+# Wait until a query returns the wanted value (at most ~30 s): accepted
+# events reach PostgreSQL shortly after the publisher's acknowledgement
+it_wait_value() {   # sql, want
+    local got
+    for _ in $(seq 1 300); do
+        got=$(psql_q -c "$1" 2>/dev/null)
+        [ "$got" = "$2" ] && break
+        sleep 0.1
+    done
+    echo "$got"
 }
 
 it_start() {
