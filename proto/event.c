@@ -272,7 +272,9 @@ take_track (const msgpack_object *obj, const char *field, dt_track_t *out, dt_er
 static int
 check_attrs_value (const msgpack_object *obj, int depth, size_t *size, dt_error_t *err)
 {
-    if (depth > DT_ATTRS_DEPTH)
+    //  Only containers make a level: attrs itself is level 1
+    if (depth > DT_ATTRS_DEPTH
+    && (obj->type == MSGPACK_OBJECT_ARRAY || obj->type == MSGPACK_OBJECT_MAP))
         return dt_error_set (err, "too_deep", "attrs",
                              "attrs: nested deeper than %d levels", DT_ATTRS_DEPTH);
     switch (obj->type) {
@@ -376,7 +378,8 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     //  records from a fixed schema
     for (int f = 0; f < F_COUNT; f++)
         if (seen [f] && seen [f]->type == MSGPACK_OBJECT_NIL) {
-            bool optional = true;
+            //  The stamp is required on the link: nil there is a wrong type
+            bool optional = !(form == DT_FORM_STAMPED && (f == F_TRACK || f == F_RECEIVED_AT));
             for (size_t i = 0; i < sizeof required / sizeof required [0]; i++)
                 if (required [i] == (field_t) f)
                     optional = false;
@@ -396,7 +399,7 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
 
     ev->stage_index = dt_stageset_find (stages, ev->stage.ptr, ev->stage.len);
     if (ev->stage_index < 0) {
-        char list [DT_MAX_STAGES * DT_STAGE_NAME_MAX] = "";
+        char list [DT_MAX_STAGES * (DT_STAGE_NAME_MAX + 2)] = "";
         for (int i = 0; i < stages->count; i++) {
             if (i)
                 strcat (list, ", ");

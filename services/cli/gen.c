@@ -120,7 +120,7 @@ dt_cli_gen (int argc, char *argv [])
         if ((r >> 15) % 3 == 0) {
             json_t *attrs = json_pack ("{s:s, s:i, s:b, s:[i, f, s], s:{s:n}}",
                                        "campaign", "q3-launch", "score", (int) (r % 100),
-                                       "vip", (int) ((r >> 16) & 1), "list", 1, 2.5, "x\ty",
+                                       "vip", (int) ((r >> 16) & 1), "list", 1, 0.1, "x\ty",
                                        "nested", "none");
             json_object_set_new (event, "attrs", attrs);
         }

@@ -26,6 +26,8 @@ dt_buf_reset (dt_buf_t *self)
 static inline void
 dt_buf_append (dt_buf_t *self, const void *data, size_t size)
 {
+    if (size == 0)
+        return;                 //  data may be NULL then (msgpack's empty strings)
     if (self->size + size > self->alloc)
         dt_buf_reserve (self, size);
     memcpy (self->data + self->size, data, size);

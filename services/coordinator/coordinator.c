@@ -30,8 +30,8 @@ struct dt_coordinator_t {
 static void
 store_actor (zsock_t *pipe, void *args)
 {
-    const char *uri = (const char *) args;
-    dt_store_t *store = dt_store_new (uri);
+    const dt_coordinator_opts_t *opts = (const dt_coordinator_opts_t *) args;
+    dt_store_t *store = dt_store_new (opts->pg_uri, opts->pg_password);
     zsock_signal (pipe, 0);
     char err [512];
     int backoff = 100;
@@ -102,7 +102,7 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
         dt_coordinator_destroy (&self);
         return NULL;
     }
-    self->store = zactor_new (store_actor, (void *) opts->pg_uri);
+    self->store = zactor_new (store_actor, &self->opts);
     dt_info ("coordinator ready", "links=%s", opts->links);
     return self;
 }

@@ -14,6 +14,7 @@
 typedef struct {
     const char *links;              //  e.g. "tcp://*:7720"
     const char *pg_uri;
+    const char *pg_password;        //  NULL: from the URI or libpq's environment
     dt_stageset_t stages;
     int writeset_max;               //  items in one transaction
     int drain_ms;                   //  on SIGTERM, time to commit what is in hand

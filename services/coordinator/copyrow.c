@@ -4,6 +4,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 void
@@ -85,6 +87,20 @@ json_string (dt_buf_t *buf, const char *ptr, size_t len)
     dt_buf_putc (buf, '"');
 }
 
+//  The shortest decimal that reads back as the same number: jsonb keeps
+//  numbers as exact decimals, so 0.1 must not become 0.10000000000000001
+static void
+json_number (dt_buf_t *buf, double value, bool single)
+{
+    char text [40];
+    for (int digits = single? 6: 15; digits <= 17; digits++) {
+        snprintf (text, sizeof text, "%.*g", digits, value);
+        if (single? strtof (text, NULL) == (float) value: strtod (text, NULL) == value)
+            break;
+    }
+    dt_buf_append (buf, text, strlen (text));
+}
+
 void
 dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj)
 {
@@ -106,7 +122,7 @@ dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj)
             break;
         case MSGPACK_OBJECT_FLOAT32:
         case MSGPACK_OBJECT_FLOAT64:
-            dt_buf_printf (buf, "%.17g", obj->via.f64);
+            json_number (buf, obj->via.f64, obj->type == MSGPACK_OBJECT_FLOAT32);
             break;
         case MSGPACK_OBJECT_STR:
             json_string (buf, obj->via.str.ptr, obj->via.str.size);
@@ -138,10 +154,12 @@ dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj)
     }
 }
 
+//  msgpack-c may give an empty string a NULL pointer: present is what
+//  decides between '' and NULL
 static void
 copy_str (dt_buf_t *buf, dt_str_t str, bool present)
 {
-    dt_copy_text (buf, present? str.ptr: NULL, str.len);
+    dt_copy_text (buf, present? (str.ptr? str.ptr: ""): NULL, str.len);
 }
 
 void
@@ -212,13 +230,13 @@ dt_copy_reject (dt_buf_t *buf, const dt_reject_t *r)
 {
     dt_copy_time_us (buf, r->received_at);
     dt_buf_printf (buf, "\t%s\t", dt_track_name (r->track));
-    dt_copy_text (buf, r->code.ptr, r->code.len);
+    copy_str (buf, r->code, true);
     dt_buf_putc (buf, '\t');
-    dt_copy_text (buf, r->field.ptr, r->field.len);
+    copy_str (buf, r->field, true);
     dt_buf_putc (buf, '\t');
-    dt_copy_text (buf, r->message.ptr, r->message.len);
+    copy_str (buf, r->message, true);
     dt_buf_putc (buf, '\t');
-    dt_copy_text (buf, r->event_id.len? r->event_id.ptr: NULL, r->event_id.len);
+    copy_str (buf, r->event_id, r->event_id.len > 0);
     dt_buf_printf (buf, "\t%d\t\\\\x", r->index);
     static const char hex [] = "0123456789abcdef";
     dt_buf_reserve (buf, 2 * r->raw_size + 1);

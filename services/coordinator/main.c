@@ -7,10 +7,12 @@
 #include "signals.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const dt_option_t options [] = {
     { "links", "tcp://*:7720", "where the track daemons connect" },
     { "pg.uri", "postgresql:///dualtrack", "PostgreSQL connection URI" },
+    { "pg.password_file", "", "a file holding only the database password (e.g. a compose secret)" },
     { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
                 "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
       "funnel stages in order, each name:owner" },
@@ -37,6 +39,21 @@ main (int argc, char *argv [])
         .writeset_max = (int) dt_config_int (config, "writeset.max"),
         .drain_ms = (int) dt_config_int (config, "drain.ms")
     };
+    char password [256] = "";
+    const char *password_file = dt_config_get (config, "pg.password_file");
+    if (*password_file) {
+        FILE *file = fopen (password_file, "r");
+        if (!file || !fgets (password, sizeof password, file)) {
+            fprintf (stderr, "dualtrack-coordinator: can not read pg.password_file %s\n", password_file);
+            if (file)
+                fclose (file);
+            dt_config_destroy (&config);
+            return 2;
+        }
+        fclose (file);
+        password [strcspn (password, "\r\n")] = 0;
+        opts.pg_password = password;
+    }
     char err [256];
     if (dt_stageset_parse (&opts.stages, dt_config_get (config, "stages"), err, sizeof err)) {
         fprintf (stderr, "dualtrack-coordinator: %s\n", err);

@@ -12,6 +12,7 @@
 
 struct dt_store_t {
     char *uri;
+    char *password;
     PGconn *conn;
     dt_buf_t rows;          //  COPY data, reused between writesets
     dt_buf_t scratch;
@@ -22,10 +23,11 @@ struct dt_store_t {
 #define MIGRATION_LOCK 0x6475616c74726b01LL
 
 dt_store_t *
-dt_store_new (const char *uri)
+dt_store_new (const char *uri, const char *password)
 {
     dt_store_t *self = calloc (1, sizeof *self);
     self->uri = strdup (uri);
+    self->password = password? strdup (password): NULL;
     return self;
 }
 
@@ -39,6 +41,7 @@ dt_store_destroy (dt_store_t **self_p)
         dt_buf_free (&self->rows);
         dt_buf_free (&self->scratch);
         free (self->uri);
+        free (self->password);
         free (self);
         *self_p = NULL;
     }
@@ -122,7 +125,16 @@ dt_store_connect (dt_store_t *self, char *err, size_t errlen)
 {
     if (self->conn)
         PQfinish (self->conn);
-    self->conn = PQconnectdb (self->uri);
+    //  The URI is expanded as a connection string; a password from a file
+    //  (a compose secret) is added beside it, never written into the URI
+    const char *keys [] = { "dbname", "password", "application_name", NULL };
+    const char *values [] = { self->uri, self->password, "dualtrack-coordinator", NULL };
+    if (!self->password) {
+        keys [1] = "application_name";
+        values [1] = "dualtrack-coordinator";
+        keys [2] = NULL;
+    }
+    self->conn = PQconnectdbParams (keys, values, 1);
     if (PQstatus (self->conn) != CONNECTION_OK) {
         snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
         char *newline = strchr (err, '\n');

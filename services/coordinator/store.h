@@ -15,7 +15,8 @@
 
 typedef struct dt_store_t dt_store_t;
 
-dt_store_t *dt_store_new (const char *uri);
+//  password may be NULL (then the URI's, or libpq's usual sources, apply)
+dt_store_t *dt_store_new (const char *uri, const char *password);
 void dt_store_destroy (dt_store_t **self_p);
 
 //  Connect (again), apply pending migrations, prepare the session.
