@@ -126,7 +126,8 @@ dt_cli_gen (int argc, char *argv [])
         }
         if ((r >> 17) % 5 == 0)
             json_object_set_new (event, "category", json_string ((r >> 18) % 2? "promotional": "transactional"));
-        char *text = json_dumps (event, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
+        //  15 digits: 0.1 is written 0.1, as a publisher would write it
+        char *text = json_dumps (event, JSON_COMPACT | JSON_REAL_PRECISION (15));
         puts (text);
         free (text);
         json_decref (event);
