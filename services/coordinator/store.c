@@ -181,16 +181,20 @@ copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
     return rc;
 }
 
+//  One transaction: the given events and rejects. *stored gets the number of
+//  events new to the store.
 static int
-write_transaction (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+write_transaction (dt_store_t *self, const dt_event_t *events, uint32_t event_count,
+                   const dt_reject_t *rejects, uint32_t reject_count, uint32_t *stored,
+                   char *err, size_t errlen)
 {
     if (exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen))
         return -1;
-    ws->stored = 0;
-    if (ws->event_count) {
+    *stored = 0;
+    if (event_count) {
         dt_buf_reset (&self->rows);
-        for (uint32_t i = 0; i < ws->event_count; i++)
-            dt_copy_touchpoint (&self->rows, &self->scratch, &ws->events [i]);
+        for (uint32_t i = 0; i < event_count; i++)
+            dt_copy_touchpoint (&self->rows, &self->scratch, &events [i]);
         if (copy_rows (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ") FROM STDIN",
                        err, errlen))
             return -1;
@@ -202,13 +206,13 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen
             PQclear (result);
             return -1;
         }
-        ws->stored = (uint32_t) atoi (PQcmdTuples (result));
+        *stored = (uint32_t) atoi (PQcmdTuples (result));
         PQclear (result);
     }
-    if (ws->reject_count) {
+    if (reject_count) {
         dt_buf_reset (&self->rows);
-        for (uint32_t i = 0; i < ws->reject_count; i++)
-            dt_copy_reject (&self->rows, &ws->rejects [i]);
+        for (uint32_t i = 0; i < reject_count; i++)
+            dt_copy_reject (&self->rows, &rejects [i]);
         if (copy_rows (self, "COPY stage_rejects (" DT_REJECT_COLUMNS ") FROM STDIN",
                        err, errlen)
         ||  exec_ok (self,
@@ -218,10 +222,78 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen
                 PGRES_COMMAND_OK, err, errlen))
             return -1;
     }
-    if (exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen))
-        return -1;
-    ws->duplicates = ws->event_count - ws->stored;
-    return 0;
+    return exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen);
+}
+
+static void
+rollback (dt_store_t *self)
+{
+    //  Leave no transaction open behind a failure; if the COMMIT itself was
+    //  cut off its outcome is unknown, and the retry's ON CONFLICT settles it
+    if (PQstatus (self->conn) == CONNECTION_OK) {
+        PGresult *result = PQexec (self->conn, "ROLLBACK");
+        PQclear (result);
+    }
+}
+
+//  PostgreSQL refused the writeset with the connection intact: some row is
+//  unacceptable to it though the codec passed it. Write the events one by
+//  one, so a single bad event becomes a reject (store_refused) instead of
+//  holding every other event back forever.
+static int
+write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+{
+    dt_reject_t *refused = calloc (ws->event_count + ws->reject_count + 1, sizeof (dt_reject_t));
+    dt_buf_t *raws = calloc (ws->event_count + 1, sizeof (dt_buf_t));
+    char (*messages) [256] = calloc (ws->event_count + 1, 256);
+    uint32_t refused_count = 0;
+    ws->stored = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < ws->event_count && rc == 0; i++) {
+        uint32_t stored;
+        if (write_transaction (self, &ws->events [i], 1, NULL, 0, &stored,
+                               messages [refused_count], 256) == 0) {
+            ws->stored += stored;
+            continue;
+        }
+        rollback (self);
+        if (!dt_store_connected (self)) {
+            snprintf (err, errlen, "%s", messages [refused_count]);
+            rc = -1;
+            break;
+        }
+        const dt_event_t *ev = &ws->events [i];
+        dt_warn ("PostgreSQL refused an event: recorded as a reject",
+                 "id=%.*s error=\"%s\"", (int) ev->id.len, ev->id.ptr, messages [refused_count]);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &raws [refused_count], dt_buf_msgpack_write);
+        dt_event_pack (&pk, ev, DT_FORM_STAMPED);
+        dt_reject_t *r = &refused [refused_count];
+        r->received_at = ev->received_at;
+        r->track = ev->track;
+        r->code = dt_str_c ("store_refused");
+        r->field = dt_str_c ("");
+        r->message = dt_str_c (messages [refused_count]);
+        r->event_id = ev->id;
+        r->index = -1000000 - (int32_t) i;      //  apart from request indexes
+        r->raw = raws [refused_count].data;
+        r->raw_size = raws [refused_count].size;
+        refused_count++;
+    }
+    if (rc == 0) {
+        memcpy (refused + refused_count, ws->rejects, ws->reject_count * sizeof (dt_reject_t));
+        uint32_t unused;
+        rc = write_transaction (self, NULL, 0, refused, refused_count + ws->reject_count,
+                                &unused, err, errlen);
+        if (rc)
+            rollback (self);
+    }
+    for (uint32_t i = 0; i < refused_count; i++)
+        dt_buf_free (&raws [i]);
+    free (raws);
+    free (messages);
+    free (refused);
+    return rc;
 }
 
 int
@@ -231,13 +303,18 @@ dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
         snprintf (err, errlen, "not connected");
         return -1;
     }
-    if (write_transaction (self, ws, err, errlen) == 0)
+    if (write_transaction (self, ws->events, ws->event_count, ws->rejects, ws->reject_count,
+                           &ws->stored, err, errlen) == 0) {
+        ws->duplicates = ws->event_count - ws->stored;
         return 0;
-    //  Leave no transaction open behind a failure; if the COMMIT itself was
-    //  cut off its outcome is unknown, and the retry's ON CONFLICT settles it
-    if (PQstatus (self->conn) == CONNECTION_OK) {
-        PGresult *result = PQexec (self->conn, "ROLLBACK");
-        PQclear (result);
     }
-    return -1;
+    rollback (self);
+    if (!dt_store_connected (self))
+        return -1;
+    dt_warn ("PostgreSQL refused a writeset: writing its events one by one",
+             "events=%u error=\"%s\"", ws->event_count, err);
+    if (write_isolating (self, ws, err, errlen))
+        return -1;
+    ws->duplicates = ws->event_count - ws->stored;
+    return 0;
 }

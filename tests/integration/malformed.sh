@@ -31,4 +31,15 @@ it_eq "publish exits 1 when something was rejected" "$rc" 1
 it_check "publish names the line, id, code and field" grep -q "rejected: line 2: id cli-2: bad_value: channel: 'fax'" "$IT_DIR/cli.out"
 it_check "publish reports lines that are not JSON" grep -q "invalid: .*cli.jsonl line 3: not JSON" "$IT_DIR/cli.out"
 it_check "publish summary" grep -q "published 2 events: accepted 1, rejected 1, invalid lines 1" "$IT_DIR/cli.out"
+# An event the codec passes but PostgreSQL refuses (here: a constraint added
+# for the test) becomes a store_refused reject; its batch-mates are stored
+psql_q -c "ALTER TABLE touchpoints ADD CONSTRAINT test_no_poison CHECK (kind <> 'poison')"
+for k in quote poison demo; do
+    echo "{\"id\":\"iso-$k\",\"source\":\"t\",\"account\":\"A\",\"stage\":\"intent\",\"channel\":\"email\",\"kind\":\"$k\",\"occurred_at\":1777593600000}"
+done > "$IT_DIR/poison.jsonl"
+it_publish sales --quiet --batch 3 "$IT_DIR/poison.jsonl" > /dev/null
+it_eq "a refused event does not hold back the others" \
+    "$(it_wait_value "SELECT string_agg (id, ',' ORDER BY id) FROM touchpoints WHERE id LIKE 'iso-%'" "iso-demo,iso-quote")" "iso-demo,iso-quote"
+it_eq "the refused event is a store_refused reject" \
+    "$(it_wait_value "SELECT event_id FROM rejects WHERE code = 'store_refused'" iso-poison)" iso-poison
 it_done
