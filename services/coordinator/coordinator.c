@@ -180,6 +180,29 @@ store_done (dt_coordinator_t *self)
     self->store_busy = false;
 }
 
+//  A small control message to a track
+static void
+link_send (dt_coordinator_t *self, zframe_t *peer, const char *type, const char *key, uint64_t value)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, key? 2: 1);
+    dt_pack_cstr (&pk, "t");
+    dt_pack_cstr (&pk, type);
+    if (key) {
+        dt_pack_cstr (&pk, key);
+        msgpack_pack_uint64 (&pk, value);
+    }
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, zframe_data (peer), zframe_size (peer));
+    zmsg_addmem (msg, sbuf.data, sbuf.size);
+    msgpack_sbuffer_destroy (&sbuf);
+    if (zmsg_send (&msg, self->link) < 0)
+        zmsg_destroy (&msg);        //  the track is gone; it says hello again
+}
+
 static void
 link_recv (dt_coordinator_t *self)
 {
@@ -189,9 +212,36 @@ link_recv (dt_coordinator_t *self)
     zframe_t *peer = zmsg_pop (msg);
     size_t frames = zmsg_size (msg);
     zframe_t *body = zmsg_pop (msg);
-    if (!body || frames != 1
-    ||  dt_writeset_add_batch (self->filling, &body, peer, &self->opts.stages))
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    dt_error_t err;
+    const msgpack_object *type = NULL;
+    if (body && frames == 1
+    &&  dt_wire_unpack (&unpacked, (const char *) zframe_data (body), zframe_size (body), &err) == 0)
+        type = dt_map_get (&unpacked.data, "t");
+    if (!type || type->type != MSGPACK_OBJECT_STR)
         dt_warn ("unreadable message on the link", "frames=%zu", frames);
+    else
+    if (dt_str_eq (dt_str_of (type), "batch")) {
+        if (dt_writeset_add_batch (self->filling, &body, &unpacked, peer, &self->opts.stages))
+            dt_warn ("unreadable batch on the link", NULL);
+    }
+    else
+    if (dt_str_eq (dt_str_of (type), "hello")) {
+        //  Credit: what this track may have unacknowledged. It bounds what the
+        //  coordinator holds in memory, so the link is always read and a
+        //  heartbeat is answered even while PostgreSQL is away.
+        const msgpack_object *track = dt_map_get (&unpacked.data, "track");
+        dt_info ("track connected", "track=%.*s credit=%d",
+                 track && track->type == MSGPACK_OBJECT_STR? (int) track->via.str.size: 0,
+                 track && track->type == MSGPACK_OBJECT_STR? track->via.str.ptr: "",
+                 self->opts.credit);
+        link_send (self, peer, "credit", "items", (uint64_t) self->opts.credit);
+    }
+    else
+    if (dt_str_eq (dt_str_of (type), "ping"))
+        link_send (self, peer, "pong", NULL, 0);
+    msgpack_unpacked_destroy (&unpacked);
     zframe_destroy (&body);
     zframe_destroy (&peer);
     zmsg_destroy (&msg);
@@ -217,10 +267,8 @@ dt_coordinator_run (dt_coordinator_t *self)
         if (draining && ((!self->store_busy && dt_writeset_size (self->filling) == 0)
                          || dt_stop_requests > 1 || dt_mono_ms () > deadline))
             break;
-        //  Stop reading the link while a full writeset waits for the store:
-        //  the tracks' windows then hold further batches back
-        bool read_link = !draining
-                      && dt_writeset_size (self->filling) < (uint32_t) self->opts.writeset_max;
+        //  The link is always read: the tracks' credit bounds what arrives
+        bool read_link = !draining;
         int rc = zmq_poll (items, read_link? 2: 1, 100);
         if (rc < 0 && zmq_errno () != EINTR) {
             dt_error ("poll failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
@@ -229,8 +277,7 @@ dt_coordinator_run (dt_coordinator_t *self)
         if (items [0].revents & ZMQ_POLLIN)
             store_done (self);
         if (read_link && (items [1].revents & ZMQ_POLLIN))
-            for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN)
-                 && dt_writeset_size (self->filling) < (uint32_t) self->opts.writeset_max; n++)
+            for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++)
                 link_recv (self);
     }
     bool clean = !self->store_busy && dt_writeset_size (self->filling) == 0;

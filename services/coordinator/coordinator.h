@@ -16,7 +16,7 @@ typedef struct {
     const char *pg_uri;
     const char *pg_password;        //  NULL: from the URI or libpq's environment
     dt_stageset_t stages;
-    int writeset_max;               //  items in one transaction
+    int credit;                     //  items each track may have unacknowledged
     int drain_ms;                   //  on SIGTERM, time to commit what is in hand
 } dt_coordinator_opts_t;
 

@@ -16,7 +16,7 @@ static const dt_option_t options [] = {
     { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
                 "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
       "funnel stages in order, each name:owner" },
-    { "writeset.max", "20000", "items committed in one transaction at most" },
+    { "credit", "20000", "items each track may have unacknowledged (bounds memory and transaction size)" },
     { "drain.ms", "30000", "on SIGTERM, wait this long to commit what is in hand" },
     { "log.level", "info", "debug, info, warn or error" },
     { NULL, NULL, NULL }
@@ -36,7 +36,7 @@ main (int argc, char *argv [])
     dt_coordinator_opts_t opts = {
         .links = dt_config_get (config, "links"),
         .pg_uri = dt_config_get (config, "pg.uri"),
-        .writeset_max = (int) dt_config_int (config, "writeset.max"),
+        .credit = (int) dt_config_int (config, "credit"),
         .drain_ms = (int) dt_config_int (config, "drain.ms")
     };
     char password [256] = "";
@@ -60,8 +60,8 @@ main (int argc, char *argv [])
         dt_config_destroy (&config);
         return 2;
     }
-    if (opts.writeset_max < 1) {
-        fprintf (stderr, "dualtrack-coordinator: writeset.max must be positive\n");
+    if (opts.credit < 1) {
+        fprintf (stderr, "dualtrack-coordinator: credit must be positive\n");
         dt_config_destroy (&config);
         return 2;
     }

@@ -53,8 +53,8 @@ dt_writeset_destroy (dt_writeset_t **self_p)
 }
 
 int
-dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, zframe_t *peer,
-                       const dt_stageset_t *stages)
+dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked *taken,
+                       zframe_t *peer, const dt_stageset_t *stages)
 {
     if (self->frame_count == self->frame_alloc) {
         self->frame_alloc = self->frame_alloc? 2 * self->frame_alloc: 16;
@@ -65,13 +65,8 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, zframe_t *peer,
     zframe_t *frame = *frame_p;
     *frame_p = NULL;
     msgpack_unpacked *unpacked = &self->unpacked [self->frame_count];
-    msgpack_unpacked_init (unpacked);
-    dt_error_t err;
-    if (dt_wire_unpack (unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err)) {
-        msgpack_unpacked_destroy (unpacked);
-        zframe_destroy (&frame);
-        return -1;
-    }
+    *unpacked = *taken;
+    msgpack_unpacked_init (taken);
     const msgpack_object *root = &unpacked->data;
     const msgpack_object *items = dt_map_get (root, "items");
     const msgpack_object *track_obj = dt_map_get (root, "track");
@@ -91,6 +86,7 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, zframe_t *peer,
         GROW (self->rejects, self->reject_count, self->reject_alloc);
         dt_event_t *event = &self->events [self->event_count];
         dt_reject_t *reject = &self->rejects [self->reject_count];
+        dt_error_t err;
         int kind = dt_item_decode (&items->via.array.ptr [i], stages, event, reject, &err);
         if (kind == DT_ITEM_EVENT)
             self->event_count++;

@@ -43,10 +43,11 @@ typedef struct {
 dt_writeset_t *dt_writeset_new (void);
 void dt_writeset_destroy (dt_writeset_t **self_p);
 
-//  Add one link batch frame {"t":"batch","track","first","items"}, taking
-//  the frame. Items that fail validation become rejects (bad_link_item).
-//  Returns 0, or -1 if the frame is not a batch (it is destroyed then).
-int dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p,
+//  Add one link batch {"t":"batch","track","first","items"}: the frame and
+//  its unpacked value, both taken (their memory is what the events point
+//  into). Items that fail validation become rejects (bad_link_item).
+//  Returns 0, or -1 if it is not a batch (both are destroyed then).
+int dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked *unpacked,
                            zframe_t *peer, const dt_stageset_t *stages);
 
 //  Items (events + rejects) in the writeset

@@ -28,7 +28,8 @@ static const dt_option_t options [] = {
       "funnel stages in order, each name:owner" },
     { "batch.max", "1000", "items per batch forwarded to the coordinator" },
     { "window", "16", "batches in flight to the coordinator" },
-    { "resend.ms", "5000", "resend unacknowledged batches after this many ms" },
+    { "heartbeat.ms", "1000", "ping the coordinator after this many quiet ms" },
+    { "liveness.ms", "3000", "reconnect and resend after this many ms of coordinator silence" },
     { "drain.ms", "5000", "on SIGTERM, time to forward what the journal holds" },
     { "journal.dir", "", "the journal directory (default journal/TRACK)" },
     { "journal.max_bytes", "1073741824", "unforwarded bytes before answering overloaded" },
@@ -70,7 +71,8 @@ main (int argc, char *argv [])
     }
     opts.batch_max = (int) dt_config_int (config, "batch.max");
     opts.window = (int) dt_config_int (config, "window");
-    opts.resend_ms = (int) dt_config_int (config, "resend.ms");
+    opts.heartbeat_ms = (int) dt_config_int (config, "heartbeat.ms");
+    opts.liveness_ms = (int) dt_config_int (config, "liveness.ms");
     opts.drain_ms = (int) dt_config_int (config, "drain.ms");
     opts.journal_max_bytes = (uint64_t) dt_config_int (config, "journal.max_bytes");
     char journal_dir [512];

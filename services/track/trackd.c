@@ -36,7 +36,7 @@ typedef struct {
     uint64_t first;
     uint64_t last;
     zframe_t *frame;
-    int64_t sent_at;
+    bool sent;                      //  on the current link (false after a reconnect)
     bool acked;                     //  committed; trimmed once all before it are
 } inflight_t;
 
@@ -46,6 +46,17 @@ struct dt_trackd_t {
     zsock_t *link;
     char endpoint [256];
     const char *name;
+
+    //  The link: credit-based flow (zguide ch. 7) and heartbeats (ch. 4).
+    //  The coordinator grants items on hello and returns them with each
+    //  ack; silence past liveness_ms means it is gone: the socket is made
+    //  anew (a recreated container has a new address) and unacknowledged
+    //  batches go again once a new grant arrives.
+    int64_t credit;                 //  items the coordinator will still take
+    bool link_up;                   //  heard from the coordinator lately
+    int64_t last_heard;
+    int64_t last_sent;
+    int64_t hello_at;
 
     dt_journal_t *journal;
     dt_journal_cursor_t *cursor;    //  next record to forward
@@ -83,6 +94,60 @@ inflight_destroy (inflight_t **self_p)
         free (*self_p);
         *self_p = NULL;
     }
+}
+
+static void
+link_send (dt_trackd_t *self, zframe_t *frame)
+{
+    zframe_t *copy = zframe_dup (frame);
+    if (zframe_send (&copy, self->link, 0) < 0)
+        zframe_destroy (&copy);     //  not connected yet: liveness will tell
+    self->last_sent = dt_mono_ms ();
+}
+
+//  A small control message {"t": type, ...}
+static void
+link_send_control (dt_trackd_t *self, const char *type)
+{
+    dt_buf_t buf = { 0 };
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, dt_buf_msgpack_write);
+    msgpack_pack_map (&pk, 2);
+    dt_pack_cstr (&pk, "t");
+    dt_pack_cstr (&pk, type);
+    dt_pack_cstr (&pk, "track");
+    dt_pack_cstr (&pk, self->name);
+    zframe_t *frame = zframe_new (buf.data, buf.size);
+    link_send (self, frame);
+    zframe_destroy (&frame);
+    dt_buf_free (&buf);
+}
+
+//  (Re)create the link socket and say hello; every unacknowledged batch is
+//  sent again once the coordinator grants credit
+static int
+link_connect (dt_trackd_t *self)
+{
+    zsock_destroy (&self->link);
+    self->link = zsock_new (ZMQ_DEALER);
+    zsock_set_sndtimeo (self->link, 0);
+    //  Credit bounds what is in flight, not the high-water mark, so ZeroMQ
+    //  never has to drop or block for us
+    zsock_set_sndhwm (self->link, 0);
+    zsock_set_rcvhwm (self->link, 0);
+    zsock_set_reconnect_ivl (self->link, 100);
+    zsock_set_reconnect_ivl_max (self->link, 2000);
+    if (zsock_connect (self->link, "%s", self->opts.coordinator) < 0) {
+        dt_error ("bad coordinator endpoint", "endpoint=%s", self->opts.coordinator);
+        return -1;
+    }
+    self->credit = 0;
+    for (inflight_t *batch = zlistx_first (self->inflight); batch;
+         batch = zlistx_next (self->inflight))
+        batch->sent = false;
+    link_send_control (self, "hello");
+    self->hello_at = self->last_heard = dt_mono_ms ();
+    return 0;
 }
 
 dt_trackd_t *
@@ -128,16 +193,7 @@ dt_trackd_new (const dt_trackd_opts_t *opts)
     snprintf (self->endpoint, sizeof self->endpoint, "%s",
               zsock_endpoint (self->ingress)? zsock_endpoint (self->ingress): opts->ingress);
 
-    self->link = zsock_new (ZMQ_DEALER);
-    zsock_set_sndtimeo (self->link, 0);
-    //  Flow is bounded by the window of unacknowledged batches, not by the
-    //  high-water mark, so ZeroMQ never has to drop or block for us
-    zsock_set_sndhwm (self->link, 0);
-    zsock_set_rcvhwm (self->link, 0);
-    zsock_set_reconnect_ivl (self->link, 100);
-    zsock_set_reconnect_ivl_max (self->link, 2000);
-    if (zsock_connect (self->link, "%s", opts->coordinator) < 0) {
-        dt_error ("bad coordinator endpoint", "endpoint=%s", opts->coordinator);
+    if (link_connect (self)) {
         dt_trackd_destroy (&self);
         return NULL;
     }
@@ -422,18 +478,31 @@ ingress_recv (dt_trackd_t *self)
 //  --------------------------------------------------------------------------
 //  Link to the coordinator
 
-//  Read synced journal records into link batches while the window allows
+//  Send again what a lost link left unacknowledged, then read synced
+//  journal records into new batches, as far as credit and window allow
 static void
 forward (dt_trackd_t *self)
 {
-    while ((int) zlistx_size (self->inflight) < self->opts.window) {
+    for (inflight_t *batch = zlistx_first (self->inflight); batch;
+         batch = zlistx_next (self->inflight)) {
+        int64_t items = (int64_t) (batch->last - batch->first + 1);
+        if (batch->sent || batch->acked || self->credit < items)
+            continue;
+        link_send (self, batch->frame);
+        batch->sent = true;
+        self->credit -= items;
+    }
+    while ((int) zlistx_size (self->inflight) < self->opts.window && self->credit > 0) {
+        uint32_t limit = (uint32_t) self->opts.batch_max;
+        if ((int64_t) limit > self->credit)
+            limit = (uint32_t) self->credit;
         dt_buf_reset (&self->scratch);
         uint32_t count = 0;
         uint64_t first = 0, seq = 0;
         const void *data;
         uint32_t len;
         int rc = 0;
-        while (count < (uint32_t) self->opts.batch_max
+        while (count < limit
            && (rc = dt_journal_cursor_next (self->cursor, &data, &len, &seq)) == 1) {
             if (count++ == 0)
                 first = seq;
@@ -464,11 +533,10 @@ forward (dt_trackd_t *self)
         batch->first = first;
         batch->last = seq;
         batch->frame = zframe_new (frame.data, frame.size);
-        batch->sent_at = dt_mono_ms ();
+        batch->sent = true;
         dt_buf_free (&frame);
-        zframe_t *copy = zframe_dup (batch->frame);
-        if (zframe_send (&copy, self->link, 0) < 0)
-            zframe_destroy (&copy);     //  not connected: the resend timer sends it
+        link_send (self, batch->frame);
+        self->credit -= count;
         zlistx_add_end (self->inflight, batch);
     }
 }
@@ -494,24 +562,21 @@ sync_and_answer (dt_trackd_t *self)
     }
 }
 
+//  Heartbeat when quiet; a coordinator silent past liveness is gone
 static void
-resend_stale (dt_trackd_t *self)
+link_tick (dt_trackd_t *self)
 {
     int64_t now = dt_mono_ms ();
-    inflight_t *batch = zlistx_first (self->inflight);
-    if (!batch || now - batch->sent_at < self->opts.resend_ms)
-        return;
-    dt_warn ("coordinator silent: sending unacknowledged batches again",
-             "track=%s batches=%zu first_seq=%llu", self->name,
-             zlistx_size (self->inflight), (unsigned long long) batch->first);
-    for (; batch; batch = zlistx_next (self->inflight)) {
-        if (batch->acked)
-            continue;
-        zframe_t *copy = zframe_dup (batch->frame);
-        if (zframe_send (&copy, self->link, 0) < 0)
-            zframe_destroy (&copy);
-        batch->sent_at = now;
+    if (now - self->last_heard > self->opts.liveness_ms) {
+        if (self->link_up || now - self->hello_at > 10 * self->opts.liveness_ms)
+            dt_warn ("coordinator silent: connecting again", "track=%s unacknowledged_batches=%zu",
+                     self->name, zlistx_size (self->inflight));
+        self->link_up = false;
+        link_connect (self);
     }
+    else
+    if (now - self->last_sent >= self->opts.heartbeat_ms)
+        link_send_control (self, "ping");
 }
 
 //  The coordinator committed one batch. The journal is trimmed only over the
@@ -524,6 +589,8 @@ handle_ack (dt_trackd_t *self, uint64_t first, uint64_t upto)
     for (batch = zlistx_first (self->inflight); batch; batch = zlistx_next (self->inflight))
         if (batch->first == first && batch->last == upto)
             batch->acked = true;
+    if (upto >= first && upto - first < (uint64_t) self->opts.batch_max)
+        self->credit += (int64_t) (upto - first + 1);
     uint64_t confirmed = 0;
     while ((batch = zlistx_first (self->inflight)) && batch->acked) {
         confirmed = batch->last;
@@ -547,10 +614,22 @@ link_recv (dt_trackd_t *self)
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     dt_error_t err;
-    uint64_t first, upto;
-    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err) == 0
-    &&  dt_map_uint (&unpacked.data, "first", &first) && dt_map_uint (&unpacked.data, "upto", &upto))
-        handle_ack (self, first, upto);
+    uint64_t first, upto, items;
+    const msgpack_object *type = NULL;
+    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err) == 0)
+        type = dt_map_get (&unpacked.data, "t");
+    if (type && type->type == MSGPACK_OBJECT_STR) {
+        if (!self->link_up)
+            dt_info ("coordinator link up", "track=%s", self->name);
+        self->link_up = true;
+        self->last_heard = dt_mono_ms ();
+        if (dt_str_eq (dt_str_of (type), "ack")
+        &&  dt_map_uint (&unpacked.data, "first", &first) && dt_map_uint (&unpacked.data, "upto", &upto))
+            handle_ack (self, first, upto);
+        else
+        if (dt_str_eq (dt_str_of (type), "credit") && dt_map_uint (&unpacked.data, "items", &items))
+            self->credit = (int64_t) items;
+    }
     else
         dt_warn ("unreadable message from the coordinator", "track=%s size=%zu",
                  self->name, zframe_size (frame));
@@ -607,7 +686,7 @@ dt_trackd_run (dt_trackd_t *self)
                  && (zsock_events (self->ingress) & ZMQ_POLLIN); n++)
                 ingress_recv (self);
         }
-        resend_stale (self);
+        link_tick (self);
     }
     return -1;
 }

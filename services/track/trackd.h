@@ -23,7 +23,8 @@ typedef struct {
     dt_stageset_t stages;
     int batch_max;                  //  items per link batch
     int window;                     //  link batches in flight
-    int resend_ms;                  //  resend unacknowledged batches after this
+    int heartbeat_ms;               //  ping the coordinator when quiet this long
+    int liveness_ms;                //  silence after which the coordinator is gone
     int drain_ms;                   //  on SIGTERM, time to forward what the journal holds
     const char *journal_dir;
     uint64_t journal_max_bytes;     //  unconfirmed bytes before answering overloaded

@@ -58,7 +58,7 @@ it_start_track() {  # marketing|sales [options]
     local port=$MKT_PORT; [ "$track" = sales ] && port=$SALES_PORT
     "$BIN/dualtrack-trackd" --track "$track" --ingress "tcp://127.0.0.1:$port" \
         --coordinator "tcp://127.0.0.1:$LINK_PORT" --journal.dir "$IT_DIR/journal-$track" \
-        --resend.ms 1000 "$@" >>"$IT_DIR/$track.log" 2>&1 &
+        --liveness.ms 1500 "$@" >>"$IT_DIR/$track.log" 2>&1 &
     IT_PID[$track]=$!
 }
 
