@@ -17,18 +17,22 @@ CFLAGS_VARIANT := -O2
 LDFLAGS_VARIANT :=
 endif
 CFLAGS  := $(CFLAGS_COMMON) $(CFLAGS_VARIANT) $(EXTRA_CFLAGS)
-LDLIBS  := -lczmq -lzmq -lmsgpackc -lpq -ljansson -lpthread -lm
+LDLIBS  := -lczmq -lzmq -lmsgpackc -lpq -ljansson -lmicrohttpd -lpthread -lm
 
 # Modules, listed so a half-written file in the tree never breaks the build
 CORE_SRC  := proto/event.c proto/wire.c services/common/buf.c services/common/log.c \
-             services/common/config.c services/common/signals.c
+             services/common/config.c services/common/signals.c services/common/jsonmp.c \
+             services/common/metrics.c services/common/httpd.c
 TRACK_SRC := services/track/trackd.c services/track/journal.c
 COORD_SRC := services/coordinator/writeset.c services/coordinator/copyrow.c \
-             services/coordinator/store.c services/coordinator/coordinator.c
-CLI_SRC   := services/cli/jsonmp.c services/cli/publish.c services/cli/gen.c
+             services/coordinator/store.c services/coordinator/coordinator.c \
+             services/coordinator/rules.c services/coordinator/rulesconfig.c \
+             services/coordinator/tonebook.c services/coordinator/history.c \
+             services/coordinator/decision.c
+CLI_SRC   := services/cli/publish.c services/cli/gen.c
 MIGRATIONS := $(sort $(wildcard deploy/migrations/*.sql))
 
-UNIT_TESTS := $(filter $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)),test_event test_copyrow test_journal)
+UNIT_TESTS := $(filter $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)),test_event test_copyrow test_journal test_rules test_tonebook test_metrics test_httpd)
 IT_TOOLS   := $(patsubst tests/integration/%.c,%,$(sort $(wildcard tests/integration/*.c)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -2,10 +2,18 @@
 
     Ownership of a writeset moves by pointer over the actor pipe: the link
     thread fills it, sends it ("WRITE", ptr), and gets it back ("DONE", ptr)
-    once committed; only then does it acknowledge the tracks. At most one
-    writeset is at the store at a time, so commits (and acks) stay in order.
+    once committed; only then does it acknowledge the tracks and publish the
+    verdicts. At most one writeset is at the store at a time, so commits
+    (and acks) stay in order.
+
+    The rule engine lives in the link thread: events are judged as they
+    arrive (so the check API sees the same memory at once), and the store
+    writes each verdict and its findings in the touchpoint's transaction.
 */
 #include "coordinator.h"
+#include "buf.h"
+#include "decision.h"
+#include "history.h"
 #include "log.h"
 #include "signals.h"
 #include "store.h"
@@ -13,15 +21,30 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
+
+//  Accounts ever stored, as a Bloom filter: an account that is not in memory
+//  and not in here has no history, so the engine's loader skips the query
+#define BLOOM_BITS (1u << 24)
 
 struct dt_coordinator_t {
     dt_coordinator_opts_t opts;
     zsock_t *link;
+    zsock_t *decisions;             //  PUB: every verdict
+    zsock_t *check;                 //  ROUTER: what would you say about this?
     zactor_t *store;
     dt_writeset_t *filling;         //  collecting items
     bool store_busy;                //  a writeset is at the store
-    uint64_t committed_events, duplicate_events, committed_rejects;
+    bool store_connected;
+    dt_engine_t *engine;
+    dt_history_t *history;
+    int64_t history_retry_at;
+    uint64_t *bloom;
+    int64_t newest_occurred;        //  the stream's "now", for eviction
+    int64_t evicted_at;
+    dt_buf_t scratch;
+    uint64_t committed_events, duplicate_events, committed_rejects, published;
 };
 
 //  --------------------------------------------------------------------------
@@ -39,12 +62,25 @@ store_actor (zsock_t *pipe, void *args)
     //  Connect early, so readiness and migrations do not wait for traffic
     if (dt_store_connect (store, err, sizeof err))
         dt_warn ("PostgreSQL not reachable yet", "error=\"%s\"", err);
-    else
+    else {
         dt_info ("connected to PostgreSQL", NULL);
+        zsock_send (pipe, "sp", "CONNECTED", NULL);
+    }
 
     while (!terminated) {
         char *command = NULL;
         void *ptr = NULL;
+        //  Until the first connection, try again every second
+        if (!dt_store_connected (store) && !(zsock_events (pipe) & ZMQ_POLLIN)) {
+            zmq_pollitem_t item = { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 };
+            if (zmq_poll (&item, 1, 1000) == 0) {
+                if (dt_store_connect (store, err, sizeof err) == 0) {
+                    dt_info ("connected to PostgreSQL", NULL);
+                    zsock_send (pipe, "sp", "CONNECTED", NULL);
+                }
+                continue;
+            }
+        }
         if (zsock_recv (pipe, "sp", &command, &ptr) < 0)
             break;
         if (streq (command, "$TERM"))
@@ -71,6 +107,7 @@ store_actor (zsock_t *pipe, void *args)
                 backoff = backoff < 5000? backoff * 2: 5000;
                 if (dt_store_connect (store, err, sizeof err) == 0) {
                     dt_info ("reconnected to PostgreSQL", NULL);
+                    zsock_send (pipe, "sp", "CONNECTED", NULL);
                     backoff = 100;
                 }
                 else
@@ -82,6 +119,8 @@ store_actor (zsock_t *pipe, void *args)
     }
     dt_store_destroy (&store);
 }
+
+static void note_event (void *ctx, const dt_event_t *event);
 
 //  --------------------------------------------------------------------------
 
@@ -102,8 +141,34 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
         dt_coordinator_destroy (&self);
         return NULL;
     }
+    self->decisions = zsock_new (ZMQ_PUB);
+    //  A slow subscriber loses verdicts at this mark rather than slowing
+    //  the data path: the store keeps every verdict for it to catch up
+    zsock_set_sndhwm (self->decisions, 200000);
+    self->check = zsock_new (ZMQ_ROUTER);
+    zsock_set_router_mandatory (self->check, 1);
+    zsock_set_sndtimeo (self->check, 0);
+    zsock_set_maxmsgsize (self->check, 2 * DT_FRAME_MAX);
+    if (zsock_bind (self->decisions, "%s", opts->decisions) < 0
+    ||  zsock_bind (self->check, "%s", opts->check) < 0) {
+        dt_error ("can not bind the decisions feed or the check API",
+                  "decisions=%s check=%s error=\"%s\"", opts->decisions, opts->check,
+                  zmq_strerror (zmq_errno ()));
+        dt_coordinator_destroy (&self);
+        return NULL;
+    }
+    self->engine = dt_engine_new (&opts->rules, &opts->stages);
+    if (!self->engine) {
+        dt_error ("the rule configuration is not valid", NULL);
+        dt_coordinator_destroy (&self);
+        return NULL;
+    }
+    self->bloom = calloc (BLOOM_BITS / 64, sizeof (uint64_t));
+    self->history = dt_history_new (opts->pg_uri, opts->pg_password, &opts->stages);
+    dt_history_set_observer (self->history, note_event, self);
     self->store = zactor_new (store_actor, &self->opts);
-    dt_info ("coordinator ready", "links=%s", opts->links);
+    dt_info ("coordinator ready", "links=%s decisions=%s check=%s",
+             opts->links, opts->decisions, opts->check);
     return self;
 }
 
@@ -114,7 +179,13 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
         dt_coordinator_t *self = *self_p;
         zactor_destroy (&self->store);
         zsock_destroy (&self->link);
+        zsock_destroy (&self->decisions);
+        zsock_destroy (&self->check);
         dt_writeset_destroy (&self->filling);
+        dt_engine_destroy (&self->engine);
+        dt_history_destroy (&self->history);
+        dt_buf_free (&self->scratch);
+        free (self->bloom);
         free (self);
         *self_p = NULL;
     }
@@ -159,6 +230,215 @@ acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
     }
 }
 
+//  --------------------------------------------------------------------------
+//  Judgement: Bloom filter of known accounts, the engine's loader, the feed
+
+static void
+bloom_positions (dt_str_t account, uint32_t positions [3])
+{
+    uint64_t hash = dt_hash (account.ptr, account.len, 0x6475616c);
+    for (int i = 0; i < 3; i++) {
+        positions [i] = (uint32_t) (hash & (BLOOM_BITS - 1));
+        hash = (hash >> 21) | (hash << 43);
+    }
+}
+
+static void
+bloom_add (dt_coordinator_t *self, dt_str_t account)
+{
+    uint32_t positions [3];
+    bloom_positions (account, positions);
+    for (int i = 0; i < 3; i++)
+        self->bloom [positions [i] / 64] |= 1ull << (positions [i] % 64);
+}
+
+static bool
+bloom_has (dt_coordinator_t *self, dt_str_t account)
+{
+    uint32_t positions [3];
+    bloom_positions (account, positions);
+    for (int i = 0; i < 3; i++)
+        if (!(self->bloom [positions [i] / 64] & (1ull << (positions [i] % 64))))
+            return false;
+    return true;
+}
+
+//  The engine met an account it does not hold: if the store may have
+//  history for it (it was evicted), feed that history back
+static void
+load_account (void *ctx, dt_str_t account, dt_engine_t *engine)
+{
+    dt_coordinator_t *self = (dt_coordinator_t *) ctx;
+    if (!bloom_has (self, account) || !dt_history_connected (self->history))
+        return;
+    int64_t since = self->newest_occurred - dt_engine_horizon (engine);
+    dt_history_load_account (self->history, engine, account, since);
+}
+
+static void
+publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
+{
+    for (uint32_t i = 0; i < ws->event_count; i++) {
+        const dt_judgement_t *j = &ws->judgements [i];
+        if (!j->is_new)
+            continue;       //  a resend: its verdict went out the first time
+        const dt_event_t *ev = &ws->events [i];
+        const dt_finding_t *findings = ws->findings + j->first_finding;
+        dt_buf_reset (&self->scratch);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
+        dt_decision_pack (&pk, ev, j->verdict, findings, j->finding_count);
+        char topic [64];
+        dt_decision_topic (topic, sizeof topic, ev, j->verdict);
+        zsock_send (self->decisions, "sb", topic, self->scratch.data, self->scratch.size);
+        dt_track_t advised = dt_decision_advised (ev, &self->opts.stages, findings, j->finding_count);
+        if (advised != DT_TRACK_NONE) {
+            snprintf (topic, sizeof topic, "advisory.%s", dt_track_name (advised));
+            zsock_send (self->decisions, "sb", topic, self->scratch.data, self->scratch.size);
+        }
+        self->published++;
+    }
+}
+
+//  Rebuild the engine's memory and tone book from the store: at start, and
+//  whenever the reader connection comes back
+static int
+history_start (dt_coordinator_t *self)
+{
+    char err [512];
+    if (dt_history_connect (self->history, err, sizeof err)) {
+        dt_warn ("can not read the store yet", "error=\"%s\"", err);
+        return -1;
+    }
+    dt_tonebook_t *book = dt_history_tonebook (self->history, err, sizeof err);
+    if (!book || dt_engine_set_tonebook (self->engine, &book, err, sizeof err)) {
+        dt_error ("the tone book in the store is not valid; keeping the one in force",
+                  "error=\"%s\"", err);
+        dt_history_record_reload (self->history, false, err);
+    }
+    int64_t started = zclock_mono ();
+    dt_engine_set_loader (self->engine, NULL, NULL);
+    int64_t count = dt_history_rebuild (self->history, self->engine,
+                                        dt_engine_horizon (self->engine), err, sizeof err);
+    dt_engine_set_loader (self->engine, load_account, self);
+    if (count < 0) {
+        dt_warn ("could not rebuild the rule memory", "error=\"%s\"", err);
+        return -1;
+    }
+    dt_info ("rule memory rebuilt from the store", "touchpoints=%lld accounts=%zu ms=%lld",
+             (long long) count, dt_engine_accounts (self->engine),
+             (long long) (zclock_mono () - started));
+    return 0;
+}
+
+//  Every touchpoint the engine learns of, live or from the store, marks its
+//  account in the Bloom filter and moves the stream's clock
+static void
+note_event (void *ctx, const dt_event_t *event)
+{
+    dt_coordinator_t *self = (dt_coordinator_t *) ctx;
+    bloom_add (self, event->account);
+    if (event->occurred_at > self->newest_occurred)
+        self->newest_occurred = event->occurred_at;
+}
+
+static void
+note_judged (dt_coordinator_t *self, dt_writeset_t *ws, uint32_t from)
+{
+    for (uint32_t i = from; i < ws->event_count; i++)
+        note_event (self, &ws->events [i]);
+}
+
+static void
+tonebook_reload (dt_coordinator_t *self)
+{
+    char err [512];
+    dt_tonebook_t *book = dt_history_tonebook (self->history, err, sizeof err);
+    if (book && dt_engine_set_tonebook (self->engine, &book, err, sizeof err) == 0) {
+        dt_info ("tone book reloaded", NULL);
+        dt_history_record_reload (self->history, true, "reloaded");
+    }
+    else {
+        dt_error ("tone book change refused; the previous one stays in force",
+                  "error=\"%s\"", err);
+        dt_history_record_reload (self->history, false, err);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Check API: judge a planned touchpoint without remembering it
+
+static void
+check_recv (dt_coordinator_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->check);
+    if (!msg)
+        return;
+    zframe_t *identity = zmsg_pop (msg);
+    bool req_envelope = false;
+    zframe_t *first = zmsg_first (msg);
+    if (first && zframe_size (first) == 0 && zmsg_size (msg) > 1) {
+        zframe_t *delimiter = zmsg_pop (msg);
+        zframe_destroy (&delimiter);
+        req_envelope = true;
+    }
+    zframe_t *body = zmsg_first (msg);
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    dt_error_t err;
+    uint64_t req = 0;
+    bool has_req = false;
+    dt_buf_reset (&self->scratch);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
+    if (!body || zmsg_size (msg) != 1)
+        dt_error_set (&err, "bad_request", "", "send one frame: {v, req, track, event}");
+    else
+    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (body), zframe_size (body), &err) == 0) {
+        const msgpack_object *root = &unpacked.data;
+        has_req = dt_map_uint (root, "req", &req);
+        uint64_t version = 0;
+        const msgpack_object *track_obj = dt_map_get (root, "track");
+        const msgpack_object *event_obj = dt_map_get (root, "event");
+        dt_track_t track = track_obj && track_obj->type == MSGPACK_OBJECT_STR?
+            dt_track_parse (track_obj->via.str.ptr, track_obj->via.str.size): DT_TRACK_NONE;
+        dt_event_t event;
+        if (!has_req)
+            dt_error_set (&err, "bad_request", "req", "req: required, an unsigned integer");
+        else
+        if (!dt_map_uint (root, "v", &version) || version != DT_PROTOCOL_VERSION)
+            dt_error_set (&err, version? "unsupported_version": "bad_request", "v",
+                          "v: required, the integer 1");
+        else
+        if (track == DT_TRACK_NONE)
+            dt_error_set (&err, "bad_request", "track", "track: marketing or sales");
+        else
+        if (!event_obj)
+            dt_error_set (&err, "bad_request", "event", "event: required, one event map");
+        else
+        if (dt_event_decode (event_obj, &self->opts.stages, DT_FORM_INGRESS, track,
+                             &event, &err) == 0) {
+            event.received_at = zclock_usecs ();
+            dt_finding_t findings [DT_FINDINGS_PER_EVENT];
+            dt_verdict_t verdict = DT_VERDICT_OK;
+            int count = dt_engine_judge (self->engine, &event, false, findings,
+                                         DT_FINDINGS_PER_EVENT, &verdict);
+            dt_check_reply_pack (&pk, req, verdict, findings, count > 0? (uint32_t) count: 0);
+        }
+    }
+    if (self->scratch.size == 0)
+        dt_reply_pack_error (&pk, has_req, req, &err);
+    zmsg_t *reply = zmsg_new ();
+    zmsg_append (reply, &identity);
+    if (req_envelope)
+        zmsg_addmem (reply, NULL, 0);
+    zmsg_addmem (reply, self->scratch.data, self->scratch.size);
+    if (zmsg_send (&reply, self->check) < 0)
+        zmsg_destroy (&reply);
+    msgpack_unpacked_destroy (&unpacked);
+    zmsg_destroy (&msg);
+}
+
 static void
 store_done (dt_coordinator_t *self)
 {
@@ -166,18 +446,24 @@ store_done (dt_coordinator_t *self)
     void *ptr = NULL;
     if (zsock_recv (self->store, "sp", &command, &ptr) < 0)
         return;
-    dt_writeset_t *ws = (dt_writeset_t *) ptr;
-    if (ws) {
-        self->committed_events += ws->stored;
-        self->duplicate_events += ws->duplicates;
-        self->committed_rejects += ws->reject_count;
-        dt_debug ("committed", "events=%u stored=%u duplicates=%u rejects=%u",
-                  ws->event_count, ws->stored, ws->duplicates, ws->reject_count);
-        acknowledge (self, ws);
-        dt_writeset_destroy (&ws);
+    if (streq (command, "CONNECTED"))
+        self->store_connected = true;
+    else {
+        dt_writeset_t *ws = (dt_writeset_t *) ptr;
+        if (ws) {
+            self->committed_events += ws->stored;
+            self->duplicate_events += ws->duplicates;
+            self->committed_rejects += ws->reject_count;
+            dt_debug ("committed", "events=%u stored=%u duplicates=%u rejects=%u findings=%u",
+                      ws->event_count, ws->stored, ws->duplicates, ws->reject_count,
+                      ws->finding_count);
+            acknowledge (self, ws);
+            publish_verdicts (self, ws);
+            dt_writeset_destroy (&ws);
+        }
+        self->store_busy = false;
     }
     free (command);
-    self->store_busy = false;
 }
 
 //  A small control message to a track
@@ -223,8 +509,11 @@ link_recv (dt_coordinator_t *self)
         dt_warn ("unreadable message on the link", "frames=%zu", frames);
     else
     if (dt_str_eq (dt_str_of (type), "batch")) {
+        uint32_t from = self->filling->event_count;
         if (dt_writeset_add_batch (self->filling, &body, &unpacked, peer, &self->opts.stages))
             dt_warn ("unreadable batch on the link", NULL);
+        dt_writeset_judge (self->filling, self->engine);
+        note_judged (self, self->filling, from);
     }
     else
     if (dt_str_eq (dt_str_of (type), "hello")) {
@@ -250,11 +539,8 @@ link_recv (dt_coordinator_t *self)
 int
 dt_coordinator_run (dt_coordinator_t *self)
 {
-    zmq_pollitem_t items [] = {
-        { zsock_resolve (self->store), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 }
-    };
     bool draining = false;
+    bool started = false;           //  rule memory rebuilt: the link is read
     int64_t deadline = 0;
     while (true) {
         if (dt_stop_requests && !draining) {
@@ -263,28 +549,70 @@ dt_coordinator_run (dt_coordinator_t *self)
             dt_info ("stopping: committing what is in hand", "items=%u",
                      dt_writeset_size (self->filling));
         }
+        //  The engine judges nothing before it knows the store's recent
+        //  history: until then the tracks keep events in their journals
+        if (!started && self->store_connected && dt_mono_ms () >= self->history_retry_at) {
+            started = history_start (self) == 0;
+            if (!started)
+                self->history_retry_at = dt_mono_ms () + 1000;
+        }
+        if (started && !dt_history_connected (self->history)
+        &&  dt_mono_ms () >= self->history_retry_at) {
+            char err [256];
+            if (dt_history_connect (self->history, err, sizeof err) == 0)
+                tonebook_reload (self);
+            else
+                self->history_retry_at = dt_mono_ms () + 1000;
+        }
         send_to_store (self);
         if (draining && ((!self->store_busy && dt_writeset_size (self->filling) == 0)
                          || dt_stop_requests > 1 || dt_mono_ms () > deadline))
             break;
-        //  The link is always read: the tracks' credit bounds what arrives
-        bool read_link = !draining;
-        int rc = zmq_poll (items, read_link? 2: 1, 100);
+        zmq_pollitem_t items [4] = {
+            { zsock_resolve (self->store), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->check), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
+            { NULL, dt_history_socket (self->history), ZMQ_POLLIN, 0 }
+        };
+        //  The link is always read once started: the tracks' credit bounds
+        //  what arrives. The history socket carries tone book notifications.
+        int count = 2;
+        if (started && !draining)
+            count = items [3].fd >= 0? 4: 3;
+        int rc = zmq_poll (items, count, 100);
         if (rc < 0 && zmq_errno () != EINTR) {
             dt_error ("poll failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
             return -1;
         }
         if (items [0].revents & ZMQ_POLLIN)
             store_done (self);
-        if (read_link && (items [1].revents & ZMQ_POLLIN))
+        if (items [1].revents & ZMQ_POLLIN)
+            check_recv (self);
+        if (count > 2 && (items [2].revents & ZMQ_POLLIN))
             for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++)
                 link_recv (self);
+        if (count > 3 && (items [3].revents & ZMQ_POLLIN)) {
+            int changed = dt_history_notified (self->history);
+            if (changed > 0)
+                tonebook_reload (self);
+            else
+            if (changed < 0)
+                dt_warn ("lost the reader connection to PostgreSQL", NULL);
+        }
+        //  Forget idle accounts now and then; they come back on demand
+        if (started && dt_mono_ms () - self->evicted_at > 10000) {
+            size_t evicted = dt_engine_evict (self->engine, self->newest_occurred);
+            if (evicted)
+                dt_debug ("evicted idle accounts", "accounts=%zu", evicted);
+            self->evicted_at = dt_mono_ms ();
+        }
     }
     bool clean = !self->store_busy && dt_writeset_size (self->filling) == 0;
     dt_info (clean? "stopped": "stopped with items uncommitted; the tracks will resend them",
-             "events_stored=%llu duplicates=%llu rejects=%llu",
+             "events_stored=%llu duplicates=%llu rejects=%llu verdicts_published=%llu",
              (unsigned long long) self->committed_events,
              (unsigned long long) self->duplicate_events,
-             (unsigned long long) self->committed_rejects);
+             (unsigned long long) self->committed_rejects,
+             (unsigned long long) self->published);
     return clean? 0: -1;
 }

@@ -9,10 +9,13 @@
 #ifndef DT_COORDINATOR_H
 #define DT_COORDINATOR_H
 
-#include "event.h"
+#include "rules.h"
 
 typedef struct {
     const char *links;              //  e.g. "tcp://*:7720"
+    const char *decisions;          //  PUB, e.g. "tcp://*:7710"
+    const char *check;              //  ROUTER, e.g. "tcp://*:7711"
+    dt_rules_config_t rules;
     const char *pg_uri;
     const char *pg_password;        //  NULL: from the URI or libpq's environment
     dt_stageset_t stages;

@@ -162,8 +162,8 @@ copy_str (dt_buf_t *buf, dt_str_t str, bool present)
     dt_copy_text (buf, present? (str.ptr? str.ptr: ""): NULL, str.len);
 }
 
-void
-dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
+static void
+touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
 {
     copy_str (buf, ev->id, true);
     dt_buf_putc (buf, '\t');
@@ -222,7 +222,56 @@ dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
     }
     else
         dt_copy_text (buf, NULL, 0);
-    dt_buf_printf (buf, "\t%s\n", dt_category_name (ev->category));
+    dt_buf_printf (buf, "\t%s", dt_category_name (ev->category));
+}
+
+void
+dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
+{
+    touchpoint_fields (buf, scratch, ev);
+    dt_buf_putc (buf, '\n');
+}
+
+void
+dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev,
+                           const char *verdict)
+{
+    touchpoint_fields (buf, scratch, ev);
+    dt_buf_printf (buf, "\t%s\n", verdict);
+}
+
+void
+dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *rule,
+                 const char *severity, const char *message, const char (*related) [DT_ID_MAX + 1],
+                 int related_count)
+{
+    copy_str (buf, ev->id, true);
+    dt_buf_printf (buf, "\t%d\t%s\t%s\t", number, rule, severity);
+    dt_copy_text (buf, message, strlen (message));
+    dt_buf_putc (buf, '\t');
+    //  text[] literal: each element double-quoted, with \ and " escaped,
+    //  then the whole COPY-escaped
+    dt_buf_t array = { 0 };
+    dt_buf_putc (&array, '{');
+    for (int i = 0; i < related_count; i++) {
+        if (i)
+            dt_buf_putc (&array, ',');
+        dt_buf_putc (&array, '"');
+        for (const char *c = related [i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                dt_buf_putc (&array, '\\');
+            dt_buf_putc (&array, *c);
+        }
+        dt_buf_putc (&array, '"');
+    }
+    dt_buf_putc (&array, '}');
+    dt_copy_text (buf, array.data, array.size);
+    dt_buf_free (&array);
+    dt_buf_putc (buf, '\t');
+    copy_str (buf, ev->account, true);
+    dt_buf_printf (buf, "\t%s\t", dt_track_name (ev->track));
+    dt_copy_time_ms (buf, ev->occurred_at);
+    dt_buf_putc (buf, '\n');
 }
 
 void

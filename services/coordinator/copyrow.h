@@ -10,6 +10,8 @@
 //  Column lists matching the rows below
 #define DT_TOUCHPOINT_COLUMNS "id, track, source, account, contact, stage, channel, kind, actor, " \
     "occurred_at, received_at, lead, advisors, project, theme, claims, body, attrs, category"
+#define DT_FINDING_COLUMNS "touchpoint_id, finding_no, rule, severity, message, related, " \
+    "account, track, occurred_at"
 #define DT_REJECT_COLUMNS "received_at, track, code, field, error, event_id, item_index, raw"
 
 //  Text with COPY's backslash escapes; a NULL ptr writes \N
@@ -25,5 +27,14 @@ void dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj);
 //  One row, with its trailing newline
 void dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event);
 void dt_copy_reject (dt_buf_t *buf, const dt_reject_t *reject);
+
+//  A touchpoint row with its verdict as one more column (DT_TOUCHPOINT_COLUMNS, verdict)
+void dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event,
+                                const char *verdict);
+
+//  A finding row (DT_FINDING_COLUMNS) of the event's finding number
+void dt_copy_finding (dt_buf_t *buf, const dt_event_t *event, int number, const char *rule,
+                      const char *severity, const char *message,
+                      const char (*related) [DT_ID_MAX + 1], int related_count);
 
 #endif

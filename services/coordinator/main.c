@@ -7,10 +7,13 @@
 #include "signals.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static const dt_option_t options [] = {
+static const dt_option_t base_options [] = {
     { "links", "tcp://*:7720", "where the track daemons connect" },
+    { "decisions", "tcp://*:7710", "the decisions feed (PUB): every verdict" },
+    { "check", "tcp://*:7711", "the check API (ROUTER): judge a planned touchpoint" },
     { "pg.uri", "postgresql:///dualtrack", "PostgreSQL connection URI" },
     { "pg.password_file", "", "a file holding only the database password (e.g. a compose secret)" },
     { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
@@ -22,19 +25,48 @@ static const dt_option_t options [] = {
     { NULL, NULL, NULL }
 };
 
+//  The rule settings (docs/rules.md) join the options, with their defaults,
+//  so they come from flags, environment or the config file like the rest
+static dt_option_t *
+all_options (void)
+{
+    const char *const *keys = dt_rules_config_keys ();
+    size_t base = sizeof base_options / sizeof base_options [0] - 1, rules = 0;
+    while (keys [rules])
+        rules++;
+    dt_option_t *options = calloc (base + rules + 1, sizeof (dt_option_t));
+    memcpy (options, base_options, base * sizeof (dt_option_t));
+    dt_rules_config_t defaults;
+    dt_rules_config_default (&defaults);
+    static char values [64][32];
+    for (size_t i = 0; i < rules && i < 64; i++) {
+        dt_rules_config_get (&defaults, keys [i], values [i], sizeof values [i]);
+        options [base + i].key = keys [i];
+        options [base + i].value = values [i];
+        options [base + i].help = "a rule setting (docs/rules.md)";
+    }
+    return options;
+}
+
 int
 main (int argc, char *argv [])
 {
     int exit_code;
+    dt_option_t *options = all_options ();
     dt_config_t *config = dt_config_new ("dualtrack-coordinator",
-        "The Dualtrack coordinator: takes events from both track daemons and\n"
-        "stores them in PostgreSQL.", options, argc, argv, &exit_code);
-    if (!config)
+        "The Dualtrack coordinator: takes events from both track daemons, judges\n"
+        "them against the four rules, publishes verdicts and stores everything\n"
+        "in PostgreSQL.", options, argc, argv, &exit_code);
+    if (!config) {
+        free (options);
         return exit_code;
+    }
     dt_log_init ("coordinator", dt_config_get (config, "log.level"));
 
     dt_coordinator_opts_t opts = {
         .links = dt_config_get (config, "links"),
+        .decisions = dt_config_get (config, "decisions"),
+        .check = dt_config_get (config, "check"),
         .pg_uri = dt_config_get (config, "pg.uri"),
         .credit = (int) dt_config_int (config, "credit"),
         .drain_ms = (int) dt_config_int (config, "drain.ms")
@@ -60,6 +92,20 @@ main (int argc, char *argv [])
         dt_config_destroy (&config);
         return 2;
     }
+    dt_rules_config_default (&opts.rules);
+    for (const char *const *key = dt_rules_config_keys (); *key; key++)
+        if (dt_rules_config_set (&opts.rules, *key, dt_config_get (config, *key), err, sizeof err)) {
+            fprintf (stderr, "dualtrack-coordinator: %s\n", err);
+            dt_config_destroy (&config);
+            free (options);
+            return 2;
+        }
+    if (dt_rules_config_check (&opts.rules, err, sizeof err)) {
+        fprintf (stderr, "dualtrack-coordinator: %s\n", err);
+        dt_config_destroy (&config);
+        free (options);
+        return 2;
+    }
     if (opts.credit < 1) {
         fprintf (stderr, "dualtrack-coordinator: credit must be positive\n");
         dt_config_destroy (&config);
@@ -73,5 +119,6 @@ main (int argc, char *argv [])
         dt_coordinator_destroy (&coordinator);
     }
     dt_config_destroy (&config);
+    free (options);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "migrations.h"
 
+#include <czmq.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,10 @@ dt_store_connect (dt_store_t *self, char *err, size_t errlen)
     ||  exec_ok (self,
             "CREATE TEMP TABLE stage_rejects"
             " (LIKE rejects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            PGRES_COMMAND_OK, err, errlen)
+    ||  exec_ok (self,
+            "CREATE TEMP TABLE stage_findings"
+            " (LIKE findings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
             PGRES_COMMAND_OK, err, errlen))
         return -1;
     return 0;
@@ -181,32 +186,73 @@ copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
     return rc;
 }
 
-//  One transaction: the given events and rejects. *stored gets the number of
-//  events new to the store.
+//  Mark the writeset's events that the INSERT reported as new
+static void
+mark_new (dt_writeset_t *ws, uint32_t from, uint32_t count, PGresult *result)
+{
+    zhashx_t *new_ids = zhashx_new ();
+    for (int row = 0; row < PQntuples (result); row++)
+        zhashx_insert (new_ids, PQgetvalue (result, row, 0), ws);
+    for (uint32_t i = from; i < from + count; i++) {
+        char id [DT_ID_MAX + 1];
+        snprintf (id, sizeof id, "%.*s", (int) ws->events [i].id.len, ws->events [i].id.ptr);
+        if (zhashx_lookup (new_ids, id)) {
+            ws->judgements [i].is_new = true;
+            //  An id twice in one writeset is new once
+            zhashx_delete (new_ids, id);
+        }
+    }
+    zhashx_destroy (&new_ids);
+}
+
+//  One transaction: events [from, from + count) of the writeset with their
+//  verdicts and findings, and (if with_rejects) the writeset's rejects plus
+//  extra ones. *stored gets the number of events new to the store.
 static int
-write_transaction (dt_store_t *self, const dt_event_t *events, uint32_t event_count,
+write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t count,
                    const dt_reject_t *rejects, uint32_t reject_count, uint32_t *stored,
                    char *err, size_t errlen)
 {
     if (exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen))
         return -1;
     *stored = 0;
-    if (event_count) {
+    if (count) {
         dt_buf_reset (&self->rows);
-        for (uint32_t i = 0; i < event_count; i++)
-            dt_copy_touchpoint (&self->rows, &self->scratch, &events [i]);
-        if (copy_rows (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ") FROM STDIN",
+        for (uint32_t i = from; i < from + count; i++)
+            dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
+                                       dt_verdict_name (ws->judgements [i].verdict));
+        if (copy_rows (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
                        err, errlen))
             return -1;
+        dt_buf_reset (&self->rows);
+        for (uint32_t i = from; i < from + count; i++) {
+            const dt_judgement_t *j = &ws->judgements [i];
+            for (uint32_t k = 0; k < j->finding_count; k++) {
+                const dt_finding_t *f = &ws->findings [j->first_finding + k];
+                dt_copy_finding (&self->rows, &ws->events [i], (int) k, dt_rule_id (f->rule),
+                                 dt_severity_name (f->severity), f->message,
+                                 (const char (*) [DT_ID_MAX + 1]) f->related, f->related_count);
+            }
+        }
+        if (self->rows.size
+        &&  copy_rows (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN", err, errlen))
+            return -1;
+        //  Findings go in with their touchpoint only: a resent event keeps
+        //  the judgement it got the first time
         PGresult *result = PQexec (self->conn,
-            "INSERT INTO touchpoints SELECT * FROM stage_touchpoints"
-            " ON CONFLICT (id) DO NOTHING");
-        if (PQresultStatus (result) != PGRES_COMMAND_OK) {
+            "WITH new AS (INSERT INTO touchpoints SELECT * FROM stage_touchpoints"
+            "             ON CONFLICT (id) DO NOTHING RETURNING id),"
+            "     judged AS (INSERT INTO findings (" DT_FINDING_COLUMNS ")"
+            "             SELECT " DT_FINDING_COLUMNS " FROM stage_findings"
+            "             WHERE touchpoint_id IN (SELECT id FROM new))"
+            " SELECT id FROM new");
+        if (PQresultStatus (result) != PGRES_TUPLES_OK) {
             snprintf (err, errlen, "insert: %s", PQresultErrorMessage (result));
             PQclear (result);
             return -1;
         }
-        *stored = (uint32_t) atoi (PQcmdTuples (result));
+        *stored = (uint32_t) PQntuples (result);
+        mark_new (ws, from, count, result);
         PQclear (result);
     }
     if (reject_count) {
@@ -251,7 +297,7 @@ write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
     int rc = 0;
     for (uint32_t i = 0; i < ws->event_count && rc == 0; i++) {
         uint32_t stored;
-        if (write_transaction (self, &ws->events [i], 1, NULL, 0, &stored,
+        if (write_transaction (self, ws, i, 1, NULL, 0, &stored,
                                messages [refused_count], 256) == 0) {
             ws->stored += stored;
             continue;
@@ -283,7 +329,7 @@ write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
     if (rc == 0) {
         memcpy (refused + refused_count, ws->rejects, ws->reject_count * sizeof (dt_reject_t));
         uint32_t unused;
-        rc = write_transaction (self, NULL, 0, refused, refused_count + ws->reject_count,
+        rc = write_transaction (self, ws, 0, 0, refused, refused_count + ws->reject_count,
                                 &unused, err, errlen);
         if (rc)
             rollback (self);
@@ -303,7 +349,9 @@ dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
         snprintf (err, errlen, "not connected");
         return -1;
     }
-    if (write_transaction (self, ws->events, ws->event_count, ws->rejects, ws->reject_count,
+    for (uint32_t i = 0; i < ws->event_count; i++)
+        ws->judgements [i].is_new = false;
+    if (write_transaction (self, ws, 0, ws->event_count, ws->rejects, ws->reject_count,
                            &ws->stored, err, errlen) == 0) {
         ws->duplicates = ws->event_count - ws->stored;
         return 0;

@@ -46,6 +46,8 @@ dt_writeset_destroy (dt_writeset_t **self_p)
         free (self->events);
         free (self->rejects);
         free (self->acks);
+        free (self->judgements);
+        free (self->findings);
         zlistx_destroy (&self->strings);
         free (self);
         *self_p = NULL;
@@ -113,4 +115,35 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked
     self->acks [self->ack_count].upto = first + items->via.array.size - 1;
     self->ack_count++;
     return 0;
+}
+
+void
+dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
+{
+    if (self->judgement_alloc < self->event_count) {
+        self->judgement_alloc = self->event_alloc;
+        self->judgements = realloc (self->judgements,
+                                    self->judgement_alloc * sizeof (dt_judgement_t));
+        assert (self->judgements);
+    }
+    for (; self->judged < self->event_count; self->judged++) {
+        if (self->finding_count + DT_FINDINGS_PER_EVENT > self->finding_alloc) {
+            self->finding_alloc = self->finding_alloc? 2 * self->finding_alloc: 256;
+            self->findings = realloc (self->findings, self->finding_alloc * sizeof (dt_finding_t));
+            assert (self->findings);
+        }
+        //  A hint two events ahead: the account's memory is in cache in time
+        if (self->judged + 2 < self->event_count)
+            dt_engine_prefetch (engine, &self->events [self->judged + 2]);
+        dt_judgement_t *j = &self->judgements [self->judged];
+        j->first_finding = self->finding_count;
+        j->is_new = false;
+        int count = dt_engine_judge (engine, &self->events [self->judged], true,
+                                     self->findings + self->finding_count,
+                                     DT_FINDINGS_PER_EVENT, &j->verdict);
+        j->finding_count = count > 0? (uint32_t) count: 0;
+        if (count < 0)
+            j->verdict = DT_VERDICT_OK;
+        self->finding_count += j->finding_count;
+    }
 }

@@ -8,6 +8,7 @@
 #ifndef DT_WRITESET_H
 #define DT_WRITESET_H
 
+#include "rules.h"
 #include "wire.h"
 
 #include <czmq.h>
@@ -20,6 +21,16 @@ typedef struct {
     uint64_t first;             //  the batch's first item seq
     uint64_t upto;              //  and its last
 } dt_ack_t;
+
+//  The engine's judgement of one event of the writeset
+typedef struct {
+    dt_verdict_t verdict;
+    uint32_t first_finding;     //  into dt_writeset_t.findings
+    uint32_t finding_count;
+    bool is_new;                //  set by the store: not a resend of a stored id
+} dt_judgement_t;
+
+#define DT_FINDINGS_PER_EVENT 16
 
 typedef struct {
     //  Owned: events and rejects point into the unpacked objects, and their
@@ -34,6 +45,10 @@ typedef struct {
     dt_ack_t *acks;
     uint32_t ack_count, ack_alloc;
     zlistx_t *strings;          //  owned texts of rejects made here
+    dt_judgement_t *judgements; //  one per event, once judged
+    uint32_t judged, judgement_alloc;
+    dt_finding_t *findings;
+    uint32_t finding_count, finding_alloc;
     //  Filled by the store
     uint32_t stored;            //  events new to the store
     uint32_t duplicates;        //  events it already had
@@ -49,6 +64,10 @@ void dt_writeset_destroy (dt_writeset_t **self_p);
 //  Returns 0, or -1 if it is not a batch (both are destroyed then).
 int dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked *unpacked,
                            zframe_t *peer, const dt_stageset_t *stages);
+
+//  Judge the events added since the last call, in arrival order, and keep
+//  the findings. Judged once: a retried commit stores the same judgement.
+void dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine);
 
 //  Items (events + rejects) in the writeset
 static inline uint32_t

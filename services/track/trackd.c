@@ -55,7 +55,7 @@ struct dt_trackd_t {
     int64_t credit;                 //  items the coordinator will still take
     bool link_up;                   //  heard from the coordinator lately
     int64_t last_heard;
-    int64_t last_sent;
+    int64_t last_ping;
     int64_t hello_at;
 
     dt_journal_t *journal;
@@ -102,7 +102,6 @@ link_send (dt_trackd_t *self, zframe_t *frame)
     zframe_t *copy = zframe_dup (frame);
     if (zframe_send (&copy, self->link, 0) < 0)
         zframe_destroy (&copy);     //  not connected yet: liveness will tell
-    self->last_sent = dt_mono_ms ();
 }
 
 //  A small control message {"t": type, ...}
@@ -575,8 +574,12 @@ link_tick (dt_trackd_t *self)
         link_connect (self);
     }
     else
-    if (now - self->last_sent >= self->opts.heartbeat_ms)
+    if (now - self->last_ping >= self->opts.heartbeat_ms) {
+        //  Pinged even while batches flow: the coordinator answers pings at
+        //  once, acks only after a commit, which may take longer than liveness
         link_send_control (self, "ping");
+        self->last_ping = now;
+    }
 }
 
 //  The coordinator committed one batch. The journal is trimmed only over the
@@ -642,10 +645,6 @@ link_recv (dt_trackd_t *self)
 int
 dt_trackd_run (dt_trackd_t *self)
 {
-    zmq_pollitem_t items [] = {
-        { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->ingress), 0, ZMQ_POLLIN, 0 }
-    };
     bool draining = false;
     int64_t drain_deadline = 0;
     while (!self->failed) {
@@ -670,6 +669,11 @@ dt_trackd_run (dt_trackd_t *self)
                 return 0;
             }
         }
+        //  Made anew each time: link_tick may have replaced the link socket
+        zmq_pollitem_t items [] = {
+            { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->ingress), 0, ZMQ_POLLIN, 0 }
+        };
         int rc = zmq_poll (items, draining? 1: 2, 100);
         if (rc < 0) {
             if (zmq_errno () == EINTR)

@@ -1,0 +1,94 @@
+/*  decision.c - see decision.h
+*/
+#include "decision.h"
+
+#include <stdio.h>
+
+void
+dt_finding_pack (msgpack_packer *pk, const dt_finding_t *f)
+{
+    msgpack_pack_map (pk, 4);
+    dt_pack_cstr (pk, "rule");
+    dt_pack_cstr (pk, dt_rule_id (f->rule));
+    dt_pack_cstr (pk, "severity");
+    dt_pack_cstr (pk, dt_severity_name (f->severity));
+    dt_pack_cstr (pk, "message");
+    dt_pack_cstr (pk, f->message);
+    dt_pack_cstr (pk, "related");
+    msgpack_pack_array (pk, (size_t) f->related_count);
+    for (int i = 0; i < f->related_count; i++)
+        dt_pack_cstr (pk, f->related [i]);
+}
+
+static void
+pack_findings (msgpack_packer *pk, const dt_finding_t *findings, uint32_t count)
+{
+    dt_pack_cstr (pk, "findings");
+    msgpack_pack_array (pk, count);
+    for (uint32_t i = 0; i < count; i++)
+        dt_finding_pack (pk, &findings [i]);
+}
+
+void
+dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict,
+                  const dt_finding_t *findings, uint32_t count)
+{
+    bool contact = ev->present & DT_HAS_CONTACT;
+    msgpack_pack_map (pk, 9 + (contact? 1: 0));
+    dt_pack_cstr (pk, "v");
+    msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
+    dt_pack_cstr (pk, "id");
+    dt_pack_str (pk, ev->id);
+    dt_pack_cstr (pk, "track");
+    dt_pack_cstr (pk, dt_track_name (ev->track));
+    dt_pack_cstr (pk, "account");
+    dt_pack_str (pk, ev->account);
+    if (contact) {
+        dt_pack_cstr (pk, "contact");
+        dt_pack_str (pk, ev->contact);
+    }
+    dt_pack_cstr (pk, "stage");
+    dt_pack_str (pk, ev->stage);
+    dt_pack_cstr (pk, "lead");
+    dt_pack_cstr (pk, dt_track_name (ev->lead));
+    dt_pack_cstr (pk, "occurred_at");
+    msgpack_pack_int64 (pk, ev->occurred_at);
+    dt_pack_cstr (pk, "verdict");
+    dt_pack_cstr (pk, dt_verdict_name (verdict));
+    pack_findings (pk, findings, count);
+}
+
+void
+dt_decision_topic (char *topic, size_t size, const dt_event_t *ev, dt_verdict_t verdict)
+{
+    snprintf (topic, size, "%s.%s", dt_track_name (ev->track), dt_verdict_name (verdict));
+}
+
+dt_track_t
+dt_decision_advised (const dt_event_t *ev, const dt_stageset_t *stages,
+                     const dt_finding_t *findings, uint32_t count)
+{
+    dt_track_t other = ev->track == DT_TRACK_MARKETING? DT_TRACK_SALES: DT_TRACK_MARKETING;
+    if (ev->stage_index >= 0 && ev->stage_index < stages->count
+    &&  stages->owner [ev->stage_index] == other)
+        return other;
+    for (uint32_t i = 0; i < count; i++)
+        if (findings [i].rule == DT_RULE_COLLISION || findings [i].rule == DT_RULE_CLAIM_CONFLICT
+        ||  findings [i].rule == DT_RULE_LEAD_VIOLATION)
+            return other;
+    return DT_TRACK_NONE;
+}
+
+void
+dt_check_reply_pack (msgpack_packer *pk, uint64_t req, dt_verdict_t verdict,
+                     const dt_finding_t *findings, uint32_t count)
+{
+    msgpack_pack_map (pk, 4);
+    dt_pack_cstr (pk, "v");
+    msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
+    dt_pack_cstr (pk, "req");
+    msgpack_pack_uint64 (pk, req);
+    dt_pack_cstr (pk, "verdict");
+    dt_pack_cstr (pk, dt_verdict_name (verdict));
+    pack_findings (pk, findings, count);
+}
