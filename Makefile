@@ -29,11 +29,12 @@ COORD_SRC := services/coordinator/writeset.c services/coordinator/copyrow.c \
              services/coordinator/rules.c services/coordinator/rulesconfig.c \
              services/coordinator/tonebook.c services/coordinator/history.c \
              services/coordinator/decision.c
-CLI_SRC   := services/cli/publish.c services/cli/gen.c
+CLI_SRC   := services/cli/publish.c services/cli/gen.c services/cli/watch.c
 MIGRATIONS := $(sort $(wildcard deploy/migrations/*.sql))
 
 UNIT_TESTS := $(filter $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)),test_event test_copyrow test_journal test_rules test_tonebook test_metrics test_httpd)
-IT_TOOLS   := $(patsubst tests/integration/%.c,%,$(sort $(wildcard tests/integration/*.c)))
+IT_TOOLS   := $(patsubst tests/integration/%.c,%,$(sort $(wildcard tests/integration/*.c))) \
+              $(patsubst tests/bench/%.c,%,$(sort $(wildcard tests/bench/*.c)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ  := $(call obj,$(CORE_SRC))
@@ -44,7 +45,7 @@ ALL_LIB_OBJ := $(COORD_OBJ) $(TRACK_OBJ) $(CLI_OBJ) $(CORE_OBJ)
 
 BINS := $(BUILD)/bin/dualtrack-trackd $(BUILD)/bin/dualtrack-coordinator $(BUILD)/bin/dualtrack
 
-.PHONY: all build asan check unit up down clean deps help
+.PHONY: all build asan check unit up down clean deps help bench
 all build: $(BINS) $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(IT_TOOLS))
 
 help:
@@ -53,6 +54,7 @@ help:
 	@echo "make down       stop it"
 	@echo "make check      every test, under ASan+UBSan; ends with 'N passed, N failed'"
 	@echo "make deps       install the Debian packages (as root) or list them"
+	@echo "make bench      the benchmark (scripts/bench): the system against raw COPY"
 
 deps:
 	@scripts/deps
@@ -93,6 +95,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(ALL_LIB_OBJ)
 $(BUILD)/tests/%: tests/integration/%.c $(ALL_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $< $(ALL_LIB_OBJ) $(LDFLAGS_VARIANT) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/bench/%.c $(ALL_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $< $(ALL_LIB_OBJ) $(LDFLAGS_VARIANT) $(LDLIBS) -o $@
+
+bench:
+	@scripts/deps --quiet
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
 
 check:
 	@scripts/deps --quiet

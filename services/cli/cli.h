@@ -5,5 +5,7 @@
 
 int dt_cli_publish (int argc, char *argv []);
 int dt_cli_gen (int argc, char *argv []);
+int dt_cli_watch (int argc, char *argv []);
+int dt_cli_check (int argc, char *argv []);
 
 #endif

@@ -14,6 +14,8 @@ static const struct {
 } commands [] = {
     { "publish", dt_cli_publish, "publish JSON-lines events to a track daemon" },
     { "gen", dt_cli_gen, "generate sample events as JSON lines (tests, benchmarks)" },
+    { "watch", dt_cli_watch, "print verdicts from the decisions feed" },
+    { "check", dt_cli_check, "ask what the coordinator would say about a planned touchpoint" },
 };
 
 int
