@@ -14,7 +14,9 @@
 #include "buf.h"
 #include "decision.h"
 #include "history.h"
+#include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "signals.h"
 #include "store.h"
 #include "writeset.h"
@@ -22,6 +24,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 //  Accounts ever stored, as a Bloom filter: an account that is not in memory
@@ -45,7 +48,62 @@ struct dt_coordinator_t {
     int64_t evicted_at;
     dt_buf_t scratch;
     uint64_t committed_events, duplicate_events, committed_rejects, published;
+    bool started;                   //  rule memory rebuilt: the link is read
+
+    //  Operations. The store actor and the HTTP thread touch only metrics
+    //  (atomic) and these flags.
+    dt_metrics_t *metrics;
+    dt_httpd_t *httpd;
+    atomic_bool ready_store, ready_memory, ready_reader;
+    dt_counter_t *m_events, *m_rejects, *m_findings, *m_verdicts, *m_published, *m_checks;
+    dt_histogram_t *m_commit_seconds, *m_writeset_items, *m_ingress_to_commit;
+    dt_gauge_t *m_accounts, *m_state_bytes;
 };
+
+static bool
+is_ready (void *ctx, char *reason, size_t len)
+{
+    dt_coordinator_t *self = (dt_coordinator_t *) ctx;
+    if (!atomic_load (&self->ready_store))
+        snprintf (reason, len, "not connected to PostgreSQL");
+    else
+    if (!atomic_load (&self->ready_memory))
+        snprintf (reason, len, "rebuilding the rule memory");
+    else
+    if (!atomic_load (&self->ready_reader))
+        snprintf (reason, len, "reader connection to PostgreSQL lost");
+    else
+        return true;
+    return false;
+}
+
+static void
+metrics_setup (dt_coordinator_t *self)
+{
+    dt_metrics_t *m = self->metrics = dt_metrics_new ("dualtrack_coordinator_");
+    self->m_events = dt_metrics_counter (m, "events_total",
+        "Events committed, by result (stored, or duplicate: a resend of a stored id)", "result");
+    self->m_rejects = dt_metrics_counter (m, "rejects_stored_total", "Rejects written to the rejects table", NULL);
+    self->m_findings = dt_metrics_counter (m, "findings_total", "Findings stored, by rule", "rule");
+    self->m_verdicts = dt_metrics_counter (m, "verdicts_total", "Verdicts on stored touchpoints", "verdict");
+    self->m_published = dt_metrics_counter (m, "feed_messages_total", "Messages published on the decisions feed", NULL);
+    self->m_checks = dt_metrics_counter (m, "checks_total", "Check API requests answered", NULL);
+    self->m_commit_seconds = dt_metrics_histogram (m, "pg_commit_seconds",
+        "Time to write and commit one writeset in PostgreSQL", dt_metrics_seconds_buckets, 13);
+    static const double items [] = { 1, 10, 100, 500, 1000, 2500, 5000, 10000, 20000, 40000 };
+    self->m_writeset_items = dt_metrics_histogram (m, "writeset_items",
+        "Items (events and rejects) per transaction", items, 10);
+    self->m_ingress_to_commit = dt_metrics_histogram (m, "ingress_to_commit_seconds",
+        "Time from a track receiving an event to its commit", dt_metrics_seconds_buckets, 13);
+    self->m_accounts = dt_metrics_gauge (m, "rule_accounts", "Accounts in the rule engine's memory");
+    self->m_state_bytes = dt_metrics_gauge (m, "rule_state_bytes", "Bytes of rule engine memory");
+    dt_counter_add (self->m_events, "stored", 0);
+    dt_counter_add (self->m_events, "duplicate", 0);
+    for (int v = DT_VERDICT_OK; v <= DT_VERDICT_VIOLATION; v++)
+        dt_counter_add (self->m_verdicts, dt_verdict_name ((dt_verdict_t) v), 0);
+    for (int r = 0; r < DT_RULES; r++)
+        dt_counter_add (self->m_findings, dt_rule_id ((dt_rule_t) r), 0);
+}
 
 //  --------------------------------------------------------------------------
 //  Store actor: owns the PostgreSQL connection
@@ -53,7 +111,8 @@ struct dt_coordinator_t {
 static void
 store_actor (zsock_t *pipe, void *args)
 {
-    const dt_coordinator_opts_t *opts = (const dt_coordinator_opts_t *) args;
+    dt_coordinator_t *coordinator = (dt_coordinator_t *) args;
+    const dt_coordinator_opts_t *opts = &coordinator->opts;
     dt_store_t *store = dt_store_new (opts->pg_uri, opts->pg_password);
     zsock_signal (pipe, 0);
     char err [512];
@@ -91,8 +150,18 @@ store_actor (zsock_t *pipe, void *args)
             //  Retry until committed: the tracks hold these events and wait
             //  for the acknowledgement, so giving up would only delay them
             while (true) {
-                if (dt_store_connected (store) && dt_store_write (store, ws, err, sizeof err) == 0)
+                int64_t started = zclock_usecs ();
+                if (dt_store_connected (store) && dt_store_write (store, ws, err, sizeof err) == 0) {
+                    int64_t now = zclock_usecs ();
+                    dt_histogram_observe (coordinator->m_commit_seconds, (double) (now - started) / 1e6);
+                    dt_histogram_observe (coordinator->m_writeset_items, dt_writeset_size (ws));
+                    for (uint32_t i = 0; i < ws->event_count; i++)
+                        dt_histogram_observe (coordinator->m_ingress_to_commit,
+                                              (double) (now - ws->events [i].received_at) / 1e6);
+                    atomic_store (&coordinator->ready_store, true);
                     break;
+                }
+                atomic_store (&coordinator->ready_store, dt_store_connected (store));
                 if (dt_store_connected (store))
                     dt_warn ("commit failed, retrying", "error=\"%s\"", err);
                 if (zsock_events (pipe) & ZMQ_POLLIN) {
@@ -166,7 +235,17 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     self->bloom = calloc (BLOOM_BITS / 64, sizeof (uint64_t));
     self->history = dt_history_new (opts->pg_uri, opts->pg_password, &opts->stages);
     dt_history_set_observer (self->history, note_event, self);
-    self->store = zactor_new (store_actor, &self->opts);
+    metrics_setup (self);
+    if (opts->http && *opts->http) {
+        char err [256];
+        self->httpd = dt_httpd_new (opts->http, self->metrics, is_ready, self, err, sizeof err);
+        if (!self->httpd) {
+            dt_error ("can not serve health and metrics", "address=%s error=\"%s\"", opts->http, err);
+            dt_coordinator_destroy (&self);
+            return NULL;
+        }
+    }
+    self->store = zactor_new (store_actor, self);
     dt_info ("coordinator ready", "links=%s decisions=%s check=%s",
              opts->links, opts->decisions, opts->check);
     return self;
@@ -178,6 +257,8 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
     if (*self_p) {
         dt_coordinator_t *self = *self_p;
         zactor_destroy (&self->store);
+        dt_httpd_destroy (&self->httpd);
+        dt_metrics_destroy (&self->metrics);
         zsock_destroy (&self->link);
         zsock_destroy (&self->decisions);
         zsock_destroy (&self->check);
@@ -291,6 +372,7 @@ publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
         char topic [64];
         dt_decision_topic (topic, sizeof topic, ev, j->verdict);
         zsock_send (self->decisions, "sb", topic, self->scratch.data, self->scratch.size);
+        dt_counter_add (self->m_published, NULL, 1);
         dt_track_t advised = dt_decision_advised (ev, &self->opts.stages, findings, j->finding_count);
         if (advised != DT_TRACK_NONE) {
             snprintf (topic, sizeof topic, "advisory.%s", dt_track_name (advised));
@@ -435,6 +517,7 @@ check_recv (dt_coordinator_t *self)
     zmsg_addmem (reply, self->scratch.data, self->scratch.size);
     if (zmsg_send (&reply, self->check) < 0)
         zmsg_destroy (&reply);
+    dt_counter_add (self->m_checks, NULL, 1);
     msgpack_unpacked_destroy (&unpacked);
     zmsg_destroy (&msg);
 }
@@ -446,8 +529,10 @@ store_done (dt_coordinator_t *self)
     void *ptr = NULL;
     if (zsock_recv (self->store, "sp", &command, &ptr) < 0)
         return;
-    if (streq (command, "CONNECTED"))
+    if (streq (command, "CONNECTED")) {
         self->store_connected = true;
+        atomic_store (&self->ready_store, true);
+    }
     else {
         dt_writeset_t *ws = (dt_writeset_t *) ptr;
         if (ws) {
@@ -459,6 +544,18 @@ store_done (dt_coordinator_t *self)
                       ws->finding_count);
             acknowledge (self, ws);
             publish_verdicts (self, ws);
+            dt_counter_add (self->m_events, "stored", ws->stored);
+            dt_counter_add (self->m_events, "duplicate", ws->duplicates);
+            dt_counter_add (self->m_rejects, NULL, ws->reject_count);
+            for (uint32_t i = 0; i < ws->event_count; i++) {
+                const dt_judgement_t *j = &ws->judgements [i];
+                if (!j->is_new)
+                    continue;
+                dt_counter_add (self->m_verdicts, dt_verdict_name (j->verdict), 1);
+                for (uint32_t k = 0; k < j->finding_count; k++)
+                    dt_counter_add (self->m_findings,
+                                    dt_rule_id (ws->findings [j->first_finding + k].rule), 1);
+            }
             dt_writeset_destroy (&ws);
         }
         self->store_busy = false;
@@ -540,7 +637,6 @@ int
 dt_coordinator_run (dt_coordinator_t *self)
 {
     bool draining = false;
-    bool started = false;           //  rule memory rebuilt: the link is read
     int64_t deadline = 0;
     while (true) {
         if (dt_stop_requests && !draining) {
@@ -551,12 +647,16 @@ dt_coordinator_run (dt_coordinator_t *self)
         }
         //  The engine judges nothing before it knows the store's recent
         //  history: until then the tracks keep events in their journals
-        if (!started && self->store_connected && dt_mono_ms () >= self->history_retry_at) {
-            started = history_start (self) == 0;
-            if (!started)
+        if (!self->started && self->store_connected && dt_mono_ms () >= self->history_retry_at) {
+            self->started = history_start (self) == 0;
+            if (!self->started)
                 self->history_retry_at = dt_mono_ms () + 1000;
+            atomic_store (&self->ready_memory, self->started);
         }
-        if (started && !dt_history_connected (self->history)
+        atomic_store (&self->ready_reader, dt_history_connected (self->history));
+        dt_gauge_set (self->m_accounts, (double) dt_engine_accounts (self->engine));
+        dt_gauge_set (self->m_state_bytes, (double) dt_engine_state_bytes (self->engine));
+        if (self->started && !dt_history_connected (self->history)
         &&  dt_mono_ms () >= self->history_retry_at) {
             char err [256];
             if (dt_history_connect (self->history, err, sizeof err) == 0)
@@ -577,7 +677,7 @@ dt_coordinator_run (dt_coordinator_t *self)
         //  The link is always read once started: the tracks' credit bounds
         //  what arrives. The history socket carries tone book notifications.
         int count = 2;
-        if (started && !draining)
+        if (self->started && !draining)
             count = items [3].fd >= 0? 4: 3;
         int rc = zmq_poll (items, count, 100);
         if (rc < 0 && zmq_errno () != EINTR) {
@@ -600,7 +700,7 @@ dt_coordinator_run (dt_coordinator_t *self)
                 dt_warn ("lost the reader connection to PostgreSQL", NULL);
         }
         //  Forget idle accounts now and then; they come back on demand
-        if (started && dt_mono_ms () - self->evicted_at > 10000) {
+        if (self->started && dt_mono_ms () - self->evicted_at > 10000) {
             size_t evicted = dt_engine_evict (self->engine, self->newest_occurred);
             if (evicted)
                 dt_debug ("evicted idle accounts", "accounts=%zu", evicted);

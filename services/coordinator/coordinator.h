@@ -15,6 +15,7 @@ typedef struct {
     const char *links;              //  e.g. "tcp://*:7720"
     const char *decisions;          //  PUB, e.g. "tcp://*:7710"
     const char *check;              //  ROUTER, e.g. "tcp://*:7711"
+    const char *http;               //  health and metrics, e.g. "127.0.0.1:9720"; "" none
     dt_rules_config_t rules;
     const char *pg_uri;
     const char *pg_password;        //  NULL: from the URI or libpq's environment

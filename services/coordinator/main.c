@@ -14,6 +14,7 @@ static const dt_option_t base_options [] = {
     { "links", "tcp://*:7720", "where the track daemons connect" },
     { "decisions", "tcp://*:7710", "the decisions feed (PUB): every verdict" },
     { "check", "tcp://*:7711", "the check API (ROUTER): judge a planned touchpoint" },
+    { "http", "127.0.0.1:9720", "health (/healthz, /readyz) and /metrics on HOST:PORT; off: none" },
     { "pg.uri", "postgresql:///dualtrack", "PostgreSQL connection URI" },
     { "pg.password_file", "", "a file holding only the database password (e.g. a compose secret)" },
     { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
@@ -67,6 +68,7 @@ main (int argc, char *argv [])
         .links = dt_config_get (config, "links"),
         .decisions = dt_config_get (config, "decisions"),
         .check = dt_config_get (config, "check"),
+        .http = strcmp (dt_config_get (config, "http"), "off") == 0? "": dt_config_get (config, "http"),
         .pg_uri = dt_config_get (config, "pg.uri"),
         .credit = (int) dt_config_int (config, "credit"),
         .drain_ms = (int) dt_config_int (config, "drain.ms")

@@ -14,15 +14,17 @@
 static const struct {
     dt_track_t track;
     const char *ingress;
+    const char *http;
 } track_profiles [] = {
-    { DT_TRACK_MARKETING, "tcp://*:7701" },
-    { DT_TRACK_SALES, "tcp://*:7702" }
+    { DT_TRACK_MARKETING, "tcp://*:7701", "127.0.0.1:9701" },
+    { DT_TRACK_SALES, "tcp://*:7702", "127.0.0.1:9702" }
 };
 
 static const dt_option_t options [] = {
     { "track", "", "marketing or sales (required)" },
     { "ingress", "", "where publishers connect (default tcp://*:7701 marketing, tcp://*:7702 sales)" },
     { "coordinator", "tcp://127.0.0.1:7720", "the coordinator's link endpoint" },
+    { "http", "", "health and metrics HOST:PORT (default 127.0.0.1:9701 marketing, :9702 sales; off: none)" },
     { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
                 "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
       "funnel stages in order, each name:owner" },
@@ -59,9 +61,16 @@ main (int argc, char *argv [])
     dt_log_init (service, dt_config_get (config, "log.level"));
 
     opts.ingress = dt_config_get (config, "ingress");
+    opts.http = dt_config_get (config, "http");
     for (size_t i = 0; i < sizeof track_profiles / sizeof track_profiles [0]; i++)
-        if (track_profiles [i].track == opts.track && !*opts.ingress)
-            opts.ingress = track_profiles [i].ingress;
+        if (track_profiles [i].track == opts.track) {
+            if (!*opts.ingress)
+                opts.ingress = track_profiles [i].ingress;
+            if (!*opts.http)
+                opts.http = track_profiles [i].http;
+        }
+    if (strcmp (opts.http, "off") == 0)
+        opts.http = "";
     opts.coordinator = dt_config_get (config, "coordinator");
     char err [256];
     if (dt_stageset_parse (&opts.stages, dt_config_get (config, "stages"), err, sizeof err)) {

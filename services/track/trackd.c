@@ -11,13 +11,16 @@
 */
 #include "trackd.h"
 #include "buf.h"
+#include "httpd.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "signals.h"
 #include "wire.h"
 
 #include <czmq.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 //  A publisher request waiting for its events to be committed
@@ -29,6 +32,7 @@ typedef struct {
     uint32_t accepted;
     uint32_t rejected;
     dt_rejection_t *rejections;
+    int64_t received_us;            //  monotonic, for the ack latency
 } pending_t;
 
 //  A link batch sent and not yet acknowledged
@@ -73,7 +77,66 @@ struct dt_trackd_t {
 
     int64_t last_received_at;
     uint64_t received, accepted, rejected;
+
+    //  Operations: /healthz, /readyz, /metrics. The HTTP thread reads only
+    //  metrics (atomic) and these flags.
+    dt_metrics_t *metrics;
+    dt_httpd_t *httpd;
+    atomic_int ready_state;         //  0 ready, else a reason below
+    dt_counter_t *m_requests, *m_events, *m_rejects, *m_batches, *m_acked;
+    dt_histogram_t *m_ack_seconds, *m_batch_items;
+    dt_gauge_t *m_journal_depth, *m_journal_bytes, *m_credit, *m_link_up;
 };
+
+enum { READY = 0, NOT_READY_LINK, NOT_READY_OVERLOADED, NOT_READY_JOURNAL };
+
+static bool
+is_ready (void *ctx, char *reason, size_t len)
+{
+    dt_trackd_t *self = (dt_trackd_t *) ctx;
+    int state = atomic_load (&self->ready_state);
+    snprintf (reason, len, "%s", state == NOT_READY_LINK? "no link to the coordinator":
+              state == NOT_READY_OVERLOADED? "journal at its disk limit":
+              state == NOT_READY_JOURNAL? "journal failed": "");
+    return state == READY;
+}
+
+static void
+metrics_setup (dt_trackd_t *self)
+{
+    dt_metrics_t *m = self->metrics = dt_metrics_new ("dualtrack_track_");
+    self->m_requests = dt_metrics_counter (m, "requests_total",
+        "Ingress requests by result (ok: a reply with accepted/rejected events, or the frame error code)", "result");
+    self->m_events = dt_metrics_counter (m, "events_total", "Events received, by result", "result");
+    self->m_rejects = dt_metrics_counter (m, "rejected_events_total",
+        "Rejected events and frames, by error code", "code");
+    self->m_batches = dt_metrics_counter (m, "batches_sent_total", "Link batches sent to the coordinator (resends included)", NULL);
+    self->m_acked = dt_metrics_counter (m, "items_confirmed_total", "Journal items the coordinator confirmed as committed", NULL);
+    self->m_ack_seconds = dt_metrics_histogram (m, "ack_seconds",
+        "Time from receiving a request to answering it (journal fsync included)",
+        dt_metrics_seconds_buckets, 13);
+    static const double items [] = { 1, 10, 50, 100, 250, 500, 1000, 2500, 5000 };
+    self->m_batch_items = dt_metrics_histogram (m, "batch_items", "Items per link batch", items, 9);
+    self->m_journal_depth = dt_metrics_gauge (m, "journal_depth", "Journal items not yet confirmed by the coordinator");
+    self->m_journal_bytes = dt_metrics_gauge (m, "journal_bytes", "Journal bytes not yet confirmed");
+    self->m_credit = dt_metrics_gauge (m, "link_credit", "Items the coordinator will still take");
+    self->m_link_up = dt_metrics_gauge (m, "link_up", "1 while the coordinator answers");
+    dt_counter_add (self->m_events, "accepted", 0);
+    dt_counter_add (self->m_events, "rejected", 0);
+}
+
+//  Called once per loop: what the HTTP thread may read
+static void
+metrics_update (dt_trackd_t *self)
+{
+    dt_gauge_set (self->m_journal_depth, (double) dt_journal_depth (self->journal));
+    dt_gauge_set (self->m_journal_bytes, (double) dt_journal_bytes (self->journal));
+    dt_gauge_set (self->m_credit, (double) self->credit);
+    dt_gauge_set (self->m_link_up, self->link_up? 1: 0);
+    atomic_store (&self->ready_state, self->failed? NOT_READY_JOURNAL:
+                  self->overloaded? NOT_READY_OVERLOADED:
+                  !self->link_up? NOT_READY_LINK: READY);
+}
 
 static void
 pending_destroy (pending_t **self_p)
@@ -160,6 +223,17 @@ dt_trackd_new (const dt_trackd_opts_t *opts)
     self->pending = zlistx_new ();
     zlistx_set_destructor (self->pending, (zlistx_destructor_fn *) pending_destroy);
     self->rejections = calloc (DT_EVENTS_MAX, sizeof (dt_rejection_t));
+    metrics_setup (self);
+    atomic_store (&self->ready_state, NOT_READY_LINK);
+    if (opts->http && *opts->http) {
+        char err [256];
+        self->httpd = dt_httpd_new (opts->http, self->metrics, is_ready, self, err, sizeof err);
+        if (!self->httpd) {
+            dt_error ("can not serve health and metrics", "address=%s error=\"%s\"", opts->http, err);
+            dt_trackd_destroy (&self);
+            return NULL;
+        }
+    }
 
     dt_journal_opts_t journal_opts = { .max_bytes = opts->journal_max_bytes };
     dt_journal_report_t report;
@@ -206,6 +280,8 @@ dt_trackd_destroy (dt_trackd_t **self_p)
 {
     if (*self_p) {
         dt_trackd_t *self = *self_p;
+        dt_httpd_destroy (&self->httpd);
+        dt_metrics_destroy (&self->metrics);
         zsock_destroy (&self->ingress);
         zsock_destroy (&self->link);
         zlistx_destroy (&self->inflight);
@@ -255,6 +331,8 @@ reply_error (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
     msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
     dt_reply_pack_error (&pk, has_req, req, err);
     send_reply (self, zframe_dup (identity), req_envelope);
+    dt_counter_add (self->m_requests, err->code, 1);
+    dt_counter_add (self->m_rejects, err->code, 1);
 }
 
 static void
@@ -266,6 +344,8 @@ reply_result (dt_trackd_t *self, pending_t *pending)
     dt_reply_pack_result (&pk, pending->req, pending->accepted,
                           pending->rejections, pending->rejected);
     send_reply (self, pending->identity, pending->req_envelope);
+    dt_counter_add (self->m_requests, "ok", 1);
+    dt_histogram_observe (self->m_ack_seconds, (double) (zclock_usecs () - pending->received_us) / 1e6);
     pending->identity = NULL;
 }
 
@@ -426,11 +506,16 @@ handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
     msgpack_unpacked_destroy (&unpacked);
     self->accepted += accepted;
     self->rejected += rejected;
+    dt_counter_add (self->m_events, "accepted", accepted);
+    dt_counter_add (self->m_events, "rejected", rejected);
+    for (uint32_t i = 0; i < rejected; i++)
+        dt_counter_add (self->m_rejects, self->rejections [i].error.code, 1);
 
     pending_t *pending = calloc (1, sizeof *pending);
     pending->identity = zframe_dup (identity);
     pending->req_envelope = req_envelope;
     pending->req = request.req;
+    pending->received_us = zclock_usecs ();
     pending->accepted = accepted;
     pending->rejected = rejected;
     pending->upto = dt_journal_next_seq (self->journal) - 1;
@@ -536,6 +621,8 @@ forward (dt_trackd_t *self)
         dt_buf_free (&frame);
         link_send (self, batch->frame);
         self->credit -= count;
+        dt_counter_add (self->m_batches, NULL, 1);
+        dt_histogram_observe (self->m_batch_items, count);
         zlistx_add_end (self->inflight, batch);
     }
 }
@@ -601,6 +688,7 @@ handle_ack (dt_trackd_t *self, uint64_t first, uint64_t upto)
     }
     if (confirmed == 0)
         return;
+    dt_counter_add (self->m_acked, NULL, confirmed - dt_journal_confirmed (self->journal));
     dt_journal_confirm (self->journal, confirmed);
     if (self->overloaded && dt_journal_bytes (self->journal) < self->opts.journal_max_bytes / 2) {
         self->overloaded = false;
@@ -657,6 +745,7 @@ dt_trackd_run (dt_trackd_t *self)
         }
         sync_and_answer (self);
         forward (self);
+        metrics_update (self);
         if (draining && zlistx_size (self->pending) == 0) {
             //  Everything accepted is on disk: exit once it is forwarded, or
             //  when the drain time is up (a restart forwards the rest)

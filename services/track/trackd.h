@@ -20,6 +20,7 @@ typedef struct {
     dt_track_t track;
     const char *ingress;            //  e.g. "tcp://*:7701"
     const char *coordinator;        //  e.g. "tcp://127.0.0.1:7720"
+    const char *http;               //  health and metrics, e.g. "127.0.0.1:9701"; "" none
     dt_stageset_t stages;
     int batch_max;                  //  items per link batch
     int window;                     //  link batches in flight

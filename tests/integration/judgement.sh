@@ -4,12 +4,7 @@
 # takes effect for the next touchpoint (a broken one is refused); collisions
 # still count after a coordinator restart.
 source "$(dirname "$0")/lib.sh"
-DEC_PORT=$(it_port); CHECK_PORT=$(it_port)
-it_start_pg
-it_start_coordinator --decisions "tcp://127.0.0.1:$DEC_PORT" --check "tcp://127.0.0.1:$CHECK_PORT"
-it_start_track marketing
-it_start_track sales
-it_wait_schema || { echo "FAIL - no schema"; exit 1; }
+it_start
 CHECK=("$BIN/dualtrack" check --endpoint "tcp://127.0.0.1:$CHECK_PORT" --timeout 5000)
 
 "$BIN/dualtrack" watch --endpoint "tcp://127.0.0.1:$DEC_PORT" --topic marketing. --topic sales. \
@@ -67,7 +62,7 @@ echo "{\"id\":\"mem-m\",\"source\":\"t\",\"account\":\"memco\",\"contact\":\"ann
     it_publish marketing --quiet > /dev/null
 it_wait_value "SELECT count(*) FROM touchpoints WHERE id = 'mem-m'" 1 > /dev/null
 it_stop coordinator; it_eq "coordinator exits 0" "$?" 0
-it_start_coordinator --decisions "tcp://127.0.0.1:$DEC_PORT" --check "tcp://127.0.0.1:$CHECK_PORT"
+it_start_coordinator
 echo "{\"id\":\"mem-s\",\"source\":\"t\",\"account\":\"memco\",\"contact\":\"ann\",\"stage\":\"intent\",\"channel\":\"phone\",\"kind\":\"call\",\"occurred_at\":$((now - 3600000))}" |
     it_publish sales --quiet > /dev/null
 it_eq "a collision is found across the restart" \

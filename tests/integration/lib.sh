@@ -38,6 +38,8 @@ it_port() {
 PG_PORT=$(it_port)
 PG_URI=""
 LINK_PORT=$(it_port); MKT_PORT=$(it_port); SALES_PORT=$(it_port)
+COORD_HTTP=$(it_port); MKT_HTTP=$(it_port); SALES_HTTP=$(it_port)
+DEC_PORT=$(it_port); CHECK_PORT=$(it_port)
 MKT_EP=tcp://127.0.0.1:$MKT_PORT
 SALES_EP=tcp://127.0.0.1:$SALES_PORT
 
@@ -48,16 +50,19 @@ it_start_pg() {
 }
 
 it_start_coordinator() {
-    "$BIN/dualtrack-coordinator" --pg.uri "$PG_URI" --links "tcp://127.0.0.1:$LINK_PORT" "$@" \
+    "$BIN/dualtrack-coordinator" --pg.uri "$PG_URI" --links "tcp://127.0.0.1:$LINK_PORT" \
+        --decisions "tcp://127.0.0.1:$DEC_PORT" --check "tcp://127.0.0.1:$CHECK_PORT" \
+        --http "127.0.0.1:$COORD_HTTP" "$@" \
         >>"$IT_DIR/coordinator.log" 2>&1 &
     IT_PID[coordinator]=$!
 }
 
 it_start_track() {  # marketing|sales [options]
     local track=$1; shift
-    local port=$MKT_PORT; [ "$track" = sales ] && port=$SALES_PORT
+    local port=$MKT_PORT http=$MKT_HTTP; [ "$track" = sales ] && port=$SALES_PORT http=$SALES_HTTP
     "$BIN/dualtrack-trackd" --track "$track" --ingress "tcp://127.0.0.1:$port" \
         --coordinator "tcp://127.0.0.1:$LINK_PORT" --journal.dir "$IT_DIR/journal-$track" \
+        --http "127.0.0.1:$http" \
         --liveness.ms 1500 "$@" >>"$IT_DIR/$track.log" 2>&1 &
     IT_PID[$track]=$!
 }
@@ -99,6 +104,20 @@ it_stop() {
     wait "$pid"; local rc=$?
     unset "IT_PID[$name]"
     return $rc
+}
+
+# GET a path from a daemon's HTTP port: prints the status code, then the body
+it_http() {     # port, path
+    local reply
+    reply=$(exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\nHost: x\r\n\r\n' "$2" >&3 && cat <&3) ||
+        { echo 000; return; }
+    echo "$reply" | head -n 1 | awk '{print $2}'
+    echo "$reply" | sed '1,/^\r*$/d'
+}
+
+# The value of one metric line (exact name with labels) from /metrics
+it_metric() {   # port, 'name{label="x"}'
+    it_http "$1" /metrics | awk -v m="$2" '$1 == m {print $2}'
 }
 
 it_publish() {  # track, then publish options/files
