@@ -20,19 +20,20 @@ CFLAGS  := $(CFLAGS_COMMON) $(CFLAGS_VARIANT) $(EXTRA_CFLAGS)
 LDLIBS  := -lczmq -lzmq -lmsgpackc -lpq -ljansson -lmicrohttpd -lpthread -lm
 
 # Modules, listed so a half-written file in the tree never breaks the build
-CORE_SRC  := proto/event.c proto/wire.c services/common/buf.c services/common/log.c \
+CORE_SRC  := proto/event.c proto/wire.c proto/mpscan.c services/common/buf.c services/common/log.c \
              services/common/config.c services/common/signals.c services/common/jsonmp.c \
-             services/common/metrics.c services/common/httpd.c
+             services/common/metrics.c services/common/httpd.c services/common/curve.c
 TRACK_SRC := services/track/trackd.c services/track/journal.c
 COORD_SRC := services/coordinator/writeset.c services/coordinator/copyrow.c \
              services/coordinator/store.c services/coordinator/coordinator.c \
              services/coordinator/rules.c services/coordinator/rulesconfig.c \
              services/coordinator/tonebook.c services/coordinator/history.c \
              services/coordinator/decision.c
-CLI_SRC   := services/cli/publish.c services/cli/gen.c services/cli/watch.c
+CLI_SRC   := services/cli/publish.c services/cli/gen.c services/cli/watch.c services/cli/keygen.c \
+             services/cli/report.c
 MIGRATIONS := $(sort $(wildcard deploy/migrations/*.sql))
 
-UNIT_TESTS := $(filter $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)),test_event test_copyrow test_journal test_rules test_tonebook test_metrics test_httpd)
+UNIT_TESTS := $(filter $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)),test_event test_copyrow test_journal test_rules test_tonebook test_metrics test_httpd test_mpscan)
 IT_TOOLS   := $(patsubst tests/integration/%.c,%,$(sort $(wildcard tests/integration/*.c))) \
               $(patsubst tests/bench/%.c,%,$(sort $(wildcard tests/bench/*.c)))
 
@@ -45,7 +46,7 @@ ALL_LIB_OBJ := $(COORD_OBJ) $(TRACK_OBJ) $(CLI_OBJ) $(CORE_OBJ)
 
 BINS := $(BUILD)/bin/dualtrack-trackd $(BUILD)/bin/dualtrack-coordinator $(BUILD)/bin/dualtrack
 
-.PHONY: all build asan check unit up down clean deps help bench
+.PHONY: all build asan check unit up down clean deps help bench fuzz chaos
 all build: $(BINS) $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(IT_TOOLS))
 
 help:
@@ -55,6 +56,8 @@ help:
 	@echo "make check      every test, under ASan+UBSan; ends with 'N passed, N failed'"
 	@echo "make deps       install the Debian packages (as root) or list them"
 	@echo "make bench      the benchmark (scripts/bench): the system against raw COPY"
+	@echo "make fuzz       libFuzzer on the decoder/validator (FUZZ_SECONDS per target, default 60)"
+	@echo "make chaos      200,000 events through kills and restarts; nothing lost, nothing twice"
 
 deps:
 	@scripts/deps
@@ -99,6 +102,17 @@ $(BUILD)/tests/%: tests/integration/%.c $(ALL_LIB_OBJ)
 $(BUILD)/tests/%: tests/bench/%.c $(ALL_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $< $(ALL_LIB_OBJ) $(LDFLAGS_VARIANT) $(LDLIBS) -o $@
+
+# libFuzzer on the decoder and validator (clang); FUZZ_SECONDS per target
+FUZZ_SECONDS ?= 60
+fuzz:
+	@tests/fuzz/run $(FUZZ_SECONDS)
+
+# The fault test at full size: 2 x 100,000 events through kill -9 and
+# restarts of every daemon and of PostgreSQL (release build)
+chaos:
+	@$(MAKE) --no-print-directory all
+	@FAULTS_EVENTS=100000 VARIANT=release tests/run faults
 
 bench:
 	@scripts/deps --quiet

@@ -47,6 +47,23 @@ dt_str_eq (dt_str_t str, const char *cstr)
     return str.len == len && memcmp (str.ptr, cstr, len) == 0;
 }
 
+//  Replace every byte that does not start a valid UTF-8 sequence with '?':
+//  quoting a value cut at a byte count (or the message itself cut at its
+//  size) may split a character, and the message goes into a text column
+static void
+utf8_sanitize (char *text)
+{
+    size_t len = strlen (text);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char) text [i];
+        size_t n = c < 0x80? 1: c >= 0xF0? 4: c >= 0xE0? 3: c >= 0xC0? 2: 1;
+        if (i + n <= len && dt_utf8_valid (text + i, n))
+            i += n;
+        else
+            text [i++] = '?';
+    }
+}
+
 int
 dt_error_set (dt_error_t *err, const char *code, const char *field, const char *format, ...)
 {
@@ -56,6 +73,7 @@ dt_error_set (dt_error_t *err, const char *code, const char *field, const char *
     va_start (args, format);
     vsnprintf (err->message, sizeof err->message, format, args);
     va_end (args);
+    utf8_sanitize (err->message);
     return -1;
 }
 

@@ -1,6 +1,7 @@
 /*  wire.c - ingress request/reply frames and link items (see wire.h)
 */
 #include "wire.h"
+#include "mpscan.h"
 
 #include <string.h>
 
@@ -30,8 +31,9 @@ dt_map_uint (const msgpack_object *map, const char *key, uint64_t *value)
 int
 dt_wire_unpack (msgpack_unpacked *result, const char *data, size_t size, dt_error_t *err)
 {
-    if (size == 0)
-        return dt_error_set (err, "bad_request", "", "empty frame: send one msgpack map");
+    //  Refuse lying counts, deep nesting and junk before msgpack-c allocates
+    if (dt_msgpack_scan (data, size, NULL, err))
+        return -1;
     size_t offset = 0;
     msgpack_unpack_return rc = msgpack_unpack_next (result, data, size, &offset);
     if (rc != MSGPACK_UNPACK_SUCCESS)
@@ -227,6 +229,7 @@ dt_item_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         const msgpack_object *received = dt_map_get (body, "received_at");
         const msgpack_object *raw = dt_map_get (body, "raw");
         if (!received || received->type != MSGPACK_OBJECT_POSITIVE_INTEGER
+        ||  received->via.u64 > (uint64_t) INT64_MAX
         ||  !raw || raw->type != MSGPACK_OBJECT_BIN
         ||  !reject_str (body, "track", &track) || !reject_str (body, "code", &reject->code)
         ||  !reject_str (body, "field", &reject->field)

@@ -16,6 +16,8 @@ static const struct {
     { "gen", dt_cli_gen, "generate sample events as JSON lines (tests, benchmarks)" },
     { "watch", dt_cli_watch, "print verdicts from the decisions feed" },
     { "check", dt_cli_check, "ask what the coordinator would say about a planned touchpoint" },
+    { "keygen", dt_cli_keygen, "make CURVE certificates for daemons and clients" },
+    { "report", dt_cli_report, "render an HTML report (inline SVG) from the store for a date range" },
 };
 
 int

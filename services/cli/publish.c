@@ -183,6 +183,7 @@ int
 dt_cli_publish (int argc, char *argv [])
 {
     const char *track = NULL, *endpoint = NULL, *acked_path = NULL;
+    const char *cert = NULL, *server_cert = NULL;
     int batch = 100, window = 4, timeout_ms = 10000, retries = 30;
     bool quiet = false;
     static struct option longopts [] = {
@@ -190,11 +191,12 @@ dt_cli_publish (int argc, char *argv [])
         { "batch", required_argument, 0, 'b' }, { "window", required_argument, 0, 'w' },
         { "timeout", required_argument, 0, 'T' }, { "retries", required_argument, 0, 'r' },
         { "acked", required_argument, 0, 'a' }, { "quiet", no_argument, 0, 'q' },
+        { "cert", required_argument, 0, 'c' }, { "server-cert", required_argument, 0, 's' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     int opt;
     optind = 1;
-    while ((opt = getopt_long (argc, argv, "t:e:b:w:T:r:a:qh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "t:e:b:w:T:r:a:c:s:qh", longopts, NULL)) != -1) {
         switch (opt) {
             case 't': track = optarg; break;
             case 'e': endpoint = optarg; break;
@@ -204,15 +206,18 @@ dt_cli_publish (int argc, char *argv [])
             case 'r': retries = atoi (optarg); break;
             case 'a': acked_path = optarg; break;
             case 'q': quiet = true; break;
+            case 'c': cert = optarg; break;
+            case 's': server_cert = optarg; break;
             default:
                 printf ("Usage: dualtrack publish --track marketing|sales [--endpoint EP]\n"
                         "         [--batch N] [--window N] [--timeout MS] [--retries N]\n"
-                        "         [--acked FILE] [--quiet] [FILE...]\n"
+                        "         [--acked FILE] [--quiet] [--cert FILE --server-cert FILE] [FILE...]\n"
                         "Publishes JSON lines (one event per line) from the files or stdin.\n"
                         "  --batch    events per request (1..1000, default 100)\n"
                         "  --window   requests in flight (default 4)\n"
                         "  --timeout  ms before a request is sent again (default 10000)\n"
                         "  --acked    write the id of every accepted event to FILE\n"
+                        "  --cert, --server-cert  CURVE: your certificate and the track's public one\n"
                         "Exit status: 0 all accepted, 1 some rejected, 2 failure.\n");
                 return opt == 'h'? 0: 2;
         }
@@ -234,12 +239,17 @@ dt_cli_publish (int argc, char *argv [])
     }
 
     publisher_t self = { .quiet = quiet, .timeout_ms = timeout_ms, .retries = retries, .next_req = 1 };
-    self.dealer = zsock_new_dealer (endpoint);
-    if (!self.dealer) {
-        fprintf (stderr, "publish: bad endpoint %s\n", endpoint);
+    self.dealer = zsock_new (ZMQ_DEALER);
+    if (dt_cli_secure (self.dealer, cert, server_cert)
+    ||  zsock_connect (self.dealer, "%s", endpoint) < 0) {
+        fprintf (stderr, "publish: can not connect to %s\n", endpoint);
+        zsock_destroy (&self.dealer);
         return 2;
     }
     zsock_set_linger (self.dealer, 0);
+    //  A DEALER with no peer (none yet, or one that refused our key) blocks
+    //  on send: bound it, and let the resend timer try again
+    zsock_set_sndtimeo (self.dealer, 200);
     self.inflight = zhashx_new ();
     zhashx_set_destructor (self.inflight, (zhashx_destructor_fn *) request_destroy);
     if (acked_path && !(self.acked = fopen (acked_path, "w"))) {

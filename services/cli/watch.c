@@ -53,27 +53,31 @@ print_findings (const msgpack_object *map)
 int
 dt_cli_watch (int argc, char *argv [])
 {
-    const char *endpoint = "tcp://127.0.0.1:7710";
+    const char *endpoint = "tcp://127.0.0.1:7710", *cert = NULL, *server_cert = NULL;
     long count = -1, timeout_ms = -1;
     bool quiet = false;
     zlist_t *topics = zlist_new ();
     static struct option longopts [] = {
         { "endpoint", required_argument, 0, 'e' }, { "topic", required_argument, 0, 't' },
         { "count", required_argument, 0, 'n' }, { "timeout", required_argument, 0, 'T' },
-        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+        { "quiet", no_argument, 0, 'q' }, { "cert", required_argument, 0, 'c' },
+        { "server-cert", required_argument, 0, 's' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     int opt;
     optind = 1;
-    while ((opt = getopt_long (argc, argv, "e:t:n:T:qh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "e:t:n:T:c:s:qh", longopts, NULL)) != -1) {
         switch (opt) {
             case 'e': endpoint = optarg; break;
             case 't': zlist_append (topics, optarg); break;
             case 'n': count = atol (optarg); break;
             case 'T': timeout_ms = atol (optarg); break;
             case 'q': quiet = true; break;
+            case 'c': cert = optarg; break;
+            case 's': server_cert = optarg; break;
             default:
                 printf ("Usage: dualtrack watch [--endpoint EP] [--topic PREFIX]... [--count N]\n"
-                        "         [--timeout MS] [--quiet]\n"
+                        "         [--timeout MS] [--quiet] [--cert FILE --server-cert FILE]\n"
                         "Prints verdicts from the decisions feed (default tcp://127.0.0.1:7710).\n"
                         "Topics are TRACK.VERDICT (sales.warn) and advisory.TRACK; a prefix\n"
                         "filters (--topic sales. --topic marketing.violation). --count exits\n"
@@ -85,6 +89,11 @@ dt_cli_watch (int argc, char *argv [])
     }
     zsock_t *sub = zsock_new (ZMQ_SUB);
     zsock_set_rcvhwm (sub, 0);
+    if (dt_cli_secure (sub, cert, server_cert)) {
+        zsock_destroy (&sub);
+        zlist_destroy (&topics);
+        return 2;
+    }
     if (zlist_size (topics) == 0)
         zsock_set_subscribe (sub, "");
     for (char *topic = zlist_first (topics); topic; topic = zlist_next (topics))
@@ -134,20 +143,26 @@ int
 dt_cli_check (int argc, char *argv [])
 {
     const char *endpoint = "tcp://127.0.0.1:7711", *track = NULL;
+    const char *cert = NULL, *server_cert = NULL;
     int timeout_ms = 5000;
     static struct option longopts [] = {
         { "endpoint", required_argument, 0, 'e' }, { "track", required_argument, 0, 't' },
-        { "timeout", required_argument, 0, 'T' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+        { "timeout", required_argument, 0, 'T' }, { "cert", required_argument, 0, 'c' },
+        { "server-cert", required_argument, 0, 's' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     int opt;
     optind = 1;
-    while ((opt = getopt_long (argc, argv, "e:t:T:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "e:t:T:c:s:h", longopts, NULL)) != -1) {
         switch (opt) {
             case 'e': endpoint = optarg; break;
             case 't': track = optarg; break;
             case 'T': timeout_ms = atoi (optarg); break;
+            case 'c': cert = optarg; break;
+            case 's': server_cert = optarg; break;
             default:
-                printf ("Usage: dualtrack check --track marketing|sales [--endpoint EP] < event.json\n"
+                printf ("Usage: dualtrack check --track marketing|sales [--endpoint EP]\n"
+                        "         [--cert FILE --server-cert FILE] < event.json\n"
                         "Asks the coordinator's check API (default tcp://127.0.0.1:7711) what it\n"
                         "would say about a planned touchpoint (one JSON event on stdin), without\n"
                         "storing it. Exit status: 0 ok, 1 warn, 2 violation, 3 error.\n");
@@ -177,8 +192,13 @@ dt_cli_check (int argc, char *argv [])
     dt_pack_cstr (&pk, "event");
     dt_pack_json (&pk, event);
     json_decref (event);
-    zsock_t *dealer = zsock_new_dealer (endpoint);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
     zsock_set_rcvtimeo (dealer, timeout_ms);
+    if (dt_cli_secure (dealer, cert, server_cert) || zsock_connect (dealer, "%s", endpoint) < 0) {
+        zsock_destroy (&dealer);
+        dt_buf_free (&frame);
+        return 3;
+    }
     zframe_t *request = zframe_new (frame.data, frame.size);
     dt_buf_free (&frame);
     zframe_send (&request, dealer, 0);

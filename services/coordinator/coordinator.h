@@ -16,6 +16,9 @@ typedef struct {
     const char *decisions;          //  PUB, e.g. "tcp://*:7710"
     const char *check;              //  ROUTER, e.g. "tcp://*:7711"
     const char *http;               //  health and metrics, e.g. "127.0.0.1:9720"; "" none
+    //  CURVE (services/common/curve.h); NULL cert: plain TCP
+    const char *curve_cert;         //  the coordinator's certificate
+    const char *curve_clients;      //  allow-list: tracks, subscribers, check clients
     dt_rules_config_t rules;
     const char *pg_uri;
     const char *pg_password;        //  NULL: from the URI or libpq's environment

@@ -22,6 +22,9 @@ static const dt_option_t base_options [] = {
       "funnel stages in order, each name:owner" },
     { "credit", "20000", "items each track may have unacknowledged (bounds memory and transaction size)" },
     { "drain.ms", "30000", "on SIGTERM, wait this long to commit what is in hand" },
+    { "security", "curve", "curve (encrypted, clients on an allow-list) or plain (local development only)" },
+    { "curve.cert", "keys/coordinator.cert", "the coordinator's certificate from dualtrack keygen" },
+    { "curve.clients", "keys/clients", "directory of the public certificates allowed in (tracks, subscribers, check clients)" },
     { "log.level", "info", "debug, info, warn or error" },
     { NULL, NULL, NULL }
 };
@@ -92,6 +95,18 @@ main (int argc, char *argv [])
     if (dt_stageset_parse (&opts.stages, dt_config_get (config, "stages"), err, sizeof err)) {
         fprintf (stderr, "dualtrack-coordinator: %s\n", err);
         dt_config_destroy (&config);
+        return 2;
+    }
+    const char *security = dt_config_get (config, "security");
+    if (strcmp (security, "curve") == 0) {
+        opts.curve_cert = dt_config_get (config, "curve.cert");
+        opts.curve_clients = dt_config_get (config, "curve.clients");
+    }
+    else
+    if (strcmp (security, "plain") != 0) {
+        fprintf (stderr, "dualtrack-coordinator: security must be curve or plain\n");
+        dt_config_destroy (&config);
+        free (options);
         return 2;
     }
     dt_rules_config_default (&opts.rules);

@@ -78,9 +78,12 @@ migrate (dt_store_t *self, char *err, size_t errlen)
     snprintf (sql, sizeof sql, "SELECT pg_advisory_lock (%lld)", MIGRATION_LOCK);
     if (exec_ok (self, sql, PGRES_TUPLES_OK, err, errlen)
     ||  exec_ok (self, "SET client_min_messages = warning", PGRES_COMMAND_OK, err, errlen)
-    ||  exec_ok (self, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    //  A DO block, so a writer role without CREATE on the schema passes
+    //  once the table exists
+    ||  exec_ok (self, "DO $$ BEGIN IF to_regclass ('schema_migrations') IS NULL THEN"
+                       " CREATE TABLE schema_migrations ("
                        " version integer PRIMARY KEY, name text NOT NULL,"
-                       " applied_at timestamptz NOT NULL DEFAULT now())",
+                       " applied_at timestamptz NOT NULL DEFAULT now()); END IF; END $$",
                  PGRES_COMMAND_OK, err, errlen))
         return -1;
     PGresult *result = PQexec (self->conn, "SELECT coalesce (max (version), 0) FROM schema_migrations");

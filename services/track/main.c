@@ -35,6 +35,10 @@ static const dt_option_t options [] = {
     { "drain.ms", "5000", "on SIGTERM, time to forward what the journal holds" },
     { "journal.dir", "", "the journal directory (default journal/TRACK)" },
     { "journal.max_bytes", "1073741824", "unforwarded bytes before answering overloaded" },
+    { "security", "curve", "curve (encrypted, clients on an allow-list) or plain (local development only)" },
+    { "curve.cert", "", "this track's certificate from dualtrack keygen (default keys/TRACK.cert)" },
+    { "curve.clients", "keys/publishers", "directory of the publishers' public certificates allowed in" },
+    { "curve.coordinator", "keys/coordinator.cert", "the coordinator's public certificate" },
     { "log.level", "info", "debug, info, warn or error" },
     { NULL, NULL, NULL }
 };
@@ -71,6 +75,22 @@ main (int argc, char *argv [])
         }
     if (strcmp (opts.http, "off") == 0)
         opts.http = "";
+    const char *security = dt_config_get (config, "security");
+    char cert [512];
+    snprintf (cert, sizeof cert, "%s", dt_config_get (config, "curve.cert"));
+    if (!*cert)
+        snprintf (cert, sizeof cert, "keys/%s.cert", name);
+    if (strcmp (security, "curve") == 0) {
+        opts.curve_cert = cert;
+        opts.curve_clients = dt_config_get (config, "curve.clients");
+        opts.curve_coordinator = dt_config_get (config, "curve.coordinator");
+    }
+    else
+    if (strcmp (security, "plain") != 0) {
+        fprintf (stderr, "dualtrack-trackd: security must be curve or plain\n");
+        dt_config_destroy (&config);
+        return 2;
+    }
     opts.coordinator = dt_config_get (config, "coordinator");
     char err [256];
     if (dt_stageset_parse (&opts.stages, dt_config_get (config, "stages"), err, sizeof err)) {

@@ -11,6 +11,7 @@
 */
 #include "trackd.h"
 #include "buf.h"
+#include "curve.h"
 #include "httpd.h"
 #include "journal.h"
 #include "log.h"
@@ -82,6 +83,7 @@ struct dt_trackd_t {
     //  metrics (atomic) and these flags.
     dt_metrics_t *metrics;
     dt_httpd_t *httpd;
+    dt_curve_t *curve;              //  NULL: plain TCP
     atomic_int ready_state;         //  0 ready, else a reason below
     dt_counter_t *m_requests, *m_events, *m_rejects, *m_batches, *m_acked;
     dt_histogram_t *m_ack_seconds, *m_batch_items;
@@ -199,6 +201,12 @@ link_connect (dt_trackd_t *self)
     zsock_set_rcvhwm (self->link, 0);
     zsock_set_reconnect_ivl (self->link, 100);
     zsock_set_reconnect_ivl_max (self->link, 2000);
+    char err [256];
+    if (self->curve && dt_curve_client (self->curve, self->link, self->opts.curve_coordinator,
+                                        err, sizeof err)) {
+        dt_error ("can not secure the link", "error=\"%s\"", err);
+        return -1;
+    }
     if (zsock_connect (self->link, "%s", self->opts.coordinator) < 0) {
         dt_error ("bad coordinator endpoint", "endpoint=%s", self->opts.coordinator);
         return -1;
@@ -257,6 +265,16 @@ dt_trackd_new (const dt_trackd_opts_t *opts)
     //  it the daemon answers frame_too_large itself
     zsock_set_maxmsgsize (self->ingress, 2 * DT_FRAME_MAX);
     zsock_set_sndtimeo (self->ingress, 0);
+    if (opts->curve_cert) {
+        char err [256];
+        self->curve = dt_curve_new (opts->curve_cert, opts->curve_clients, err, sizeof err);
+        if (!self->curve) {
+            dt_error ("can not set up CURVE", "error=\"%s\"", err);
+            dt_trackd_destroy (&self);
+            return NULL;
+        }
+        dt_curve_server (self->curve, self->ingress);
+    }
     if (zsock_bind (self->ingress, "%s", opts->ingress) < 0) {
         dt_error ("can not bind the ingress", "endpoint=%s error=\"%s\"",
                   opts->ingress, zmq_strerror (zmq_errno ()));
@@ -270,8 +288,8 @@ dt_trackd_new (const dt_trackd_opts_t *opts)
         dt_trackd_destroy (&self);
         return NULL;
     }
-    dt_info ("track daemon ready", "track=%s ingress=%s coordinator=%s",
-             self->name, self->endpoint, opts->coordinator);
+    dt_info ("track daemon ready", "track=%s ingress=%s coordinator=%s security=%s",
+             self->name, self->endpoint, opts->coordinator, self->curve? "curve": "plain");
     return self;
 }
 
@@ -284,6 +302,7 @@ dt_trackd_destroy (dt_trackd_t **self_p)
         dt_metrics_destroy (&self->metrics);
         zsock_destroy (&self->ingress);
         zsock_destroy (&self->link);
+        dt_curve_destroy (&self->curve);
         zlistx_destroy (&self->inflight);
         zlistx_destroy (&self->pending);
         dt_journal_cursor_destroy (&self->cursor);

@@ -21,6 +21,10 @@ typedef struct {
     const char *ingress;            //  e.g. "tcp://*:7701"
     const char *coordinator;        //  e.g. "tcp://127.0.0.1:7720"
     const char *http;               //  health and metrics, e.g. "127.0.0.1:9701"; "" none
+    //  CURVE (services/common/curve.h); NULL cert: plain TCP
+    const char *curve_cert;         //  this track's certificate
+    const char *curve_clients;      //  allow-list directory of publishers
+    const char *curve_coordinator;  //  the coordinator's public certificate
     dt_stageset_t stages;
     int batch_max;                  //  items per link batch
     int window;                     //  link batches in flight

@@ -52,7 +52,7 @@ it_start_pg() {
 it_start_coordinator() {
     "$BIN/dualtrack-coordinator" --pg.uri "$PG_URI" --links "tcp://127.0.0.1:$LINK_PORT" \
         --decisions "tcp://127.0.0.1:$DEC_PORT" --check "tcp://127.0.0.1:$CHECK_PORT" \
-        --http "127.0.0.1:$COORD_HTTP" "$@" \
+        --http "127.0.0.1:$COORD_HTTP" ${IT_SECURITY:---security plain} "$@" \
         >>"$IT_DIR/coordinator.log" 2>&1 &
     IT_PID[coordinator]=$!
 }
@@ -62,14 +62,15 @@ it_start_track() {  # marketing|sales [options]
     local port=$MKT_PORT http=$MKT_HTTP; [ "$track" = sales ] && port=$SALES_PORT http=$SALES_HTTP
     "$BIN/dualtrack-trackd" --track "$track" --ingress "tcp://127.0.0.1:$port" \
         --coordinator "tcp://127.0.0.1:$LINK_PORT" --journal.dir "$IT_DIR/journal-$track" \
-        --http "127.0.0.1:$http" \
+        --http "127.0.0.1:$http" ${IT_SECURITY:---security plain} \
         --liveness.ms 1500 "$@" >>"$IT_DIR/$track.log" 2>&1 &
     IT_PID[$track]=$!
 }
 
-# Wait until the schema exists (the coordinator migrated)
+# Wait until the schema exists (the coordinator migrated); generous, since
+# CI machines can be slow while other work runs
 it_wait_schema() {
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 300); do
         [ "$(psql_q -c "SELECT to_regclass('touchpoints') IS NOT NULL" 2>/dev/null)" = t ] && return 0
         sleep 0.1
     done

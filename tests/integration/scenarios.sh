@@ -5,10 +5,12 @@
 # a time through the track the line names, waiting after each until the
 # coordinator has judged and stored it, then compare the findings stored for
 # the scenario's touchpoints with NAME.expect (exact multiset of
-# "EVENT_ID RULE") and check its "EVENT_ID verdict VERDICT" lines.
+# "EVENT_ID RULE") and check its "EVENT_ID verdict VERDICT" lines. An id
+# sent again is a resend: no new row, so a barrier event on the same track
+# tells when the coordinator has judged it.
 #   SCENARIOS="01-stage-crossing 07-collision" tests/run scenarios   runs only those
 source "$(dirname "$0")/lib.sh"
-SCN_DIR=$ROOT/tests/scenarios
+SCN_DIR=${SCN_DIR:-$ROOT/tests/scenarios}
 
 # Wait until a query returns the wanted value, polling fast (at most ~20 s)
 scn_wait() {    # sql, want
@@ -49,6 +51,7 @@ scn_barrier() {     # scenario, track
 it_start
 run_started=$(date +%s)
 scenario_count=0
+declare -A published=()     # ids sent so far: sending one again is a resend
 
 if [ -n "${SCENARIOS:-}" ]; then
     files=(); for name in $SCENARIOS; do files+=("$SCN_DIR/$name.jsonl"); done
@@ -56,6 +59,7 @@ else
     files=("$SCN_DIR"/*.jsonl)
 fi
 
+SCN_RULES="stage_crossing collision unknown_theme theme_stage banned_phrase claim_conflict lead_violation sequence key_project_solo contact_pressure"
 track_re='^(.*[{,])[[:space:]]*"track"[[:space:]]*:[[:space:]]*"([a-z]*)"[[:space:]]*(,?)(.*)$'
 id_re='[{,][[:space:]]*"id"[[:space:]]*:[[:space:]]*"([^"\\]*)"'
 
@@ -103,11 +107,11 @@ for jsonl in "${files[@]}"; do
         fi
         id=${BASH_REMATCH[1]}
         ids+=("$id")
-        stored=$(psql_q -c "SELECT count(*) FROM touchpoints WHERE id = $(scn_lit "$id")")
         if ! scn_publish "$track" "$event"; then
             problems+=" line $line_no ($id) not accepted;"; continue
         fi
-        if [ "$stored" = 0 ]; then
+        if [ -z "${published[$id]:-}" ]; then
+            published[$id]=1
             [ "$(scn_wait "SELECT count(*) FROM touchpoints WHERE id = $(scn_lit "$id")" 1)" = 1 ] \
                 || problems+=" line $line_no ($id) never stored;"
         else
@@ -121,10 +125,14 @@ for jsonl in "${files[@]}"; do
     for id in "${ids[@]}"; do id_list+="${id_list:+,}$(scn_lit "$id")"; done
     [ -n "$id_list" ] || id_list="''"
     want=$(grep -v '^[[:space:]]*\(#.*\)\?$' "$expect" | awk '$2 != "verdict" {print $1 " " $2}' | LC_ALL=C sort)
+    bad=$(grep -v '^[[:space:]]*\(#.*\)\?$' "$expect" | awk -v rules=" $SCN_RULES " \
+        'NF < 2 || ($2 == "verdict" ? (NF != 3 || $3 !~ /^(ok|warn|violation)$/) : (NF != 2 || index(rules, " " $2 " ") == 0))')
+    [ -z "$bad" ] || it_check "scenario $name: $name.expect lines are valid: $(echo "$bad" | paste -sd ';')" false
     got=$(psql_q -c "SELECT touchpoint_id || ' ' || rule FROM findings WHERE touchpoint_id IN ($id_list)" | LC_ALL=C sort)
     if [ "$got" != "$want" ]; then
         echo "# $name: findings differ (< expected, > stored):"
-        diff <(echo "$want") <(echo "$got") | grep '^[<>]' | sed 's/^/#   /'
+        diff <(printf '%s\n' "$want" | sed '/^$/d') <(printf '%s\n' "$got" | sed '/^$/d') \
+            | grep '^[<>]' | sed 's/^/#   /'
         psql_q -F ' | ' -c "SELECT touchpoint_id, rule, severity, message FROM findings WHERE touchpoint_id IN ($id_list) ORDER BY touchpoint_id, finding_no" | sed 's/^/#   stored: /'
     fi
     it_eq "scenario $name: findings" "$(echo "$got" | paste -sd ';')" "$(echo "$want" | paste -sd ';')"

@@ -1,0 +1,54 @@
+# Who may connect: with CURVE on (the default), a publisher or subscriber
+# whose key is on the allow-list gets in; one that is not, or that speaks
+# plain TCP, cannot publish or subscribe, and the refusal is logged.
+source "$(dirname "$0")/lib.sh"
+K=$IT_DIR/keys
+"$BIN/dualtrack" keygen --dir "$K" coordinator marketing sales good-publisher bad-publisher \
+    good-watcher bad-watcher > /dev/null
+mkdir -p "$K/publishers" "$K/clients"
+cp "$K/good-publisher.cert" "$K/publishers/"
+cp "$K/marketing.cert" "$K/sales.cert" "$K/good-watcher.cert" "$K/clients/"
+it_check "the secret key file is private" test "$(stat -c %a "$K/good-publisher.cert_secret")" = 600
+
+IT_SECURITY="--security curve"
+it_start_pg
+it_start_coordinator --curve.cert "$K/coordinator.cert" --curve.clients "$K/clients"
+for t in marketing sales; do
+    it_start_track $t --curve.cert "$K/$t.cert" --curve.clients "$K/publishers" \
+        --curve.coordinator "$K/coordinator.cert"
+done
+it_wait_schema || { echo "FAIL - no schema"; exit 1; }
+
+"$BIN/dualtrack" watch --endpoint "tcp://127.0.0.1:$DEC_PORT" --cert "$K/good-watcher.cert" \
+    --server-cert "$K/coordinator.cert" --quiet --count 20 --timeout 20000 > "$IT_DIR/good-watch.out" & good=$!
+"$BIN/dualtrack" watch --endpoint "tcp://127.0.0.1:$DEC_PORT" --cert "$K/bad-watcher.cert" \
+    --server-cert "$K/coordinator.cert" --quiet --timeout 6000 > "$IT_DIR/bad-watch.out" & bad=$!
+"$BIN/dualtrack" watch --endpoint "tcp://127.0.0.1:$DEC_PORT" --quiet --timeout 6000 \
+    > "$IT_DIR/plain-watch.out" & plain=$!
+sleep 1
+"$BIN/dualtrack" gen --count 20 --track sales --seed 51 > "$IT_DIR/s.jsonl"
+it_publish sales --cert "$K/good-publisher.cert" --server-cert "$K/sales.cert" \
+    --quiet "$IT_DIR/s.jsonl" > "$IT_DIR/good.out"
+it_eq "an allowed publisher publishes" "$(cat "$IT_DIR/good.out")" \
+    "published 20 events: accepted 20, rejected 0, invalid lines 0"
+it_eq "its events are stored (the tracks reach the coordinator over CURVE)" \
+    "$(it_wait_value 'SELECT count(*) FROM touchpoints' 20)" 20
+
+"$BIN/dualtrack" gen --count 5 --track sales --seed 52 --prefix bad > "$IT_DIR/bad.jsonl"
+"$BIN/dualtrack" publish --endpoint "$SALES_EP" --timeout 1000 --retries 1 --quiet \
+    --cert "$K/bad-publisher.cert" --server-cert "$K/sales.cert" "$IT_DIR/bad.jsonl" > "$IT_DIR/bad.out" 2>&1
+it_eq "a publisher not on the allow-list gets no answer" "$?" 2
+"$BIN/dualtrack" publish --endpoint "$SALES_EP" --timeout 1000 --retries 1 --quiet \
+    "$IT_DIR/bad.jsonl" > "$IT_DIR/plain.out" 2>&1
+it_eq "a plain-TCP publisher gets no answer" "$?" 2
+it_eq "nothing of theirs is stored" "$(psql_q -c "SELECT count(*) FROM touchpoints WHERE id LIKE 'bad-%'")" 0
+it_check "the refusal is logged with the client's key" \
+    grep -q 'msg="connection refused: client key not in the allow-list"' "$IT_DIR/sales.log"
+
+wait $good; wait $bad; wait $plain
+it_eq "an allowed subscriber sees the verdicts" "$(cat "$IT_DIR/good-watch.out")" "watched 20 verdicts"
+it_eq "a subscriber not on the allow-list sees nothing" "$(cat "$IT_DIR/bad-watch.out")" "watched 0 verdicts"
+it_eq "a plain subscriber sees nothing" "$(cat "$IT_DIR/plain-watch.out")" "watched 0 verdicts"
+it_check "the coordinator logs the refused subscriber" \
+    grep -q 'msg="connection refused: client key not in the allow-list"' "$IT_DIR/coordinator.log"
+it_done
