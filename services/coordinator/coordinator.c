@@ -27,6 +27,7 @@
 #include <libpq-fe.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 //  Accounts ever stored, as a Bloom filter: an account that is not in memory
 //  and not in here has no history, so the engine's loader skips the query
@@ -48,6 +49,7 @@ struct dt_coordinator_t {
     int64_t newest_occurred;        //  the stream's "now", for eviction
     int64_t evicted_at;
     dt_buf_t scratch;
+    uint64_t instance;              //  random per start: tracks notice a restart
     uint64_t committed_events, duplicate_events, committed_rejects, published;
     bool started;                   //  rule memory rebuilt: the link is read
 
@@ -201,6 +203,8 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     dt_coordinator_t *self = calloc (1, sizeof *self);
     self->opts = *opts;
     self->filling = dt_writeset_new ();
+    //  Not secret, only different from the last start's
+    self->instance = (uint64_t) zclock_usecs () * 2654435761u ^ (uint64_t) getpid ();
     self->link = zsock_new (ZMQ_ROUTER);
     zsock_set_router_mandatory (self->link, 1);
     zsock_set_sndtimeo (self->link, 0);
@@ -301,9 +305,11 @@ acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
         msgpack_sbuffer_init (&sbuf);
         msgpack_packer pk;
         msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-        msgpack_pack_map (&pk, 3);
+        msgpack_pack_map (&pk, 4);
         dt_pack_cstr (&pk, "t");
         dt_pack_cstr (&pk, "ack");
+        dt_pack_cstr (&pk, "instance");
+        msgpack_pack_uint64 (&pk, self->instance);
         dt_pack_cstr (&pk, "first");
         msgpack_pack_uint64 (&pk, ws->acks [i].first);
         dt_pack_cstr (&pk, "upto");
@@ -586,9 +592,11 @@ link_send (dt_coordinator_t *self, zframe_t *peer, const char *type, const char 
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, key? 2: 1);
+    msgpack_pack_map (&pk, key? 3: 2);
     dt_pack_cstr (&pk, "t");
     dt_pack_cstr (&pk, type);
+    dt_pack_cstr (&pk, "instance");
+    msgpack_pack_uint64 (&pk, self->instance);
     if (key) {
         dt_pack_cstr (&pk, key);
         msgpack_pack_uint64 (&pk, value);

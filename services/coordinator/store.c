@@ -220,15 +220,33 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
         return -1;
     *stored = 0;
     if (count) {
+        //  A batch resent after a reconnect can bring an id twice into one
+        //  writeset: only its first copy (and that copy's judgement) is written
+        zhashx_t *seen = zhashx_new ();
+        bool *skip = calloc (count, sizeof (bool));
+        for (uint32_t i = from; i < from + count; i++) {
+            char id [DT_ID_MAX + 1];
+            snprintf (id, sizeof id, "%.*s", (int) ws->events [i].id.len, ws->events [i].id.ptr);
+            if (zhashx_lookup (seen, id))
+                skip [i - from] = true;
+            else
+                zhashx_insert (seen, id, ws);
+        }
+        zhashx_destroy (&seen);
         dt_buf_reset (&self->rows);
         for (uint32_t i = from; i < from + count; i++)
-            dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
-                                       dt_verdict_name (ws->judgements [i].verdict));
+            if (!skip [i - from])
+                dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
+                                           dt_verdict_name (ws->judgements [i].verdict));
         if (copy_rows (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
-                       err, errlen))
+                       err, errlen)) {
+            free (skip);
             return -1;
+        }
         dt_buf_reset (&self->rows);
         for (uint32_t i = from; i < from + count; i++) {
+            if (skip [i - from])
+                continue;
             const dt_judgement_t *j = &ws->judgements [i];
             for (uint32_t k = 0; k < j->finding_count; k++) {
                 const dt_finding_t *f = &ws->findings [j->first_finding + k];
@@ -237,6 +255,7 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
                                  (const char (*) [DT_ID_MAX + 1]) f->related, f->related_count);
             }
         }
+        free (skip);
         if (self->rows.size
         &&  copy_rows (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN", err, errlen))
             return -1;

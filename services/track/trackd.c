@@ -42,6 +42,7 @@ typedef struct {
     uint64_t last;
     zframe_t *frame;
     bool sent;                      //  on the current link (false after a reconnect)
+    int64_t sent_at;
     bool acked;                     //  committed; trimmed once all before it are
 } inflight_t;
 
@@ -62,6 +63,7 @@ struct dt_trackd_t {
     int64_t last_heard;
     int64_t last_ping;
     int64_t hello_at;
+    uint64_t coordinator_instance;  //  0 until the coordinator's first answer
 
     dt_journal_t *journal;
     dt_journal_cursor_t *cursor;    //  next record to forward
@@ -212,6 +214,7 @@ link_connect (dt_trackd_t *self)
         return -1;
     }
     self->credit = 0;
+    self->coordinator_instance = 0;
     for (inflight_t *batch = zlistx_first (self->inflight); batch;
          batch = zlistx_next (self->inflight))
         batch->sent = false;
@@ -593,6 +596,7 @@ forward (dt_trackd_t *self)
             continue;
         link_send (self, batch->frame);
         batch->sent = true;
+        batch->sent_at = dt_mono_ms ();
         self->credit -= items;
     }
     while ((int) zlistx_size (self->inflight) < self->opts.window && self->credit > 0) {
@@ -637,6 +641,7 @@ forward (dt_trackd_t *self)
         batch->last = seq;
         batch->frame = zframe_new (frame.data, frame.size);
         batch->sent = true;
+        batch->sent_at = dt_mono_ms ();
         dt_buf_free (&frame);
         link_send (self, batch->frame);
         self->credit -= count;
@@ -667,7 +672,9 @@ sync_and_answer (dt_trackd_t *self)
     }
 }
 
-//  Heartbeat when quiet; a coordinator silent past liveness is gone
+//  Heartbeat; a coordinator silent past liveness is gone. (A batch that a
+//  live coordinator has not acknowledged yet is waiting for a commit: it is
+//  resent only when that coordinator restarts or goes silent.)
 static void
 link_tick (dt_trackd_t *self)
 {
@@ -733,6 +740,20 @@ link_recv (dt_trackd_t *self)
             dt_info ("coordinator link up", "track=%s", self->name);
         self->link_up = true;
         self->last_heard = dt_mono_ms ();
+        //  A new coordinator instance lost what the old one had not
+        //  committed: start over with hello, and resend once credited
+        uint64_t instance = 0;
+        dt_map_uint (&unpacked.data, "instance", &instance);
+        if (self->coordinator_instance && instance && instance != self->coordinator_instance) {
+            dt_warn ("the coordinator restarted: sending unacknowledged batches again",
+                     "track=%s batches=%zu", self->name, zlistx_size (self->inflight));
+            link_connect (self);
+            msgpack_unpacked_destroy (&unpacked);
+            zframe_destroy (&frame);
+            return;
+        }
+        if (instance)
+            self->coordinator_instance = instance;
         if (dt_str_eq (dt_str_of (type), "ack")
         &&  dt_map_uint (&unpacked.data, "first", &first) && dt_map_uint (&unpacked.data, "upto", &upto))
             handle_ack (self, first, upto);

@@ -33,7 +33,7 @@ it_eq "sales publisher finished" "$rs_" 0
 sort -u "$IT_DIR/acked-m" "$IT_DIR/acked-s" > "$IT_DIR/acked"
 acked=$(wc -l < "$IT_DIR/acked")
 it_eq "every event acknowledged" "$acked" $((2 * N))
-stored=$(it_wait_value "SELECT count(*) FROM touchpoints" "$acked")
+stored=$(it_wait_value "SELECT count(*) FROM touchpoints" "$acked" 1800)
 psql_q -c "CREATE TABLE acked (id text)" 
 psql_q -c "\\copy acked FROM '$IT_DIR/acked'"
 lost=$(psql_q -c "SELECT count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM touchpoints t WHERE t.id = a.id)")

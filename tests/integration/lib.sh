@@ -79,9 +79,9 @@ it_wait_schema() {
 
 # Wait until a query returns the wanted value (at most ~30 s): accepted
 # events reach PostgreSQL shortly after the publisher's acknowledgement
-it_wait_value() {   # sql, want
+it_wait_value() {   # sql, want [tenths of a second, default 300]
     local got
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 "${3:-300}"); do
         got=$(psql_q -c "$1" 2>/dev/null)
         [ "$got" = "$2" ] && break
         sleep 0.1
