@@ -17,6 +17,8 @@ struct dt_store_t {
     PGconn *conn;
     dt_buf_t rows;          //  COPY data, reused between writesets
     dt_buf_t scratch;
+    dt_buf_t finding_rows;  //  COPY data of the findings, beside rows
+    char sqlstate [6];      //  of the last failed COPY
 };
 
 //  Any 64-bit number the project owns, to serialise migrations between
@@ -41,6 +43,7 @@ dt_store_destroy (dt_store_t **self_p)
             PQfinish (self->conn);
         dt_buf_free (&self->rows);
         dt_buf_free (&self->scratch);
+        dt_buf_free (&self->finding_rows);
         free (self->uri);
         free (self->password);
         free (self);
@@ -166,13 +169,16 @@ dt_store_connect (dt_store_t *self, char *err, size_t errlen)
     return 0;
 }
 
+//  COPY a buffer of rows. On failure err has the message and
+//  self->sqlstate the SQLSTATE (23505: a unique violation)
 static int
-copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
+copy_buffer (dt_store_t *self, const char *sql, const dt_buf_t *rows, char *err, size_t errlen)
 {
+    self->sqlstate [0] = 0;
     if (exec_ok (self, sql, PGRES_COPY_IN, err, errlen))
         return -1;
     //  libpq takes the whole buffer; it flushes as the socket allows
-    if (PQputCopyData (self->conn, self->rows.data, (int) self->rows.size) != 1
+    if (PQputCopyData (self->conn, rows->data, (int) rows->size) != 1
     ||  PQputCopyEnd (self->conn, NULL) != 1) {
         snprintf (err, errlen, "COPY: %s", PQerrorMessage (self->conn));
         return -1;
@@ -182,11 +188,19 @@ copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
     while ((result = PQgetResult (self->conn))) {
         if (PQresultStatus (result) != PGRES_COMMAND_OK) {
             snprintf (err, errlen, "COPY: %s", PQresultErrorMessage (result));
+            const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
+            snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state? state: "");
             rc = -1;
         }
         PQclear (result);
     }
     return rc;
+}
+
+static int
+copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
+{
+    return copy_buffer (self, sql, &self->rows, err, errlen);
 }
 
 //  Mark the writeset's events that the INSERT reported as new
@@ -234,48 +248,72 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
         }
         zhashx_destroy (&seen);
         dt_buf_reset (&self->rows);
-        for (uint32_t i = from; i < from + count; i++)
-            if (!skip [i - from])
-                dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
-                                           dt_verdict_name (ws->judgements [i].verdict));
-        if (copy_rows (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
-                       err, errlen)) {
-            free (skip);
-            return -1;
-        }
-        dt_buf_reset (&self->rows);
+        dt_buf_reset (&self->finding_rows);
+        uint32_t distinct = 0;
         for (uint32_t i = from; i < from + count; i++) {
             if (skip [i - from])
                 continue;
+            distinct++;
             const dt_judgement_t *j = &ws->judgements [i];
+            dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
+                                       dt_verdict_name (j->verdict));
             for (uint32_t k = 0; k < j->finding_count; k++) {
                 const dt_finding_t *f = &ws->findings [j->first_finding + k];
-                dt_copy_finding (&self->rows, &ws->events [i], (int) k, dt_rule_id (f->rule),
-                                 dt_severity_name (f->severity), f->message,
+                dt_copy_finding (&self->finding_rows, &ws->events [i], (int) k,
+                                 dt_rule_id (f->rule), dt_severity_name (f->severity), f->message,
                                  (const char (*) [DT_ID_MAX + 1]) f->related, f->related_count);
             }
         }
-        free (skip);
-        if (self->rows.size
-        &&  copy_rows (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN", err, errlen))
-            return -1;
-        //  Findings go in with their touchpoint only: a resent event keeps
-        //  the judgement it got the first time
-        PGresult *result = PQexec (self->conn,
-            "WITH new AS (INSERT INTO touchpoints SELECT * FROM stage_touchpoints"
-            "             ON CONFLICT (id) DO NOTHING RETURNING id),"
-            "     judged AS (INSERT INTO findings (" DT_FINDING_COLUMNS ")"
-            "             SELECT " DT_FINDING_COLUMNS " FROM stage_findings"
-            "             WHERE touchpoint_id IN (SELECT id FROM new))"
-            " SELECT id FROM new");
-        if (PQresultStatus (result) != PGRES_TUPLES_OK) {
-            snprintf (err, errlen, "insert: %s", PQresultErrorMessage (result));
-            PQclear (result);
+        //  The usual case: every event is new, and COPY straight into the
+        //  tables is the cheapest write PostgreSQL has. A resend makes the
+        //  COPY fail on the primary key (23505): then, and only then, the
+        //  rows go through staging tables and ON CONFLICT DO NOTHING.
+        if (exec_ok (self, "SAVEPOINT direct", PGRES_COMMAND_OK, err, errlen)) {
+            free (skip);
             return -1;
         }
-        *stored = (uint32_t) PQntuples (result);
-        mark_new (ws, from, count, result);
-        PQclear (result);
+        if (copy_buffer (self, "COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
+                         &self->rows, err, errlen) == 0
+        &&  (self->finding_rows.size == 0
+          || copy_buffer (self, "COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN",
+                          &self->finding_rows, err, errlen) == 0)) {
+            for (uint32_t i = from; i < from + count; i++)
+                ws->judgements [i].is_new = !skip [i - from];
+            *stored = distinct;
+            free (skip);
+        }
+        else {
+            bool resend = streq (self->sqlstate, "23505");
+            if (!resend || exec_ok (self, "ROLLBACK TO SAVEPOINT direct", PGRES_COMMAND_OK,
+                                    err, errlen)) {
+                free (skip);
+                return -1;
+            }
+            free (skip);
+            if (copy_buffer (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
+                             &self->rows, err, errlen)
+            ||  (self->finding_rows.size
+              && copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",
+                              &self->finding_rows, err, errlen)))
+                return -1;
+            //  Findings go in with their touchpoint only: a resent event
+            //  keeps the judgement it got the first time
+            PGresult *result = PQexec (self->conn,
+                "WITH new AS (INSERT INTO touchpoints SELECT * FROM stage_touchpoints"
+                "             ON CONFLICT (id) DO NOTHING RETURNING id),"
+                "     judged AS (INSERT INTO findings (" DT_FINDING_COLUMNS ")"
+                "             SELECT " DT_FINDING_COLUMNS " FROM stage_findings"
+                "             WHERE touchpoint_id IN (SELECT id FROM new))"
+                " SELECT id FROM new");
+            if (PQresultStatus (result) != PGRES_TUPLES_OK) {
+                snprintf (err, errlen, "insert: %s", PQresultErrorMessage (result));
+                PQclear (result);
+                return -1;
+            }
+            *stored = (uint32_t) PQntuples (result);
+            mark_new (ws, from, count, result);
+            PQclear (result);
+        }
     }
     if (reject_count) {
         dt_buf_reset (&self->rows);
