@@ -234,67 +234,58 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
         return -1;
     *stored = 0;
     if (count) {
-        //  A batch resent after a reconnect can bring an id twice into one
-        //  writeset: only its first copy (and that copy's judgement) is written
-        zhashx_t *seen = zhashx_new ();
-        bool *skip = calloc (count, sizeof (bool));
-        for (uint32_t i = from; i < from + count; i++) {
-            char id [DT_ID_MAX + 1];
-            snprintf (id, sizeof id, "%.*s", (int) ws->events [i].id.len, ws->events [i].id.ptr);
-            if (zhashx_lookup (seen, id))
-                skip [i - from] = true;
-            else
-                zhashx_insert (seen, id, ws);
-        }
-        zhashx_destroy (&seen);
-        dt_buf_reset (&self->rows);
-        dt_buf_reset (&self->finding_rows);
-        uint32_t distinct = 0;
-        for (uint32_t i = from; i < from + count; i++) {
-            if (skip [i - from])
-                continue;
-            distinct++;
-            const dt_judgement_t *j = &ws->judgements [i];
-            dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
-                                       dt_verdict_name (j->verdict));
-            for (uint32_t k = 0; k < j->finding_count; k++) {
-                const dt_finding_t *f = &ws->findings [j->first_finding + k];
-                dt_copy_finding (&self->finding_rows, &ws->events [i], (int) k,
-                                 dt_rule_id (f->rule), dt_severity_name (f->severity), f->message,
-                                 (const char (*) [DT_ID_MAX + 1]) f->related, f->related_count);
+        //  The writeset's rows, made as its events were judged (an id twice
+        //  in one writeset, from a batch resent after a reconnect, has a row
+        //  for its first copy only); one event alone is formatted here
+        const dt_buf_t *rows = &ws->touchpoint_rows, *finding_rows = &ws->finding_rows;
+        uint32_t distinct = ws->distinct;
+        if (from != 0 || count != ws->event_count) {
+            dt_buf_reset (&self->rows);
+            dt_buf_reset (&self->finding_rows);
+            distinct = 0;
+            for (uint32_t i = from; i < from + count; i++) {
+                const dt_judgement_t *j = &ws->judgements [i];
+                if (j->repeat)
+                    continue;
+                distinct++;
+                dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
+                                           dt_verdict_name (j->verdict));
+                for (uint32_t k = 0; k < j->finding_count; k++) {
+                    const dt_finding_t *f = &ws->findings [j->first_finding + k];
+                    dt_copy_finding (&self->finding_rows, &ws->events [i], (int) k,
+                                     dt_rule_id (f->rule), dt_severity_name (f->severity),
+                                     f->message, (const char (*) [DT_ID_MAX + 1]) f->related,
+                                     f->related_count);
+                }
             }
+            rows = &self->rows;
+            finding_rows = &self->finding_rows;
         }
         //  The usual case: every event is new, and COPY straight into the
         //  tables is the cheapest write PostgreSQL has. A resend makes the
         //  COPY fail on the primary key (23505): then, and only then, the
         //  rows go through staging tables and ON CONFLICT DO NOTHING.
-        if (exec_ok (self, "SAVEPOINT direct", PGRES_COMMAND_OK, err, errlen)) {
-            free (skip);
+        if (exec_ok (self, "SAVEPOINT direct", PGRES_COMMAND_OK, err, errlen))
             return -1;
-        }
         if (copy_buffer (self, "COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
-                         &self->rows, err, errlen) == 0
-        &&  (self->finding_rows.size == 0
+                         rows, err, errlen) == 0
+        &&  (finding_rows->size == 0
           || copy_buffer (self, "COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN",
-                          &self->finding_rows, err, errlen) == 0)) {
+                          finding_rows, err, errlen) == 0)) {
             for (uint32_t i = from; i < from + count; i++)
-                ws->judgements [i].is_new = !skip [i - from];
+                ws->judgements [i].is_new = !ws->judgements [i].repeat;
             *stored = distinct;
-            free (skip);
         }
         else {
             bool resend = streq (self->sqlstate, "23505");
             if (!resend || exec_ok (self, "ROLLBACK TO SAVEPOINT direct", PGRES_COMMAND_OK,
-                                    err, errlen)) {
-                free (skip);
+                                    err, errlen))
                 return -1;
-            }
-            free (skip);
             if (copy_buffer (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
-                             &self->rows, err, errlen)
-            ||  (self->finding_rows.size
+                             rows, err, errlen)
+            ||  (finding_rows->size
               && copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",
-                              &self->finding_rows, err, errlen)))
+                              finding_rows, err, errlen)))
                 return -1;
             //  Findings go in with their touchpoint only: a resent event
             //  keeps the judgement it got the first time

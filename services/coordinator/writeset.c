@@ -1,6 +1,7 @@
 /*  writeset.c - see writeset.h
 */
 #include "writeset.h"
+#include "copyrow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ dt_writeset_new (void)
     dt_writeset_t *self = calloc (1, sizeof (dt_writeset_t));
     self->strings = zlistx_new ();
     zlistx_set_destructor (self->strings, (zlistx_destructor_fn *) zstr_free);
+    self->ids = zhashx_new ();
     return self;
 }
 
@@ -48,6 +50,10 @@ dt_writeset_destroy (dt_writeset_t **self_p)
         free (self->acks);
         free (self->judgements);
         free (self->findings);
+        dt_buf_free (&self->touchpoint_rows);
+        dt_buf_free (&self->finding_rows);
+        dt_buf_free (&self->scratch);
+        zhashx_destroy (&self->ids);
         zlistx_destroy (&self->strings);
         free (self);
         *self_p = NULL;
@@ -145,5 +151,22 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         if (count < 0)
             j->verdict = DT_VERDICT_OK;
         self->finding_count += j->finding_count;
+
+        const dt_event_t *ev = &self->events [self->judged];
+        char id [DT_ID_MAX + 1];
+        snprintf (id, sizeof id, "%.*s", (int) ev->id.len, ev->id.ptr);
+        j->repeat = zhashx_lookup (self->ids, id) != NULL;
+        if (j->repeat)
+            continue;
+        zhashx_insert (self->ids, id, self);
+        self->distinct++;
+        dt_copy_judged_touchpoint (&self->touchpoint_rows, &self->scratch, ev,
+                                   dt_verdict_name (j->verdict));
+        for (uint32_t k = 0; k < j->finding_count; k++) {
+            const dt_finding_t *f = &self->findings [j->first_finding + k];
+            dt_copy_finding (&self->finding_rows, ev, (int) k, dt_rule_id (f->rule),
+                             dt_severity_name (f->severity), f->message,
+                             (const char (*) [DT_ID_MAX + 1]) f->related, f->related_count);
+        }
     }
 }

@@ -8,6 +8,7 @@
 #ifndef DT_WRITESET_H
 #define DT_WRITESET_H
 
+#include "buf.h"
 #include "rules.h"
 #include "wire.h"
 
@@ -28,6 +29,7 @@ typedef struct {
     uint32_t first_finding;     //  into dt_writeset_t.findings
     uint32_t finding_count;
     bool is_new;                //  set by the store: not a resend of a stored id
+    bool repeat;                //  its id came earlier in this writeset: no row
 } dt_judgement_t;
 
 #define DT_FINDINGS_PER_EVENT 16
@@ -49,6 +51,13 @@ typedef struct {
     uint32_t judged, judgement_alloc;
     dt_finding_t *findings;
     uint32_t finding_count, finding_alloc;
+    //  COPY rows of the judged events, made in the link thread so the store
+    //  thread only talks to PostgreSQL (columns: copyrow.h)
+    dt_buf_t touchpoint_rows;
+    dt_buf_t finding_rows;
+    dt_buf_t scratch;
+    uint32_t distinct;          //  events with rows (an id twice: first copy)
+    zhashx_t *ids;              //  ids seen in this writeset
     //  Filled by the store
     uint32_t stored;            //  events new to the store
     uint32_t duplicates;        //  events it already had

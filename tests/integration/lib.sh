@@ -30,7 +30,9 @@ it_eq() {       # description, got, want
 it_port() {
     local port
     while true; do
-        port=$((20000 + RANDOM % 30000))
+        # below the kernel's ephemeral range (32768+), where outgoing
+        # connections would take a port between this check and the bind
+        port=$((15000 + RANDOM % 17000))
         (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || { echo $port; return; }
     done
 }
