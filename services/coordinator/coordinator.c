@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "curve.h"
 #include "decision.h"
+#include "envelope.h"
 #include "history.h"
 #include "httpd.h"
 #include "log.h"
@@ -477,14 +478,8 @@ check_recv (dt_coordinator_t *self)
     zmsg_t *msg = zmsg_recv (self->check);
     if (!msg)
         return;
-    zframe_t *identity = zmsg_pop (msg);
-    bool req_envelope = false;
-    zframe_t *first = zmsg_first (msg);
-    if (first && zframe_size (first) == 0 && zmsg_size (msg) > 1) {
-        zframe_t *delimiter = zmsg_pop (msg);
-        zframe_destroy (&delimiter);
-        req_envelope = true;
-    }
+    bool req_envelope;
+    zframe_t *identity = dt_envelope_open (msg, &req_envelope);
     zframe_t *body = zmsg_first (msg);
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
@@ -531,13 +526,7 @@ check_recv (dt_coordinator_t *self)
     }
     if (self->scratch.size == 0)
         dt_reply_pack_error (&pk, has_req, req, &err);
-    zmsg_t *reply = zmsg_new ();
-    zmsg_append (reply, &identity);
-    if (req_envelope)
-        zmsg_addmem (reply, NULL, 0);
-    zmsg_addmem (reply, self->scratch.data, self->scratch.size);
-    if (zmsg_send (&reply, self->check) < 0)
-        zmsg_destroy (&reply);
+    dt_envelope_reply (self->check, &identity, req_envelope, self->scratch.data, self->scratch.size);
     dt_counter_add (self->m_checks, NULL, 1);
     msgpack_unpacked_destroy (&unpacked);
     zmsg_destroy (&msg);

@@ -12,6 +12,7 @@
 #include "trackd.h"
 #include "buf.h"
 #include "curve.h"
+#include "envelope.h"
 #include "httpd.h"
 #include "journal.h"
 #include "log.h"
@@ -330,18 +331,12 @@ dt_trackd_endpoint (dt_trackd_t *self)
 static void
 send_reply (dt_trackd_t *self, zframe_t *identity, bool req_envelope)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &identity);
-    if (req_envelope)
-        zmsg_addmem (msg, NULL, 0);
-    zmsg_addmem (msg, self->scratch.data, self->scratch.size);
-    if (zmsg_send (&msg, self->ingress) < 0) {
+    if (dt_envelope_reply (self->ingress, &identity, req_envelope,
+                           self->scratch.data, self->scratch.size))
         //  EHOSTUNREACH: the publisher disconnected; its events are stored,
         //  and a resend of the same ids will be acknowledged again
         dt_warn ("publisher gone before its reply", "track=%s error=\"%s\"",
                  self->name, zmq_strerror (zmq_errno ()));
-        zmsg_destroy (&msg);
-    }
 }
 
 static void
@@ -555,15 +550,8 @@ ingress_recv (dt_trackd_t *self)
     zmsg_t *msg = zmsg_recv (self->ingress);
     if (!msg)
         return;
-    zframe_t *identity = zmsg_pop (msg);
-    bool req_envelope = false;
-    //  A REQ client puts an empty delimiter before its payload
-    zframe_t *first = zmsg_first (msg);
-    if (first && zframe_size (first) == 0 && zmsg_size (msg) > 1) {
-        zframe_t *delimiter = zmsg_pop (msg);
-        zframe_destroy (&delimiter);
-        req_envelope = true;
-    }
+    bool req_envelope;
+    zframe_t *identity = dt_envelope_open (msg, &req_envelope);
     size_t frames = zmsg_size (msg);
     zframe_t *payload = zmsg_first (msg);
     if (frames == 0 || !payload) {
