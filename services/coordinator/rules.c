@@ -20,7 +20,8 @@
       and the id of the touchpoint that set them in a small arena that is
       compacted when a claim changes, which is rare.
     - Everything else (themes and claim keys the leading track used, key
-      projects) is a hash and a day.
+      projects) is a hash and a time to the millisecond, kept in 48 bits
+      (T48: ms since DT_OCCURRED_MIN), since windows are exact to the ms.
     - With 100,000 accounts the block is almost never in cache, and waiting
       for it was half the time of a judgement. The engine finds the block
       from the table alone, asks for its lines, and runs the rules that need
@@ -49,6 +50,8 @@
 #define VALUE_KEPT          32
 #define CHUNK_ACCOUNTS      256
 #define DAY_MS              86400000LL
+#define ID_NONE             0xFF    //  t_id_off: the id is not in the ring
+#define T48_NONE            0xFFFF  //  a T48 high part: never
 
 //  Seeds keep the hashes of different kinds of strings apart
 #define SEED_ACCOUNT        0x0a
@@ -78,35 +81,43 @@ typedef struct {
     uint8_t unused [2];
 } claim_rec_t;
 
+//  A key project: when each track last took part in it (T48, T48_NONE in
+//  hi for never)
 typedef struct {
     uint32_t hash;
-    uint16_t day;               //  newest touch of the project
-    uint8_t tracks;             //  bit per track that took part
-    uint8_t unused;
+    uint32_t lo [DT_TRACKS];
+    uint16_t hi [DT_TRACKS];
 } project_rec_t;
 
 typedef struct {
     uint64_t key;               //  hash of the account id
     int64_t newest;             //  newest occurred_at: eviction
-    int64_t first [DT_TRACKS];  //  earliest touch each track took part in
-    int64_t last [DT_TRACKS];   //  latest touch each track took part in
-    uint32_t log_head;          //  bytes ever written to idlog
+    //  The newest of the touches memory has let go (pushed out of the 16,
+    //  or too old to get in; INT64_MIN for none): every touch after it is
+    //  kept. dropped_part: the tracks that took part in any of them.
+    int64_t dropped;
+    uint8_t dropped_part;
     uint8_t touch_count, claim_count, seen_count, project_count;
     uint8_t arena_used;
+    uint8_t log_head;           //  where the next id goes in idlog
     //  Touches, struct of arrays
     int64_t t_at [TOUCH_CAP];
     uint32_t t_id [TOUCH_CAP];          //  hash of the id
     uint32_t t_contact [TOUCH_CAP];     //  hash of the contact, 0 for none
-    uint16_t t_id_off [TOUCH_CAP];      //  in idlog
-    uint8_t t_id_len [TOUCH_CAP];
+    uint8_t t_id_off [TOUCH_CAP];       //  in idlog: a length byte, then the id
     uint8_t t_flags [TOUCH_CAP];
     claim_rec_t claims [CLAIM_CAP];
     uint32_t seen [SEEN_CAP];           //  themes and claim keys per owning track
-    uint16_t seen_day [SEEN_CAP];
+    uint32_t seen_lo [SEEN_CAP];        //  when the owner last used it (T48)
+    uint16_t seen_hi [SEEN_CAP];
     project_rec_t projects [PROJECT_CAP];
     char idlog [IDLOG_SIZE];
     char arena [ARENA_SIZE];
 } account_t;
+
+//  The memory budget: under 1 KiB per active account with the table and
+//  the free list (docs/rules.md, "Performance")
+_Static_assert (sizeof (account_t) <= 992, "an account's block outgrew its budget");
 
 struct _dt_engine_t {
     dt_rules_config_t cfg;
@@ -136,7 +147,6 @@ typedef struct {
     bool transactional;
     uint32_t contact;
     uint32_t id;
-    uint16_t day;
 } info_t;
 
 //  Where findings go
@@ -382,35 +392,48 @@ s_part (uint8_t flags)
                     | ((flags >> TF_ADVISOR_SHIFT) & 3));
 }
 
-static uint16_t
-s_day (int64_t at)
+//  T48: a time to the ms in 48 bits, as ms since DT_OCCURRED_MIN (42 bits
+//  reach 2139; times outside the contract's range are clamped)
+static inline void
+s_t48_set (uint32_t *lo, uint16_t *hi, int64_t at)
 {
-    int64_t day = (at - DT_OCCURRED_MIN) / DAY_MS;
-    return (uint16_t) (day < 0? 0: day > 65535? 65535: day);
+    int64_t ms = at - DT_OCCURRED_MIN;
+    ms = ms < 0? 0: ms > 0x7FFFFFFFFFFFLL? 0x7FFFFFFFFFFFLL: ms;
+    *lo = (uint32_t) ms;
+    *hi = (uint16_t) (ms >> 32);
 }
 
-//  True if two day stamps are within window (to the day)
-static inline bool
-s_days_within (uint16_t a, uint16_t b, int64_t window)
+static inline int64_t
+s_t48 (uint32_t lo, uint16_t hi)
 {
-    int64_t days = (window + DAY_MS - 1) / DAY_MS;
-    return s_abs ((int64_t) a - (int64_t) b) <= days;
+    return DT_OCCURRED_MIN + (int64_t) ((uint64_t) hi << 32 | lo);
+}
+
+//  True if a T48 time is set and within window of at (both ends count)
+static inline bool
+s_t48_within (uint32_t lo, uint16_t hi, int64_t at, int64_t window)
+{
+    return hi != T48_NONE && s_abs (s_t48 (lo, hi) - at) <= window;
 }
 
 //  Copy the id of touch i out of the ring into out (DT_ID_MAX + 1 bytes);
-//  false if the ring no longer holds it
-static bool
+//  returns its length, or 0 if the ring no longer holds it
+static size_t
 s_touch_id (const account_t *account, int i, char *out)
 {
-    size_t len = account->t_id_len [i];
-    if (len == 0)
-        return false;
     size_t off = account->t_id_off [i];
+    if (off >= IDLOG_SIZE)
+        return 0;
+    //  Once overwritten, the length byte may be anything: the hash decides
+    size_t len = (uint8_t) account->idlog [off];
+    if (len == 0 || len > DT_ID_MAX)
+        return 0;
+    off = (off + 1) % IDLOG_SIZE;
     size_t head = IDLOG_SIZE - off < len? IDLOG_SIZE - off: len;
     memcpy (out, account->idlog + off, head);
     memcpy (out + head, account->idlog, len - head);
     out [len] = 0;
-    return s_hash32 (out, len, SEED_ID) == account->t_id [i];
+    return s_hash32 (out, len, SEED_ID) == account->t_id [i]? len: 0;
 }
 
 //  Add the id of touch i to the finding's related ids. Touches in memory
@@ -423,17 +446,31 @@ s_related_touch (dt_finding_t *finding, const account_t *account, int i)
         finding->related_count++;
 }
 
-//  The touch of this very event, if it is already in memory (a replay)
+//  The touch kept under this event's id, if any: a replay, or a resend that
+//  reuses the id for another event. Either way the store keeps the first
+//  version only, so memory does too. The id is compared in full while the
+//  ring holds it, by its hash after.
 static int
 s_replay (const account_t *account, const info_t *info)
 {
     for (int i = 0; i < account->touch_count; i++)
-        if (account->t_id [i] == info->id
-        &&  account->t_at [i] == info->ev->occurred_at
-        &&  account->t_contact [i] == info->contact
-        &&  (account->t_flags [i] & TF_SALES) == (info->flags & TF_SALES))
-            return i;
+        if (account->t_id [i] == info->id) {
+            char id [DT_ID_MAX + 1];
+            dt_str_t want = info->ev->id;
+            size_t len = s_touch_id (account, i, id);
+            if (len == 0 || (len == want.len && memcmp (id, want.ptr, len) == 0))
+                return i;
+        }
     return -1;
+}
+
+//  Memory lets go of a touch: note when, and who took part
+static inline void
+s_drop (account_t *account, int64_t at, uint8_t part)
+{
+    if (at > account->dropped)
+        account->dropped = at;
+    account->dropped_part |= part;
 }
 
 static void
@@ -449,59 +486,70 @@ s_touch_add (account_t *account, const info_t *info)
         for (int i = 1; i < TOUCH_CAP; i++)
             if (account->t_at [i] < account->t_at [slot])
                 slot = i;
-        if (ev->occurred_at < account->t_at [slot])
+        if (ev->occurred_at < account->t_at [slot]) {
+            s_drop (account, ev->occurred_at, info->part);
             return;
+        }
+        s_drop (account, account->t_at [slot], s_part (account->t_flags [slot]));
     }
     account->t_at [slot] = ev->occurred_at;
     account->t_id [slot] = info->id;
     account->t_contact [slot] = info->contact;
     account->t_flags [slot] = info->flags;
-    account->t_id_len [slot] = 0;
+    account->t_id_off [slot] = ID_NONE;
     size_t len = ev->id.len;
-    if (len > 0 && len <= DT_ID_MAX && len <= IDLOG_SIZE) {
-        size_t off = account->log_head % IDLOG_SIZE;
-        size_t head = IDLOG_SIZE - off < len? IDLOG_SIZE - off: len;
-        memcpy (account->idlog + off, ev->id.ptr, head);
+    if (len > 0 && len <= DT_ID_MAX && len < IDLOG_SIZE) {
+        //  A length byte, then the id, wrapping round the ring
+        size_t off = account->log_head;
+        account->idlog [off] = (char) len;
+        size_t start = (off + 1) % IDLOG_SIZE;
+        size_t head = IDLOG_SIZE - start < len? IDLOG_SIZE - start: len;
+        memcpy (account->idlog + start, ev->id.ptr, head);
         memcpy (account->idlog, ev->id.ptr + head, len - head);
-        account->log_head += (uint32_t) len;
-        account->t_id_off [slot] = (uint16_t) off;
-        account->t_id_len [slot] = (uint8_t) len;
+        account->log_head = (uint8_t) ((start + len) % IDLOG_SIZE);
+        account->t_id_off [slot] = (uint8_t) off;
     }
 }
 
-//  Did track take part in a touch with occurred_at in [from, to]? Knows only
-//  the track's first and last touch, which is exact for events in time
-//  order. For a late event whose window falls strictly between the two, a
-//  touch may or may not have been there: it answers yes, so the sequence
-//  rule stays quiet rather than guess.
+//  For the sequence rule: did marketing take part in a touch with
+//  occurred_at in [from, at], or sales in one in [from, at), other than
+//  touch skip? Exact from the kept touches while the range starts after
+//  the newest touch memory let go, or neither track took part in those.
+//  Otherwise a forgotten touch may have been in the range: the answer is
+//  yes, so the rule stays quiet rather than guess.
 static bool
-s_took_part (const account_t *account, int track, int64_t from, int64_t to)
+s_road_taken (const account_t *account, int64_t from, int64_t at, int skip)
 {
-    int64_t first = account->first [track], last = account->last [track];
-    if (first > last || first > to || last < from)
-        return false;
-    return true;
+    for (int i = 0; i < account->touch_count; i++) {
+        int64_t when = account->t_at [i];
+        if (i == skip || when < from || when > at)
+            continue;
+        uint8_t part = s_part (account->t_flags [i]);
+        if ((part & (1 << DT_TRACK_MARKETING)) || ((part & (1 << DT_TRACK_SALES)) && when < at))
+            return true;
+    }
+    return account->dropped >= from && account->dropped_part;
 }
 
 static bool
-s_seen (const account_t *account, uint32_t hash, uint16_t day, int64_t window)
+s_seen (const account_t *account, uint32_t hash, int64_t at, int64_t window)
 {
     for (int i = 0; i < account->seen_count; i++)
-        if (account->seen [i] == hash && s_days_within (account->seen_day [i], day, window))
-            return true;
+        if (account->seen [i] == hash)
+            return s_t48_within (account->seen_lo [i], account->seen_hi [i], at, window);
     return false;
 }
 
 static void
-s_seen_add (account_t *account, uint32_t hash, uint16_t day)
+s_seen_add (account_t *account, uint32_t hash, int64_t at)
 {
     int slot = -1;
     for (int i = 0; i < account->seen_count && slot < 0; i++)
         if (account->seen [i] == hash)
             slot = i;
     if (slot >= 0) {
-        if (day > account->seen_day [slot])
-            account->seen_day [slot] = day;
+        if (at > s_t48 (account->seen_lo [slot], account->seen_hi [slot]))
+            s_t48_set (&account->seen_lo [slot], &account->seen_hi [slot], at);
         return;
     }
     if (account->seen_count < SEEN_CAP)
@@ -509,13 +557,14 @@ s_seen_add (account_t *account, uint32_t hash, uint16_t day)
     else {
         slot = 0;
         for (int i = 1; i < SEEN_CAP; i++)
-            if (account->seen_day [i] < account->seen_day [slot])
+            if (s_t48 (account->seen_lo [i], account->seen_hi [i])
+              < s_t48 (account->seen_lo [slot], account->seen_hi [slot]))
                 slot = i;
-        if (day < account->seen_day [slot])
+        if (at < s_t48 (account->seen_lo [slot], account->seen_hi [slot]))
             return;
     }
     account->seen [slot] = hash;
-    account->seen_day [slot] = day;
+    s_t48_set (&account->seen_lo [slot], &account->seen_hi [slot], at);
 }
 
 static project_rec_t *
@@ -527,25 +576,45 @@ s_project (account_t *account, uint32_t hash)
     return NULL;
 }
 
+//  The last time any track took part in the project
+static int64_t
+s_project_newest (const project_rec_t *project)
+{
+    int64_t newest = INT64_MIN;
+    for (int track = 0; track < DT_TRACKS; track++)
+        if (project->hi [track] != T48_NONE
+        &&  s_t48 (project->lo [track], project->hi [track]) > newest)
+            newest = s_t48 (project->lo [track], project->hi [track]);
+    return newest;
+}
+
 static void
-s_project_add (account_t *account, uint32_t hash, uint16_t day, uint8_t tracks)
+s_project_add (account_t *account, uint32_t hash, int64_t at, uint8_t tracks)
 {
     project_rec_t *project = s_project (account, hash);
     if (!project) {
         if (account->project_count < PROJECT_CAP)
             project = &account->projects [account->project_count++];
         else {
+            //  The project nobody worked on for longest makes room
             project = &account->projects [0];
             for (int i = 1; i < PROJECT_CAP; i++)
-                if (account->projects [i].day < project->day)
+                if (s_project_newest (&account->projects [i]) < s_project_newest (project))
                     project = &account->projects [i];
+            if (at < s_project_newest (project))
+                return;
         }
-        memset (project, 0, sizeof *project);
         project->hash = hash;
+        for (int track = 0; track < DT_TRACKS; track++) {
+            project->lo [track] = 0;
+            project->hi [track] = T48_NONE;
+        }
     }
-    project->tracks |= tracks;
-    if (day > project->day)
-        project->day = day;
+    for (int track = 0; track < DT_TRACKS; track++)
+        if ((tracks & (1 << track))
+        &&  (project->hi [track] == T48_NONE
+          || at > s_t48 (project->lo [track], project->hi [track])))
+            s_t48_set (&project->lo [track], &project->hi [track], at);
 }
 
 static const claim_rec_t *
@@ -670,38 +739,34 @@ s_claim_pair (const msgpack_object_kv *kv, dt_str_t *key, dt_str_t *value)
     return true;
 }
 
+//  Remember a judged touchpoint. An id memory already holds (replay >= 0)
+//  changes nothing: a replay is already remembered, and a different event
+//  under a stored id is not stored (the first version wins).
 static void
 s_commit (account_t *account, const info_t *info, int replay)
 {
+    if (replay >= 0)
+        return;
     const dt_event_t *ev = info->ev;
     int64_t at = ev->occurred_at;
     if (at > account->newest)
         account->newest = at;
-    for (int track = 0; track < DT_TRACKS; track++)
-        if (info->part & (1 << track)) {
-            if (at < account->first [track])
-                account->first [track] = at;
-            if (at > account->last [track])
-                account->last [track] = at;
-        }
-    if (replay < 0)
-        s_touch_add (account, info);
+    s_touch_add (account, info);
     if (info->owner_speaks) {
         if (ev->theme.len)
             s_seen_add (account, s_hash32 (ev->theme.ptr, ev->theme.len,
-                                           SEED_SEEN_THEME + info->owner), info->day);
+                                           SEED_SEEN_THEME + info->owner), at);
         for (uint32_t i = 0; i < ev->claim_count; i++) {
             dt_str_t key, value;
             if (!s_claim_pair (&ev->claims [i], &key, &value))
                 continue;
-            s_seen_add (account, s_hash32 (key.ptr, key.len, SEED_SEEN_KEY + info->owner),
-                        info->day);
+            s_seen_add (account, s_hash32 (key.ptr, key.len, SEED_SEEN_KEY + info->owner), at);
             s_claim_set (account, info, s_hash32 (key.ptr, key.len, SEED_KEY), value);
         }
     }
     if (ev->project.len)
         s_project_add (account, s_hash32 (ev->project.ptr, ev->project.len, SEED_PROJECT),
-                       info->day, info->part);
+                       at, info->part);
 }
 
 //  --------------------------------------------------------------------------
@@ -713,10 +778,7 @@ s_account_init (account_t *account, uint64_t key)
     memset (account, 0, sizeof *account);
     account->key = key;
     account->newest = INT64_MIN;
-    for (int track = 0; track < DT_TRACKS; track++) {
-        account->first [track] = INT64_MAX;
-        account->last [track] = INT64_MIN;
-    }
+    account->dropped = INT64_MIN;
 }
 
 //  The first slot from slot on whose tag matches key, or the empty slot that
@@ -793,7 +855,8 @@ s_create (dt_engine_t *self, uint64_t key)
         index = self->free_list [--self->free_count];
     else {
         if (self->blocks_used == self->chunk_count * CHUNK_ACCOUNTS) {
-            account_t *chunk = (account_t *) malloc (CHUNK_ACCOUNTS * sizeof (account_t));
+            //  On a cache line: the lines a block takes are the fewest
+            account_t *chunk = (account_t *) aligned_alloc (64, CHUNK_ACCOUNTS * sizeof (account_t));
             account_t **chunks = (account_t **) realloc (self->chunks,
                 (self->chunk_count + 1) * sizeof (account_t *));
             uint32_t *free_list = (uint32_t *) realloc (self->free_list,
@@ -887,7 +950,6 @@ s_info (dt_engine_t *self, const dt_event_t *ev, info_t *info)
             info->contact = 1;      //  0 means "no contact"
     }
     info->id = s_hash32 (ev->id.ptr, ev->id.len, SEED_ID);
-    info->day = s_day (ev->occurred_at);
     return 0;
 }
 
@@ -1080,7 +1142,7 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
     int new_key_count = 0, new_key_more = 0;
     if (check_lead && ev->theme.len
     &&  !s_seen (account, s_hash32 (ev->theme.ptr, ev->theme.len, SEED_SEEN_THEME + owner),
-                 info->day, self->cfg.memory_window))
+                 ev->occurred_at, self->cfg.memory_window))
         new_theme = true;
 
     for (uint32_t i = 0; i < ev->claim_count; i++) {
@@ -1090,8 +1152,8 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
         bool has_canonical = self->tonebook
                           && dt_tonebook_canonical (self->tonebook, key, &canonical);
         if (check_lead && !has_canonical
-        &&  !s_seen (account, s_hash32 (key.ptr, key.len, SEED_SEEN_KEY + owner), info->day,
-                     self->cfg.memory_window)) {
+        &&  !s_seen (account, s_hash32 (key.ptr, key.len, SEED_SEEN_KEY + owner),
+                     ev->occurred_at, self->cfg.memory_window)) {
             if (new_key_count < 4)
                 new_keys [new_key_count++] = key;
             else
@@ -1201,7 +1263,8 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
 }
 
 static void
-s_sequence (dt_engine_t *self, const account_t *account, const info_t *info, sink_t *sink)
+s_sequence (dt_engine_t *self, const account_t *account, const info_t *info, int replay,
+            sink_t *sink)
 {
     const int marketing = DT_TRACK_MARKETING, sales = DT_TRACK_SALES;
     if (!s_enabled (self, DT_RULE_SEQUENCE)
@@ -1210,8 +1273,7 @@ s_sequence (dt_engine_t *self, const account_t *account, const info_t *info, sin
     int64_t at = info->ev->occurred_at, window = self->cfg.sequence_window;
     //  Marketing opens the road: any marketing touch up to this moment will
     //  do; only sales' first touch in the window is judged
-    if (s_took_part (account, marketing, at - window, at)
-    ||  s_took_part (account, sales, at - window, at - 1))
+    if (s_road_taken (account, at - window, at, replay))
         return;
     text_t text;
     if (!s_emit (self, sink, DT_RULE_SEQUENCE, &text))
@@ -1232,11 +1294,14 @@ s_key_project (dt_engine_t *self, const account_t *account, const info_t *info, 
     if (!s_enabled (self, DT_RULE_KEY_PROJECT_SOLO) || !ev->project.len
     ||  info->owner != DT_TRACK_SALES)
         return;
+    //  Each track's last part in the project counts within the window
     uint8_t tracks = info->part;
     const project_rec_t *project = s_project ((account_t *) account,
         s_hash32 (ev->project.ptr, ev->project.len, SEED_PROJECT));
-    if (project && s_days_within (project->day, info->day, self->cfg.memory_window))
-        tracks |= project->tracks;
+    for (int track = 0; project && track < DT_TRACKS; track++)
+        if (s_t48_within (project->lo [track], project->hi [track], ev->occurred_at,
+                          self->cfg.memory_window))
+            tracks |= (uint8_t) (1 << track);
     if (tracks == 3)
         return;
     int missing = (tracks & (1 << DT_TRACK_MARKETING))? DT_TRACK_SALES: DT_TRACK_MARKETING;
@@ -1425,6 +1490,16 @@ dt_engine_config (dt_engine_t *self)
     return &self->cfg;
 }
 
+//  Ask for every cache line of block bytes from..to (blocks do not start
+//  on a line, so a range may touch one line more than its length says)
+static inline void
+s_prefetch (const char *block, size_t from, size_t to)
+{
+    uintptr_t line = ((uintptr_t) block + from) & ~(uintptr_t) 63;
+    for (; line < (uintptr_t) block + to; line += 64)
+        __builtin_prefetch ((const void *) line);
+}
+
 int
 dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
                  dt_finding_t *findings, int max, dt_verdict_t *verdict)
@@ -1448,18 +1523,13 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
         //  Touches always; claims, themes and projects when the event has
         //  them (asking for every line stalls when the fill buffers run out)
         const char *block = (const char *) s_block (self, (uint32_t) self->slots [slot] - 1);
-        for (size_t offset = 0; offset < offsetof (account_t, claims); offset += 64)
-            __builtin_prefetch (block + offset);
+        s_prefetch (block, 0, offsetof (account_t, claims));
         if (ev->claim_count)
-            for (size_t offset = offsetof (account_t, claims);
-                 offset < offsetof (account_t, seen); offset += 64)
-                __builtin_prefetch (block + offset);
-        if (ev->claim_count || ev->theme.len) {
-            __builtin_prefetch (block + offsetof (account_t, seen));
-            __builtin_prefetch (block + offsetof (account_t, seen_day));
-        }
+            s_prefetch (block, offsetof (account_t, claims), offsetof (account_t, seen));
+        if (ev->claim_count || ev->theme.len)
+            s_prefetch (block, offsetof (account_t, seen), offsetof (account_t, projects));
         if (ev->project.len)
-            __builtin_prefetch (block + offsetof (account_t, projects));
+            s_prefetch (block, offsetof (account_t, projects), offsetof (account_t, idlog));
     }
     s_stage_crossing (self, &info, &sink);
     s_themes (self, &info, &sink);
@@ -1471,7 +1541,7 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     int replay = s_replay (memory, &info);
     s_collision (self, memory, &info, replay, &sink);
     s_claims (self, memory, &info, &sink);
-    s_sequence (self, memory, &info, &sink);
+    s_sequence (self, memory, &info, replay, &sink);
     s_key_project (self, memory, &info, &sink);
     s_pressure (self, memory, &info, replay, &sink);
 

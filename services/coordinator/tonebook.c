@@ -138,13 +138,53 @@ s_fold (uint32_t cp)
             return (cp & 1)? cp + 1: cp;
         return cp;
     }
-    //  Greek and Cyrillic capitals, the common cases
-    if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2)
-        return cp + 32;
+    if (cp < 0x370 || cp >= 0x530)
+        return cp;                  //  CJK and the rest: nothing to fold
+    //  Greek, as Unicode's case folding does it: capitals (with tonos and
+    //  dialytika too), final sigma = sigma, the symbol variants
+    if (cp < 0x400) {
+        if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2)
+            return cp + 32;         //  Α..Ω, Ϊ, Ϋ
+        if (cp >= 0x388 && cp <= 0x38A)
+            return cp + 37;         //  Έ Ή Ί
+        if (cp >= 0x3D8 && cp <= 0x3EF)
+            return cp | 1;          //  archaic letters and Coptic, in pairs
+        switch (cp) {
+            case 0x386: return 0x3AC;       //  Ά
+            case 0x38C: return 0x3CC;       //  Ό
+            case 0x38E: return 0x3CD;       //  Ύ
+            case 0x38F: return 0x3CE;       //  Ώ
+            case 0x3C2: return 0x3C3;       //  ς
+            case 0x3D0: return 0x3B2;       //  ϐ
+            case 0x3D1: return 0x3B8;       //  ϑ
+            case 0x3F4: return 0x3B8;       //  ϴ
+            case 0x3D5: return 0x3C6;       //  ϕ
+            case 0x3D6: return 0x3C0;       //  ϖ
+            case 0x3F0: return 0x3BA;       //  ϰ
+            case 0x3F1: return 0x3C1;       //  ϱ
+            case 0x3F5: return 0x3B5;       //  ϵ
+            case 0x3CF: return 0x3D7;       //  Ϗ
+            case 0x37F: return 0x3F3;       //  Ϳ
+            case 0x370: case 0x372: case 0x376: case 0x3F7: case 0x3FA:
+                return cp + 1;
+            case 0x3F9: return 0x3F2;       //  Ϲ
+            case 0x3FD: case 0x3FE: case 0x3FF:
+                return cp - 0x82;           //  Ͻ Ͼ Ͽ
+            default: return cp;
+        }
+    }
+    //  Cyrillic: the basic capitals, then the letters of other languages,
+    //  which come in capital-small pairs
     if (cp >= 0x410 && cp <= 0x42F)
         return cp + 32;
-    if (cp >= 0x400 && cp <= 0x40F)
+    if (cp <= 0x40F)
         return cp + 80;
+    if ((cp >= 0x460 && cp <= 0x481) || (cp >= 0x48A && cp <= 0x4BF) || cp >= 0x4D0)
+        return cp | 1;
+    if (cp == 0x4C0)
+        return 0x4CF;               //  palochka
+    if (cp >= 0x4C1 && cp <= 0x4CE)
+        return (cp & 1)? cp + 1: cp;
     return cp;
 }
 

@@ -632,12 +632,13 @@ test_claims (void)
     CHECK_INT (judge (engine, &tp, false), 0);
 
     //  Many claims and long values: the newest stay, messages stay whole
+    //  (long ids too, each its own: an id sent again is the same event)
     const char *long_value = "a rather long value that does not fit in what we keep, é";
-    char keys [8][16];
+    char keys [8][16], ids [8][64];
     for (int i = 0; i < 6; i++) {
         snprintf (keys [i], sizeof keys [i], "k%d", i);
-        tp_init (&tp, "s-0123456789-0123456789-0123456789-0123456789", S, "BIG", "bob",
-                 "negotiation", T0 + i * HOUR);
+        snprintf (ids [i], sizeof ids [i], "s-0123456789-0123456789-0123456789-012345678%d", i);
+        tp_init (&tp, ids [i], S, "BIG", "bob", "negotiation", T0 + i * HOUR);
         tp_claim (&tp, keys [i], long_value);
         judge (engine, &tp, true);
     }
@@ -646,7 +647,7 @@ test_claims (void)
     CHECK_INT (judge (engine, &tp, false), 1);
     CHECK (strstr (found [0].message, "sales quoted k5 a rather long value that does no\xE2\x80\xA6")
            != NULL);
-    CHECK_STR (found [0].related [0], "s-0123456789-0123456789-0123456789-0123456789");
+    CHECK_STR (found [0].related [0], "s-0123456789-0123456789-0123456789-0123456785");
     tp_init (&tp, "m12", M, "BIG", "bob", "negotiation", T0 + DAY);
     tp_claim (&tp, "k0", "short");              //  forgotten: only four are kept
     CHECK_INT (judge (engine, &tp, false), 0);
@@ -809,6 +810,207 @@ test_key_project (void)
     tp_init (&tp, "s7", S, "OTHER", "bob", "negotiation", T0 + 2 * DAY);
     tp_project (&tp, "ERP-2026");
     CHECK_INT (judge (engine, &tp, false), 1);
+    dt_engine_destroy (&engine);
+}
+
+static void
+test_lead_memory_edge (void)
+{
+    //  What the owner used stays on record for memory.window to the ms,
+    //  both ways in time
+    dt_engine_t *engine = engine_only (DT_RULE_LEAD_VIOLATION, DT_RULE_CLAIM_CONFLICT);
+    tp_t tp;
+    tp_init (&tp, "s1", S, "ACME", "bob", "negotiation", T0 + 7 * HOUR + 123);
+    tp_theme (&tp, "cloud-first");
+    tp_claim (&tp, "price", "12,000 CNY");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    int64_t used = tp.ev.occurred_at;
+    int64_t edges [] = { used + 30 * DAY, used - 30 * DAY };
+    for (int i = 0; i < 2; i++) {
+        int64_t step = i == 0? 1: -1;
+        //  Exactly the window away: on record, the same price is no conflict
+        tp_init (&tp, "m1", M, "ACME", "carol", "evaluation", edges [i]);
+        tp_joint (&tp, M, 1 << S);
+        tp_theme (&tp, "cloud-first");
+        tp_claim (&tp, "price", "12,000 CNY");
+        CHECK_INT (judge (engine, &tp, false), 0);
+        CHECK_INT (verdict, DT_VERDICT_OK);
+        //  One ms further: both lapsed, so both are new (and no conflict)
+        tp.ev.occurred_at = edges [i] + step;
+        CHECK_INT (judge (engine, &tp, false), 1);
+        CHECK_INT (rule_count (DT_RULE_LEAD_VIOLATION), 1);
+        CHECK (strstr (found [0].message, "theme \"cloud-first\" and claim price") != NULL);
+        //  Not even within the same minute or day of the edge
+        tp.ev.occurred_at = edges [i] + step * 59999;
+        CHECK_INT (judge (engine, &tp, false), 1);
+    }
+    //  A later use by the owner renews the record
+    tp_init (&tp, "s2", S, "ACME", "bob", "purchase", used + 20 * DAY);
+    tp_theme (&tp, "cloud-first");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "m2", M, "ACME", "carol", "evaluation", used + 50 * DAY);
+    tp_joint (&tp, M, 1 << S);
+    tp_theme (&tp, "cloud-first");
+    CHECK_INT (judge (engine, &tp, false), 0);
+    tp.ev.occurred_at = used + 50 * DAY + 1;
+    CHECK_INT (judge (engine, &tp, false), 1);
+    dt_engine_destroy (&engine);
+}
+
+static void
+test_sequence_gap (void)
+{
+    dt_engine_t *engine = engine_only (DT_RULE_SEQUENCE, DT_RULES);
+    tp_t tp;
+    //  Marketing on day 0 and day 35; a sales call dated day 32 arrives
+    //  last. Neither marketing touch is in the 30 days before it.
+    tp_init (&tp, "m1", M, "ACME", "bob", "awareness", T0);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "m2", M, "ACME", "carol", "awareness", T0 + 35 * DAY);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s1", S, "ACME", "dan", "intent", T0 + 32 * DAY);
+    CHECK_INT (judge (engine, &tp, true), 1);
+    CHECK_INT (found [0].rule, DT_RULE_SEQUENCE);
+    //  Day 30 still has day 0 in its window (both ends count)...
+    tp_init (&tp, "s2", S, "ACME", "dan", "intent", T0 + 30 * DAY);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    //  ... and a sales touch on day 33 follows sales' touch of day 32
+    tp_init (&tp, "s3", S, "ACME", "dan", "intent", T0 + 33 * DAY);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    //  The day-32 call judged again is still judged on its own merits
+    tp_init (&tp, "s1", S, "ACME", "dan", "intent", T0 + 32 * DAY);
+    CHECK_INT (judge (engine, &tp, true), 1);
+    dt_engine_destroy (&engine);
+
+    //  Beyond the 16 touches kept: marketing on day 0, then 16 sales
+    //  touches on days 40 to 55 push it out of memory
+    engine = engine_only (DT_RULE_SEQUENCE, DT_RULES);
+    char id [16];
+    tp_init (&tp, "m1", M, "ACME", NULL, "awareness", T0);
+    judge (engine, &tp, true);
+    for (int i = 0; i < 16; i++) {
+        snprintf (id, sizeof id, "s%d", 40 + i);
+        tp_init (&tp, id, S, "ACME", NULL, "intent", T0 + (40 + i) * DAY);
+        judge (engine, &tp, true);
+    }
+    //  A late sales touch on day 20: marketing's day-0 touch, forgotten,
+    //  was in its window: fine
+    tp_init (&tp, "late1", S, "ACME", NULL, "intent", T0 + 20 * DAY);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    //  On day 35 nothing from marketing can have been in days 5 to 35
+    tp_init (&tp, "late2", S, "ACME", NULL, "intent", T0 + 35 * DAY);
+    CHECK_INT (judge (engine, &tp, false), 1);
+    dt_engine_destroy (&engine);
+}
+
+static void
+test_key_project_stale (void)
+{
+    dt_engine_t *engine = engine_only (DT_RULE_KEY_PROJECT_SOLO, DT_RULES);
+    tp_t tp;
+    //  Marketing on day 0, sales on day 1 and on day 31 (1h later in the
+    //  day): sales kept the project busy, but marketing's part lapsed
+    tp_init (&tp, "m1", M, "ACME", "bob", "consideration", T0);
+    tp_project (&tp, "ERP");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s1", S, "ACME", "bob", "negotiation", T0 + DAY);
+    tp_project (&tp, "ERP");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s2", S, "ACME", "bob", "negotiation", T0 + 31 * DAY + HOUR);
+    tp_project (&tp, "ERP");
+    CHECK_INT (judge (engine, &tp, true), 1);
+    CHECK (strstr (found [0].message, "but marketing has not taken part") != NULL);
+    //  To the ms: exactly the window after marketing's part is fine
+    tp_init (&tp, "s3", S, "ACME", "bob", "negotiation", T0 + 30 * DAY);
+    tp_project (&tp, "ERP");
+    CHECK_INT (judge (engine, &tp, false), 0);
+    tp.ev.occurred_at = T0 + 30 * DAY + 1;
+    CHECK_INT (judge (engine, &tp, false), 1);
+    //  ... and a late touch as far before it too
+    tp.ev.occurred_at = T0 - 30 * DAY;
+    CHECK_INT (judge (engine, &tp, false), 0);
+    tp.ev.occurred_at = T0 - 30 * DAY - 1;
+    CHECK_INT (judge (engine, &tp, false), 1);
+    //  Marketing's new part counts again from then on
+    tp_init (&tp, "m2", M, "ACME", NULL, "interest", T0 + 40 * DAY);
+    tp_project (&tp, "ERP");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s4", S, "ACME", "bob", "negotiation", T0 + 41 * DAY);
+    tp_project (&tp, "ERP");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    //  Marketing alone in the lower funnel: sales' part lapses the same way
+    tp_init (&tp, "m3", M, "ACME", NULL, "negotiation", T0 + 41 * DAY + 30 * DAY + 1);
+    tp_project (&tp, "ERP");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK (strstr (found [0].message, "but sales has not taken part") != NULL);
+    dt_engine_destroy (&engine);
+}
+
+static void
+test_resend_changed (void)
+{
+    //  An id sent again with other content is not stored: the engine keeps
+    //  the first version too and does not count the second
+    dt_engine_t *engine = engine_only (DT_RULE_CONTACT_PRESSURE, DT_RULE_COLLISION);
+    tp_t tp;
+    tp_init (&tp, "a1", M, "ACME", "bob", "awareness", T0);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "a1", M, "ACME", "bob", "awareness", T0 + HOUR);     //  another time
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "a2", M, "ACME", "bob", "awareness", T0 + 2 * HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "a3", M, "ACME", "bob", "awareness", T0 + 3 * HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);     //  the 3rd stored touch: at the limit
+    tp_init (&tp, "a4", M, "ACME", "bob", "awareness", T0 + 4 * HOUR);
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK (strstr (found [0].message, "got 4 touches") != NULL);
+    //  A joint call stored first; the same id again as a sales call alone
+    //  to another contact: no sales touch to collide with
+    tp_init (&tp, "b1", S, "BETA", "c1", "intent", T0);
+    tp_joint (&tp, S, 1 << M);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "b1", S, "BETA", "c2", "intent", T0 + HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    dt_engine_remember (engine, &tp.ev);           //  a rebuild sees it the same way
+    tp_init (&tp, "b2", M, "BETA", "c2", "awareness", T0 + 3 * HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    //  A different id at the same time, contact and track is another touch
+    tp_init (&tp, "b3", S, "BETA", "c2", "intent", T0 + HOUR);
+    CHECK_INT (judge (engine, &tp, true), 1);
+    CHECK_INT (found [0].rule, DT_RULE_COLLISION);
+    CHECK_STR (found [0].related [0], "b2");
+    dt_engine_destroy (&engine);
+
+    //  Nor are the second version's claims, themes or projects remembered
+    engine = engine_only (DT_RULE_CLAIM_CONFLICT, DT_RULE_LEAD_VIOLATION);
+    tp_init (&tp, "q1", S, "ACME", "bob", "negotiation", T0);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "q1", S, "ACME", "bob", "negotiation", T0);
+    tp_claim (&tp, "price", "12,000 CNY");
+    tp_theme (&tp, "cloud-first");
+    judge (engine, &tp, true);
+    tp_init (&tp, "m1", M, "ACME", "bob", "evaluation", T0 + DAY);
+    tp_joint (&tp, M, 1 << S);
+    tp_claim (&tp, "price", "9,900 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_INT (found [0].rule, DT_RULE_LEAD_VIOLATION);
+    dt_engine_destroy (&engine);
+
+    //  Long ids, most of them out of the id ring: the hash still knows them
+    engine = engine_only (DT_RULE_CONTACT_PRESSURE, DT_RULES);
+    char id [DT_ID_MAX + 1], contact [16];
+    for (int i = 0; i < 8; i++) {
+        snprintf (id, sizeof id, "%060d", i);
+        snprintf (contact, sizeof contact, "c%d", i);
+        tp_init (&tp, id, M, "ACME", i < 3? "bob": contact, "awareness", T0 + i * HOUR);
+        CHECK_INT (judge (engine, &tp, true), 0);
+    }
+    snprintf (id, sizeof id, "%060d", 0);
+    tp_init (&tp, id, M, "ACME", "bob", "awareness", T0 + 9 * HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "new", M, "ACME", "bob", "awareness", T0 + 10 * HOUR);
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK (strstr (found [0].message, "got 4 touches") != NULL);
     dt_engine_destroy (&engine);
 }
 
@@ -1077,9 +1279,13 @@ main (void)
     test_banned ();
     test_claims ();
     test_lead ();
+    test_lead_memory_edge ();
     test_sequence ();
+    test_sequence_gap ();
     test_key_project ();
+    test_key_project_stale ();
     test_pressure ();
+    test_resend_changed ();
     test_check_api ();
     test_long_names ();
     test_evict_reload ();

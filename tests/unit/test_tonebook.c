@@ -270,6 +270,53 @@ test_folding (void)
     CHECK (!dt_is_word ('_') && !dt_is_word (' ') && !dt_is_word (0x6700) && !dt_is_word (0x3002));
 }
 
+static void
+test_folding_greek (void)
+{
+    //  Every Greek capital, accented ones included, folds to its small
+    //  letter; final sigma is sigma; small letters stay
+    const uint32_t pairs [][2] = {
+        { 0x386, 0x3AC }, { 0x388, 0x3AD }, { 0x389, 0x3AE }, { 0x38A, 0x3AF },   //  Ά Έ Ή Ί
+        { 0x38C, 0x3CC }, { 0x38E, 0x3CD }, { 0x38F, 0x3CE },                     //  Ό Ύ Ώ
+        { 0x3AA, 0x3CA }, { 0x3AB, 0x3CB },                                       //  Ϊ Ϋ
+        { 0x391, 0x3B1 }, { 0x3A3, 0x3C3 }, { 0x3A9, 0x3C9 },                     //  Α Σ Ω
+        { 0x3C2, 0x3C3 }, { 0x3D0, 0x3B2 }, { 0x3D1, 0x3B8 }, { 0x3F5, 0x3B5 },   //  ς ϐ ϑ ϵ
+        { 0x3DA, 0x3DB }, { 0x3FD, 0x37B },                                       //  Ϛ Ͻ
+        { 0x3AC, 0x3AC }, { 0x3C3, 0x3C3 }, { 0x390, 0x390 }, { 0x3A2, 0x3A2 },   //  stay
+        //  Cyrillic beyond Russian: Ѣ, Ґ, Ӂ, Ӏ, Ӑ, Ԁ; small letters stay
+        { 0x462, 0x463 }, { 0x490, 0x491 }, { 0x4C1, 0x4C2 }, { 0x4C0, 0x4CF },
+        { 0x4D0, 0x4D1 }, { 0x500, 0x501 }, { 0x491, 0x491 }, { 0x483, 0x483 },
+        { 0x530, 0x530 }, { 0x1F08, 0x1F08 }
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs [0]; i++)
+        CHECK_INT (dt_fold (pairs [i][0]), pairs [i][1]);
+
+    //  In a book: capitals with tonos and final sigma match either way
+    char err [256];
+    dt_tonebook_t *book = dt_tonebook_new ();
+    CHECK_INT (dt_tonebook_add_banned (book, "έκπτωση", err, sizeof err), 0);
+    CHECK_INT (dt_tonebook_add_banned (book, "ΌΛΟΣ ΔΩΡΕΆΝ", err, sizeof err), 0);
+    CHECK_INT (dt_tonebook_add_banned (book, "Ґарантія", err, sizeof err), 0);
+    CHECK_INT (dt_tonebook_validate (book, &stages, err, sizeof err), 0);
+    CHECK_INT (s_found (book, "Έκπτωση 50% σήμερα"), 1);
+    CHECK_INT (s_found (book, "ΈΚΠΤΩΣΗ"), 1);
+    CHECK_INT (s_found (book, "μεγάλη έκπτωση!"), 1);
+    CHECK_INT (s_found (book, "εκπτωση"), 0);                  //  accents matter
+    CHECK_INT (s_found (book, "εκπτώσεις"), 0);                //  another word
+    CHECK_INT (s_found (book, "όλοσ δωρεάν"), 1);
+    CHECK_INT (s_found (book, "όλος δωρεάν"), 1);              //  final sigma = sigma
+    CHECK_INT (s_found (book, "Όλος Δωρεάν"), 1);
+    CHECK_INT (s_found (book, "ґарантія"), 1);
+    dt_tonebook_destroy (&book);
+
+    //  ς and σ are one letter: two phrases that differ only there are one
+    book = dt_tonebook_new ();
+    CHECK_INT (dt_tonebook_add_banned (book, "όλος", err, sizeof err), 0);
+    CHECK_INT (dt_tonebook_add_banned (book, "ΌΛΟΣ", err, sizeof err), 0);
+    CHECK_INT (dt_tonebook_validate (book, &stages, err, sizeof err), -1);
+    dt_tonebook_destroy (&book);
+}
+
 //  A reference matcher, slow and obvious: try every phrase at every
 //  character. The fast scan must find exactly the same phrases.
 static bool
@@ -398,6 +445,7 @@ main (void)
     test_themes ();
     test_phrases ();
     test_folding ();
+    test_folding_greek ();
     test_scan_matches_reference ();
     return TESTING_DONE ();
 }
