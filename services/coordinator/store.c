@@ -18,6 +18,7 @@ struct dt_store_t {
     dt_buf_t rows;          //  COPY data, reused between writesets
     dt_buf_t scratch;
     dt_buf_t finding_rows;  //  COPY data of the findings, beside rows
+    dt_buf_t id_rows;       //  COPY data of touchpoint_ids (id, occurred_at)
     char sqlstate [6];      //  of the last failed COPY
 };
 
@@ -44,6 +45,7 @@ dt_store_destroy (dt_store_t **self_p)
         dt_buf_free (&self->rows);
         dt_buf_free (&self->scratch);
         dt_buf_free (&self->finding_rows);
+        dt_buf_free (&self->id_rows);
         free (self->uri);
         free (self->password);
         free (self);
@@ -150,6 +152,11 @@ dt_store_connect (dt_store_t *self, char *err, size_t errlen)
         return -1;
     }
     if (migrate (self, err, errlen))
+        return -1;
+    //  The monthly partitions of touchpoints, made ahead (rows of a month
+    //  without one land in touchpoints_default)
+    if (exec_ok (self, "SELECT ensure_touchpoint_partitions (now (), 3)",
+                 PGRES_TUPLES_OK, err, errlen))
         return -1;
     //  Staging tables live in the session: COPY lands there, and one
     //  INSERT ... SELECT moves the rows the store does not have yet
@@ -261,13 +268,27 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
             rows = &self->rows;
             finding_rows = &self->finding_rows;
         }
+        //  The ids first: touchpoint_ids keeps the publisher's id unique
+        //  across the partitions of touchpoints
+        dt_buf_reset (&self->id_rows);
+        for (uint32_t i = from; i < from + count; i++) {
+            if (ws->judgements [i].repeat)
+                continue;
+            const dt_event_t *ev = &ws->events [i];
+            dt_copy_text (&self->id_rows, ev->id.ptr, ev->id.len);
+            dt_buf_putc (&self->id_rows, '\t');
+            dt_copy_time_ms (&self->id_rows, ev->occurred_at);
+            dt_buf_putc (&self->id_rows, '\n');
+        }
         //  The usual case: every event is new, and COPY straight into the
         //  tables is the cheapest write PostgreSQL has. A resend makes the
-        //  COPY fail on the primary key (23505): then, and only then, the
-        //  rows go through staging tables and ON CONFLICT DO NOTHING.
+        //  COPY of the ids fail on their primary key (23505): then, and only
+        //  then, the rows go through staging tables and ON CONFLICT DO NOTHING.
         if (exec_ok (self, "SAVEPOINT direct", PGRES_COMMAND_OK, err, errlen))
             return -1;
-        if (copy_buffer (self, "COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
+        if (copy_buffer (self, "COPY touchpoint_ids (id, occurred_at) FROM STDIN",
+                         &self->id_rows, err, errlen) == 0
+        &&  copy_buffer (self, "COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
                          rows, err, errlen) == 0
         &&  (finding_rows->size == 0
           || copy_buffer (self, "COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN",
@@ -287,11 +308,16 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
               && copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",
                               finding_rows, err, errlen)))
                 return -1;
-            //  Findings go in with their touchpoint only: a resent event
-            //  keeps the judgement it got the first time
+            //  The ids the store does not have yet decide; the touchpoints
+            //  and findings go in for those only: a resent event keeps the
+            //  judgement it got the first time
             PGresult *result = PQexec (self->conn,
-                "WITH new AS (INSERT INTO touchpoints SELECT * FROM stage_touchpoints"
+                "WITH new AS (INSERT INTO touchpoint_ids (id, occurred_at)"
+                "             SELECT id, occurred_at FROM stage_touchpoints"
                 "             ON CONFLICT (id) DO NOTHING RETURNING id),"
+                "     stored AS (INSERT INTO touchpoints"
+                "             SELECT DISTINCT ON (id) * FROM stage_touchpoints"
+                "             WHERE id IN (SELECT id FROM new)),"
                 "     judged AS (INSERT INTO findings (" DT_FINDING_COLUMNS ")"
                 "             SELECT " DT_FINDING_COLUMNS " FROM stage_findings"
                 "             WHERE touchpoint_id IN (SELECT id FROM new))"

@@ -65,6 +65,7 @@ struct dt_trackd_t {
     int64_t last_ping;
     int64_t hello_at;
     uint64_t coordinator_instance;  //  0 until the coordinator's first answer
+    bool credited;                  //  the coordinator answered the last hello
 
     dt_journal_t *journal;
     dt_journal_cursor_t *cursor;    //  next record to forward
@@ -215,6 +216,7 @@ link_connect (dt_trackd_t *self)
         return -1;
     }
     self->credit = 0;
+    self->credited = false;
     self->coordinator_instance = 0;
     for (inflight_t *batch = zlistx_first (self->inflight); batch;
          batch = zlistx_next (self->inflight))
@@ -667,6 +669,12 @@ static void
 link_tick (dt_trackd_t *self)
 {
     int64_t now = dt_mono_ms ();
+    //  A hello lost with a coordinator that died before answering it: the
+    //  next coordinator answers pings but grants nothing until asked again
+    if (!self->credited && now - self->hello_at > 2 * self->opts.heartbeat_ms) {
+        link_send_control (self, "hello");
+        self->hello_at = now;
+    }
     if (now - self->last_heard > self->opts.liveness_ms) {
         if (self->link_up || now - self->hello_at > 10 * self->opts.liveness_ms)
             dt_warn ("coordinator silent: connecting again", "track=%s unacknowledged_batches=%zu",
@@ -746,8 +754,10 @@ link_recv (dt_trackd_t *self)
         &&  dt_map_uint (&unpacked.data, "first", &first) && dt_map_uint (&unpacked.data, "upto", &upto))
             handle_ack (self, first, upto);
         else
-        if (dt_str_eq (dt_str_of (type), "credit") && dt_map_uint (&unpacked.data, "items", &items))
+        if (dt_str_eq (dt_str_of (type), "credit") && dt_map_uint (&unpacked.data, "items", &items)) {
             self->credit = (int64_t) items;
+            self->credited = true;
+        }
     }
     else
         dt_warn ("unreadable message from the coordinator", "track=%s size=%zu",

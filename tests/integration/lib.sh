@@ -33,7 +33,10 @@ it_port() {
         # below the kernel's ephemeral range (32768+), where outgoing
         # connections would take a port between this check and the bind
         port=$((15000 + RANDOM % 17000))
-        (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || { echo $port; return; }
+        # never the same port twice in one test (each call is a subshell)
+        grep -qx "$port" "$IT_DIR/ports" 2>/dev/null && continue
+        (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null ||
+            { echo "$port" >> "$IT_DIR/ports"; echo $port; return; }
     done
 }
 
