@@ -23,7 +23,7 @@ LDLIBS  := -lczmq -lzmq -lmsgpackc -lpq -ljansson -lmicrohttpd -lpthread -lm
 CORE_SRC  := proto/event.c proto/wire.c proto/mpscan.c services/common/buf.c services/common/log.c \
              services/common/config.c services/common/signals.c services/common/jsonmp.c \
              services/common/metrics.c services/common/httpd.c services/common/curve.c \
-             services/common/envelope.c
+             services/common/envelope.c services/common/heap.c
 TRACK_SRC := services/track/trackd.c services/track/journal.c
 COORD_SRC := services/coordinator/writeset.c services/coordinator/copyrow.c \
              services/coordinator/store.c services/coordinator/coordinator.c \

@@ -46,6 +46,30 @@ dt_buf_printf (dt_buf_t *self, const char *format, ...)
     self->size += (size_t) len;
 }
 
+void
+dt_buf_put_uint (dt_buf_t *self, uint64_t value)
+{
+    char digits [20];
+    size_t count = 0;
+    do {
+        digits [sizeof digits - ++count] = (char) ('0' + value % 10);
+        value /= 10;
+    } while (value);
+    dt_buf_append (self, digits + sizeof digits - count, count);
+}
+
+void
+dt_buf_put_int (dt_buf_t *self, int64_t value)
+{
+    if (value < 0) {
+        dt_buf_putc (self, '-');
+        //  Negated as unsigned, so INT64_MIN has a magnitude
+        dt_buf_put_uint (self, 0 - (uint64_t) value);
+    }
+    else
+        dt_buf_put_uint (self, (uint64_t) value);
+}
+
 int
 dt_buf_msgpack_write (void *data, const char *buf, size_t len)
 {

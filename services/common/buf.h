@@ -6,6 +6,7 @@
 
 #include <msgpack.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -41,6 +42,17 @@ dt_buf_putc (dt_buf_t *self, char c)
         dt_buf_reserve (self, 1);
     self->data [self->size++] = c;
 }
+
+//  A C string, without its terminator
+static inline void
+dt_buf_puts (dt_buf_t *self, const char *text)
+{
+    dt_buf_append (self, text, strlen (text));
+}
+
+//  Decimal integers, without printf (hot paths write many)
+void dt_buf_put_uint (dt_buf_t *self, uint64_t value);
+void dt_buf_put_int (dt_buf_t *self, int64_t value);
 
 void dt_buf_printf (dt_buf_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));

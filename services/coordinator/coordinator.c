@@ -1,10 +1,13 @@
-/*  coordinator.c - the link loop and the store actor (see coordinator.h).
+/*  coordinator.c - the link loop and the store actors (see coordinator.h).
 
-    Ownership of a writeset moves by pointer over the actor pipe: the link
-    thread fills it, sends it ("WRITE", ptr), and gets it back ("DONE", ptr)
-    once committed; only then does it acknowledge the tracks and publish the
-    verdicts. At most one writeset is at the store at a time, so commits
-    (and acks) stay in order.
+    Ownership of a writeset moves by pointer over an actor pipe: the link
+    thread fills it, sends it ("WRITE", ptr) to an idle store actor (each
+    has its own PostgreSQL connection), and gets it back ("DONE", ptr) once
+    committed. Writesets close at writeset.max items; while every store
+    actor is busy the full ones queue. Several commit at once, so PostgreSQL
+    works on one while another waits for its WAL flush, but the link thread
+    acknowledges the tracks and publishes the verdicts strictly in the order
+    the writesets were sent, so the feed follows the order of judgement.
 
     The rule engine lives in the link thread: events are judged as they
     arrive (so the check API sees the same memory at once), and the store
@@ -39,9 +42,12 @@ struct dt_coordinator_t {
     zsock_t *link;
     zsock_t *decisions;             //  PUB: every verdict
     zsock_t *check;                 //  ROUTER: what would you say about this?
-    zactor_t *store;
+    zactor_t *stores [DT_STORE_CONNECTIONS_MAX];
+    dt_writeset_t *at_store [DT_STORE_CONNECTIONS_MAX];    //  what each is writing
     dt_writeset_t *filling;         //  collecting items
-    bool store_busy;                //  a writeset is at the store
+    zlistx_t *ready;                //  full writesets waiting for a store actor
+    zlistx_t *committing;           //  at the store actors, oldest sent first
+    zlistx_t *spares;               //  committed ones, emptied for reuse
     bool store_connected;
     dt_engine_t *engine;
     dt_history_t *history;
@@ -204,6 +210,9 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     dt_coordinator_t *self = calloc (1, sizeof *self);
     self->opts = *opts;
     self->filling = dt_writeset_new ();
+    self->ready = zlistx_new ();
+    self->committing = zlistx_new ();
+    self->spares = zlistx_new ();
     //  Not secret, only different from the last start's
     self->instance = (uint64_t) zclock_usecs () * 2654435761u ^ (uint64_t) getpid ();
     self->link = zsock_new (ZMQ_ROUTER);
@@ -259,7 +268,8 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
             return NULL;
         }
     }
-    self->store = zactor_new (store_actor, self);
+    for (int i = 0; i < opts->store_connections; i++)
+        self->stores [i] = zactor_new (store_actor, self);
     dt_info ("coordinator ready", "links=%s decisions=%s check=%s security=%s",
              opts->links, opts->decisions, opts->check, self->curve? "curve": "plain");
     return self;
@@ -270,7 +280,9 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
 {
     if (*self_p) {
         dt_coordinator_t *self = *self_p;
-        zactor_destroy (&self->store);
+        //  The actors first: they may hold writesets until they stop
+        for (int i = 0; i < DT_STORE_CONNECTIONS_MAX; i++)
+            zactor_destroy (&self->stores [i]);
         dt_httpd_destroy (&self->httpd);
         dt_metrics_destroy (&self->metrics);
         zsock_destroy (&self->link);
@@ -278,6 +290,15 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
         zsock_destroy (&self->check);
         dt_curve_destroy (&self->curve);
         dt_writeset_destroy (&self->filling);
+        zlistx_t **lists [] = { &self->ready, &self->committing, &self->spares };
+        for (size_t l = 0; l < sizeof lists / sizeof lists [0]; l++) {
+            if (!*lists [l])
+                continue;
+            dt_writeset_t *ws;
+            while ((ws = (dt_writeset_t *) zlistx_detach (*lists [l], NULL)))
+                dt_writeset_destroy (&ws);
+            zlistx_destroy (lists [l]);
+        }
         dt_engine_destroy (&self->engine);
         dt_history_destroy (&self->history);
         dt_buf_free (&self->scratch);
@@ -287,15 +308,51 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
     }
 }
 
+static dt_writeset_t *
+take_spare (dt_coordinator_t *self)
+{
+    dt_writeset_t *ws = (dt_writeset_t *) zlistx_detach (self->spares, NULL);
+    return ws? ws: dt_writeset_new ();
+}
+
+//  The writeset is full: it waits for a store actor, a new one fills
+static void
+close_filling (dt_coordinator_t *self)
+{
+    zlistx_add_end (self->ready, self->filling);
+    self->filling = take_spare (self);
+}
+
+//  Every idle store actor gets the oldest full writeset, or else what is
+//  filling: under light load a few events go at once (low latency), under
+//  heavy load writesets grow to writeset.max while the actors are busy
 static void
 send_to_store (dt_coordinator_t *self)
 {
-    if (self->store_busy || dt_writeset_size (self->filling) == 0)
-        return;
-    self->filling->first_received_us = zclock_usecs ();
-    zsock_send (self->store, "sp", "WRITE", self->filling);
-    self->filling = dt_writeset_new ();
-    self->store_busy = true;
+    for (int i = 0; i < self->opts.store_connections; i++) {
+        if (self->at_store [i])
+            continue;
+        dt_writeset_t *ws = (dt_writeset_t *) zlistx_detach (self->ready, NULL);
+        if (!ws) {
+            if (dt_writeset_size (self->filling) == 0)
+                return;
+            ws = self->filling;
+            self->filling = take_spare (self);
+        }
+        ws->first_received_us = zclock_usecs ();
+        ws->committed = false;
+        zsock_send (self->stores [i], "sp", "WRITE", ws);
+        self->at_store [i] = ws;
+        zlistx_add_end (self->committing, ws);
+    }
+}
+
+//  Nothing in hand: every item received is committed and acknowledged
+static bool
+all_committed (dt_coordinator_t *self)
+{
+    return zlistx_size (self->committing) == 0 && zlistx_size (self->ready) == 0
+        && dt_writeset_size (self->filling) == 0;
 }
 
 static void
@@ -373,6 +430,16 @@ load_account (void *ctx, dt_str_t account, dt_engine_t *engine)
     dt_history_load_account (self->history, engine, account, since);
 }
 
+//  [topic][decision in scratch] on the feed, straight from our buffers
+//  (a PUB never blocks: a slow subscriber loses at its high-water mark)
+static void
+publish (dt_coordinator_t *self, const char *topic)
+{
+    void *socket = zsock_resolve (self->decisions);
+    zmq_send (socket, topic, strlen (topic), ZMQ_SNDMORE);
+    zmq_send (socket, self->scratch.data, self->scratch.size, 0);
+}
+
 static void
 publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
 {
@@ -388,12 +455,12 @@ publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
         dt_decision_pack (&pk, ev, j->verdict, findings, j->finding_count);
         char topic [64];
         dt_decision_topic (topic, sizeof topic, ev, j->verdict);
-        zsock_send (self->decisions, "sb", topic, self->scratch.data, self->scratch.size);
+        publish (self, topic);
         dt_counter_add (self->m_published, NULL, 1);
         dt_track_t advised = dt_decision_advised (ev, &self->opts.stages, findings, j->finding_count);
         if (advised != DT_TRACK_NONE) {
-            snprintf (topic, sizeof topic, "advisory.%s", dt_track_name (advised));
-            zsock_send (self->decisions, "sb", topic, self->scratch.data, self->scratch.size);
+            dt_decision_advisory_topic (topic, sizeof topic, advised);
+            publish (self, topic);
         }
         self->published++;
     }
@@ -532,43 +599,58 @@ check_recv (dt_coordinator_t *self)
     zmsg_destroy (&msg);
 }
 
+//  A committed writeset: acknowledge the tracks, publish, count, recycle
 static void
-store_done (dt_coordinator_t *self)
+finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
+{
+    self->committed_events += ws->stored;
+    self->duplicate_events += ws->duplicates;
+    self->committed_rejects += ws->reject_count;
+    dt_debug ("committed", "events=%u stored=%u duplicates=%u rejects=%u findings=%u",
+              ws->event_count, ws->stored, ws->duplicates, ws->reject_count,
+              ws->finding_count);
+    acknowledge (self, ws);
+    publish_verdicts (self, ws);
+    dt_counter_add (self->m_events, "stored", ws->stored);
+    dt_counter_add (self->m_events, "duplicate", ws->duplicates);
+    dt_counter_add (self->m_rejects, NULL, ws->reject_count);
+    for (uint32_t i = 0; i < ws->event_count; i++) {
+        const dt_judgement_t *j = &ws->judgements [i];
+        if (!j->is_new)
+            continue;
+        dt_counter_add (self->m_verdicts, dt_verdict_name (j->verdict), 1);
+        for (uint32_t k = 0; k < j->finding_count; k++)
+            dt_counter_add (self->m_findings,
+                            dt_rule_id (ws->findings [j->first_finding + k].rule), 1);
+    }
+    dt_writeset_reset (ws);
+    if (zlistx_size (self->spares) <= (size_t) self->opts.store_connections)
+        zlistx_add_end (self->spares, ws);
+    else
+        dt_writeset_destroy (&ws);
+}
+
+static void
+store_done (dt_coordinator_t *self, int index)
 {
     char *command = NULL;
     void *ptr = NULL;
-    if (zsock_recv (self->store, "sp", &command, &ptr) < 0)
+    if (zsock_recv (self->stores [index], "sp", &command, &ptr) < 0)
         return;
     if (streq (command, "CONNECTED")) {
         self->store_connected = true;
         atomic_store (&self->ready_store, true);
     }
     else {
-        dt_writeset_t *ws = (dt_writeset_t *) ptr;
-        if (ws) {
-            self->committed_events += ws->stored;
-            self->duplicate_events += ws->duplicates;
-            self->committed_rejects += ws->reject_count;
-            dt_debug ("committed", "events=%u stored=%u duplicates=%u rejects=%u findings=%u",
-                      ws->event_count, ws->stored, ws->duplicates, ws->reject_count,
-                      ws->finding_count);
-            acknowledge (self, ws);
-            publish_verdicts (self, ws);
-            dt_counter_add (self->m_events, "stored", ws->stored);
-            dt_counter_add (self->m_events, "duplicate", ws->duplicates);
-            dt_counter_add (self->m_rejects, NULL, ws->reject_count);
-            for (uint32_t i = 0; i < ws->event_count; i++) {
-                const dt_judgement_t *j = &ws->judgements [i];
-                if (!j->is_new)
-                    continue;
-                dt_counter_add (self->m_verdicts, dt_verdict_name (j->verdict), 1);
-                for (uint32_t k = 0; k < j->finding_count; k++)
-                    dt_counter_add (self->m_findings,
-                                    dt_rule_id (ws->findings [j->first_finding + k].rule), 1);
-            }
-            dt_writeset_destroy (&ws);
+        //  A writeset committed out of turn waits for the older ones
+        if (ptr)
+            ((dt_writeset_t *) ptr)->committed = true;
+        self->at_store [index] = NULL;
+        dt_writeset_t *oldest;
+        while ((oldest = (dt_writeset_t *) zlistx_first (self->committing)) && oldest->committed) {
+            zlistx_detach (self->committing, NULL);
+            finish_writeset (self, oldest);
         }
-        self->store_busy = false;
     }
     free (command);
 }
@@ -623,6 +705,8 @@ link_recv (dt_coordinator_t *self)
             dt_warn ("unreadable batch on the link", NULL);
         dt_writeset_judge (self->filling, self->engine);
         note_judged (self, self->filling, from);
+        if (dt_writeset_size (self->filling) >= (uint32_t) self->opts.writeset_max)
+            close_filling (self);
     }
     else
     if (dt_str_eq (dt_str_of (type), "hello")) {
@@ -654,8 +738,8 @@ dt_coordinator_run (dt_coordinator_t *self)
         if (dt_stop_requests && !draining) {
             draining = true;
             deadline = dt_mono_ms () + self->opts.drain_ms;
-            dt_info ("stopping: committing what is in hand", "items=%u",
-                     dt_writeset_size (self->filling));
+            dt_info ("stopping: committing what is in hand", "writesets=%zu",
+                     zlistx_size (self->committing) + zlistx_size (self->ready) + 1);
         }
         //  The engine judges nothing before it knows the store's recent
         //  history: until then the tracks keep events in their journals
@@ -677,33 +761,37 @@ dt_coordinator_run (dt_coordinator_t *self)
                 self->history_retry_at = dt_mono_ms () + 1000;
         }
         send_to_store (self);
-        if (draining && ((!self->store_busy && dt_writeset_size (self->filling) == 0)
-                         || dt_stop_requests > 1 || dt_mono_ms () > deadline))
+        if (draining && (all_committed (self) || dt_stop_requests > 1 || dt_mono_ms () > deadline))
             break;
-        zmq_pollitem_t items [4] = {
-            { zsock_resolve (self->store), 0, ZMQ_POLLIN, 0 },
-            { zsock_resolve (self->check), 0, ZMQ_POLLIN, 0 },
-            { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
-            { NULL, dt_history_socket (self->history), ZMQ_POLLIN, 0 }
-        };
-        //  The link is always read once started: the tracks' credit bounds
-        //  what arrives. The history socket carries tone book notifications.
-        int count = 2;
+        //  The store actors, then the check API, the link and the history
+        //  socket (tone book notifications). The link is always read once
+        //  started: the tracks' credit bounds what arrives.
+        int stores = self->opts.store_connections;
+        zmq_pollitem_t items [DT_STORE_CONNECTIONS_MAX + 3];
+        for (int i = 0; i < stores; i++)
+            items [i] = (zmq_pollitem_t) { zsock_resolve (self->stores [i]), 0, ZMQ_POLLIN, 0 };
+        zmq_pollitem_t *check = &items [stores], *link = &items [stores + 1],
+                       *notify = &items [stores + 2];
+        *check = (zmq_pollitem_t) { zsock_resolve (self->check), 0, ZMQ_POLLIN, 0 };
+        *link = (zmq_pollitem_t) { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 };
+        *notify = (zmq_pollitem_t) { NULL, dt_history_socket (self->history), ZMQ_POLLIN, 0 };
+        int count = stores + 1;
         if (self->started && !draining)
-            count = items [3].fd >= 0? 4: 3;
+            count = notify->fd >= 0? stores + 3: stores + 2;
         int rc = zmq_poll (items, count, 100);
         if (rc < 0 && zmq_errno () != EINTR) {
             dt_error ("poll failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
             return -1;
         }
-        if (items [0].revents & ZMQ_POLLIN)
-            store_done (self);
-        if (items [1].revents & ZMQ_POLLIN)
+        for (int i = 0; i < stores; i++)
+            if (items [i].revents & ZMQ_POLLIN)
+                store_done (self, i);
+        if (check->revents & ZMQ_POLLIN)
             check_recv (self);
-        if (count > 2 && (items [2].revents & ZMQ_POLLIN))
+        if (count > stores + 1 && (link->revents & ZMQ_POLLIN))
             for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++)
                 link_recv (self);
-        if (count > 3 && (items [3].revents & ZMQ_POLLIN)) {
+        if (count > stores + 2 && (notify->revents & ZMQ_POLLIN)) {
             int changed = dt_history_notified (self->history);
             if (changed > 0)
                 tonebook_reload (self);
@@ -719,7 +807,7 @@ dt_coordinator_run (dt_coordinator_t *self)
             self->evicted_at = dt_mono_ms ();
         }
     }
-    bool clean = !self->store_busy && dt_writeset_size (self->filling) == 0;
+    bool clean = all_committed (self);
     dt_info (clean? "stopped": "stopped with items uncommitted; the tracks will resend them",
              "events_stored=%llu duplicates=%llu rejects=%llu verdicts_published=%llu",
              (unsigned long long) self->committed_events,

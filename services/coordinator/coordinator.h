@@ -24,8 +24,12 @@ typedef struct {
     const char *pg_password;        //  NULL: from the URI or libpq's environment
     dt_stageset_t stages;
     int credit;                     //  items each track may have unacknowledged
+    int store_connections;          //  writesets committing at once (1..DT_STORE_CONNECTIONS_MAX)
+    int writeset_max;               //  items at which a writeset is closed
     int drain_ms;                   //  on SIGTERM, time to commit what is in hand
 } dt_coordinator_opts_t;
+
+#define DT_STORE_CONNECTIONS_MAX 8
 
 typedef struct dt_coordinator_t dt_coordinator_t;
 

@@ -1,12 +1,20 @@
 /*  copyrow.c - see copyrow.h
 */
 #include "copyrow.h"
+#include "calendar.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+//  Bytes COPY's text format escapes
+static inline bool
+needs_escape (unsigned char c)
+{
+    return c == '\\' || c == '\n' || c == '\r' || c == '\t';
+}
 
 void
 dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len)
@@ -15,32 +23,80 @@ dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len)
         dt_buf_append (buf, "\\N", 2);
         return;
     }
-    dt_buf_reserve (buf, len);
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
+    //  Most text has nothing to escape: one pass to find out, one memcpy
+    size_t i = 0;
+    while (i < len && !needs_escape ((unsigned char) ptr [i]))
+        i++;
+    dt_buf_append (buf, ptr, i);
+    if (i == len)
+        return;
+    dt_buf_reserve (buf, 2 * (len - i));
+    char *out = buf->data + buf->size;
+    for (; i < len; i++) {
         char c = ptr [i];
-        const char *escape = c == '\\'? "\\\\": c == '\n'? "\\n": c == '\r'? "\\r":
-                             c == '\t'? "\\t": NULL;
-        if (escape) {
-            dt_buf_append (buf, ptr + start, i - start);
-            dt_buf_append (buf, escape, 2);
-            start = i + 1;
+        if (needs_escape ((unsigned char) c)) {
+            *out++ = '\\';
+            *out++ = c == '\n'? 'n': c == '\r'? 'r': c == '\t'? 't': '\\';
         }
+        else
+            *out++ = c;
     }
-    dt_buf_append (buf, ptr + start, len - start);
+    buf->size = (size_t) (out - buf->data);
+}
+
+//  Two decimal digits at out
+static inline void
+put2 (char *out, int value)
+{
+    out [0] = (char) ('0' + value / 10);
+    out [1] = (char) ('0' + value % 10);
 }
 
 static void
 copy_time (dt_buf_t *buf, int64_t seconds, int64_t micros)
 {
-    time_t t = (time_t) seconds;
-    struct tm tm;
-    gmtime_r (&t, &tm);
-    char text [48];
-    int len = snprintf (text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
-                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                        tm.tm_hour, tm.tm_min, tm.tm_sec, (int) micros);
-    dt_buf_append (buf, text, (size_t) len);
+    int64_t days = seconds / 86400, second_of_day = seconds % 86400;
+    if (second_of_day < 0) {
+        days--;
+        second_of_day += 86400;
+    }
+    int64_t year;
+    int month, day;
+    dt_civil_from_days (days, &year, &month, &day);
+    if (year < 0 || year > 9999) {
+        //  Far outside what the codec lets through for occurred_at; a
+        //  received_at this far off still gets written, the slow way
+        time_t t = (time_t) seconds;
+        struct tm tm;
+        gmtime_r (&t, &tm);
+        dt_buf_printf (buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, (int) micros);
+        return;
+    }
+    //  2026-11-27 04:10:26.123000+00
+    dt_buf_reserve (buf, 29);
+    char *out = buf->data + buf->size;
+    put2 (out, (int) (year / 100));
+    put2 (out + 2, (int) (year % 100));
+    out [4] = '-';
+    put2 (out + 5, month);
+    out [7] = '-';
+    put2 (out + 8, day);
+    out [10] = ' ';
+    int s = (int) second_of_day;
+    put2 (out + 11, s / 3600);
+    out [13] = ':';
+    put2 (out + 14, s / 60 % 60);
+    out [16] = ':';
+    put2 (out + 17, s % 60);
+    out [19] = '.';
+    int us = (int) micros;
+    put2 (out + 20, us / 10000);
+    put2 (out + 22, us / 100 % 100);
+    put2 (out + 24, us % 100);
+    memcpy (out + 26, "+00", 3);
+    buf->size += 29;
 }
 
 void
@@ -115,10 +171,10 @@ dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj)
                 dt_buf_append (buf, "false", 5);
             break;
         case MSGPACK_OBJECT_POSITIVE_INTEGER:
-            dt_buf_printf (buf, "%" PRIu64, obj->via.u64);
+            dt_buf_put_uint (buf, obj->via.u64);
             break;
         case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-            dt_buf_printf (buf, "%" PRId64, obj->via.i64);
+            dt_buf_put_int (buf, obj->via.i64);
             break;
         case MSGPACK_OBJECT_FLOAT32:
         case MSGPACK_OBJECT_FLOAT64:
@@ -167,7 +223,8 @@ touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
 {
     copy_str (buf, ev->id, true);
     dt_buf_putc (buf, '\t');
-    dt_buf_printf (buf, "%s\t", dt_track_name (ev->track));
+    dt_buf_puts (buf, dt_track_name (ev->track));
+    dt_buf_putc (buf, '\t');
     copy_str (buf, ev->source, true);
     dt_buf_putc (buf, '\t');
     copy_str (buf, ev->account, true);
@@ -185,11 +242,15 @@ touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
     dt_copy_time_ms (buf, ev->occurred_at);
     dt_buf_putc (buf, '\t');
     dt_copy_time_us (buf, ev->received_at);
-    dt_buf_printf (buf, "\t%s\t{", dt_track_name (ev->lead));
+    dt_buf_putc (buf, '\t');
+    dt_buf_puts (buf, dt_track_name (ev->lead));
+    dt_buf_append (buf, "\t{", 2);
     bool comma = false;
     for (int t = 0; t < DT_TRACKS; t++)
         if (ev->advisors & (1u << t)) {
-            dt_buf_printf (buf, "%s%s", comma? ",": "", dt_track_name ((dt_track_t) t));
+            if (comma)
+                dt_buf_putc (buf, ',');
+            dt_buf_puts (buf, dt_track_name ((dt_track_t) t));
             comma = true;
         }
     dt_buf_append (buf, "}\t", 2);
@@ -222,7 +283,8 @@ touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
     }
     else
         dt_copy_text (buf, NULL, 0);
-    dt_buf_printf (buf, "\t%s", dt_category_name (ev->category));
+    dt_buf_putc (buf, '\t');
+    dt_buf_puts (buf, dt_category_name (ev->category));
 }
 
 void
@@ -237,7 +299,9 @@ dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *e
                            const char *verdict)
 {
     touchpoint_fields (buf, scratch, ev);
-    dt_buf_printf (buf, "\t%s\n", verdict);
+    dt_buf_putc (buf, '\t');
+    dt_buf_puts (buf, verdict);
+    dt_buf_putc (buf, '\n');
 }
 
 void
@@ -246,30 +310,34 @@ dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *ru
                  int related_count)
 {
     copy_str (buf, ev->id, true);
-    dt_buf_printf (buf, "\t%d\t%s\t%s\t", number, rule, severity);
+    dt_buf_putc (buf, '\t');
+    dt_buf_put_int (buf, number);
+    dt_buf_putc (buf, '\t');
+    dt_buf_puts (buf, rule);
+    dt_buf_putc (buf, '\t');
+    dt_buf_puts (buf, severity);
+    dt_buf_putc (buf, '\t');
     dt_copy_text (buf, message, strlen (message));
     dt_buf_putc (buf, '\t');
     //  text[] literal: each element double-quoted, with \ and " escaped,
-    //  then the whole COPY-escaped
-    dt_buf_t array = { 0 };
-    dt_buf_putc (&array, '{');
+    //  then every byte COPY-escaped
+    dt_buf_putc (buf, '{');
     for (int i = 0; i < related_count; i++) {
         if (i)
-            dt_buf_putc (&array, ',');
-        dt_buf_putc (&array, '"');
+            dt_buf_putc (buf, ',');
+        dt_buf_putc (buf, '"');
         for (const char *c = related [i]; *c; c++) {
             if (*c == '"' || *c == '\\')
-                dt_buf_putc (&array, '\\');
-            dt_buf_putc (&array, *c);
+                dt_copy_text (buf, "\\", 1);
+            dt_copy_text (buf, c, 1);
         }
-        dt_buf_putc (&array, '"');
+        dt_buf_putc (buf, '"');
     }
-    dt_buf_putc (&array, '}');
-    dt_copy_text (buf, array.data, array.size);
-    dt_buf_free (&array);
-    dt_buf_putc (buf, '\t');
+    dt_buf_append (buf, "}\t", 2);
     copy_str (buf, ev->account, true);
-    dt_buf_printf (buf, "\t%s\t", dt_track_name (ev->track));
+    dt_buf_putc (buf, '\t');
+    dt_buf_puts (buf, dt_track_name (ev->track));
+    dt_buf_putc (buf, '\t');
     dt_copy_time_ms (buf, ev->occurred_at);
     dt_buf_putc (buf, '\n');
 }

@@ -3,6 +3,7 @@
 #include "decision.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void
 dt_finding_pack (msgpack_packer *pk, const dt_finding_t *f)
@@ -58,10 +59,30 @@ dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict
     pack_findings (pk, findings, count);
 }
 
+//  "a.b" into topic (cut to size), without printf: once per verdict
+static void
+join_topic (char *topic, size_t size, const char *first, const char *second)
+{
+    size_t a = strlen (first), b = strlen (second);
+    if (a + 1 + b + 1 > size) {
+        snprintf (topic, size, "%s.%s", first, second);
+        return;
+    }
+    memcpy (topic, first, a);
+    topic [a] = '.';
+    memcpy (topic + a + 1, second, b + 1);
+}
+
 void
 dt_decision_topic (char *topic, size_t size, const dt_event_t *ev, dt_verdict_t verdict)
 {
-    snprintf (topic, size, "%s.%s", dt_track_name (ev->track), dt_verdict_name (verdict));
+    join_topic (topic, size, dt_track_name (ev->track), dt_verdict_name (verdict));
+}
+
+void
+dt_decision_advisory_topic (char *topic, size_t size, dt_track_t advised)
+{
+    join_topic (topic, size, "advisory", dt_track_name (advised));
 }
 
 dt_track_t

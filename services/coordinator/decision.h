@@ -20,6 +20,9 @@ void dt_decision_pack (msgpack_packer *pk, const dt_event_t *event, dt_verdict_t
 //  subscriber filters by track ("sales.") or by both ("sales.violation")
 void dt_decision_topic (char *topic, size_t size, const dt_event_t *event, dt_verdict_t verdict);
 
+//  The advisory topic for the other track: "advisory.<track>"
+void dt_decision_advisory_topic (char *topic, size_t size, dt_track_t advised);
+
 //  The track that should hear of this touchpoint besides its own: the
 //  owner of the stage when it is the other track, or the other track when
 //  a collision finding names its work. DT_TRACK_NONE if none.

@@ -3,6 +3,7 @@
 */
 #include "config.h"
 #include "coordinator.h"
+#include "heap.h"
 #include "log.h"
 #include "signals.h"
 
@@ -21,6 +22,8 @@ static const dt_option_t base_options [] = {
                 "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
       "funnel stages in order, each name:owner" },
     { "credit", "20000", "items each track may have unacknowledged (bounds memory and transaction size)" },
+    { "store.connections", "2", "PostgreSQL connections writing at once (each commits whole writesets)" },
+    { "writeset.max", "4000", "items per transaction at most (more wait for the next one)" },
     { "drain.ms", "30000", "on SIGTERM, wait this long to commit what is in hand" },
     { "security", "curve", "curve (encrypted, clients on an allow-list) or plain (local development only)" },
     { "curve.cert", "keys/coordinator.cert", "the coordinator's certificate from dualtrack keygen" },
@@ -55,6 +58,7 @@ all_options (void)
 int
 main (int argc, char *argv [])
 {
+    dt_heap_keep_freed_memory ();
     int exit_code;
     dt_option_t *options = all_options ();
     dt_config_t *config = dt_config_new ("dualtrack-coordinator",
@@ -74,7 +78,9 @@ main (int argc, char *argv [])
         .http = strcmp (dt_config_get (config, "http"), "off") == 0? "": dt_config_get (config, "http"),
         .pg_uri = dt_config_get (config, "pg.uri"),
         .credit = (int) dt_config_int (config, "credit"),
-        .drain_ms = (int) dt_config_int (config, "drain.ms")
+        .drain_ms = (int) dt_config_int (config, "drain.ms"),
+        .store_connections = (int) dt_config_int (config, "store.connections"),
+        .writeset_max = (int) dt_config_int (config, "writeset.max")
     };
     char password [256] = "";
     const char *password_file = dt_config_get (config, "pg.password_file");
@@ -123,9 +129,18 @@ main (int argc, char *argv [])
         free (options);
         return 2;
     }
+    if (opts.store_connections < 1 || opts.store_connections > DT_STORE_CONNECTIONS_MAX
+    ||  opts.writeset_max < 1) {
+        fprintf (stderr, "dualtrack-coordinator: store.connections must be 1 to %d,"
+                         " writeset.max positive\n", DT_STORE_CONNECTIONS_MAX);
+        dt_config_destroy (&config);
+        free (options);
+        return 2;
+    }
     if (opts.credit < 1) {
         fprintf (stderr, "dualtrack-coordinator: credit must be positive\n");
         dt_config_destroy (&config);
+        free (options);
         return 2;
     }
     dt_signals_install ();

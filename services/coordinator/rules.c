@@ -33,6 +33,7 @@
     the chance of a wrong row in the systems that feed us.
 */
 #include "rules.h"
+#include "calendar.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -300,18 +301,11 @@ s_date (text_t *text, int64_t ms)
         "January", "February", "March", "April", "May", "June", "July",
         "August", "September", "October", "November", "December"
     };
-    //  Civil date from days since the epoch (H. Hinnant's algorithm)
     int64_t days = ms >= 0? ms / DAY_MS: -((-ms + DAY_MS - 1) / DAY_MS);
-    days += 719468;
-    int64_t era = (days >= 0? days: days - 146096) / 146097;
-    int64_t doe = days - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t day = doy - (153 * mp + 2) / 5 + 1;
-    int64_t month = mp < 10? mp + 3: mp - 9;
-    int64_t year = yoe + era * 400 + (month <= 2);
-    s_printf (text, "%d %s %lld", (int) day, months [month - 1], (long long) year);
+    int64_t year;
+    int month, day;
+    dt_civil_from_days (days, &year, &month, &day);
+    s_printf (text, "%d %s %lld", day, months [month - 1], (long long) year);
 }
 
 static void

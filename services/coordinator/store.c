@@ -59,6 +59,15 @@ dt_store_connected (dt_store_t *self)
     return self->conn && PQstatus (self->conn) == CONNECTION_OK;
 }
 
+//  Keep the SQLSTATE of a failed command (23505: a unique violation;
+//  40P01, 40001: a concurrent transaction won, try again)
+static void
+note_sqlstate (dt_store_t *self, const PGresult *result)
+{
+    const char *state = result? PQresultErrorField (result, PG_DIAG_SQLSTATE): NULL;
+    snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state? state: "");
+}
+
 //  Run a command; on failure fill err with the server's message
 static int
 exec_ok (dt_store_t *self, const char *sql, ExecStatusType want, char *err, size_t errlen)
@@ -66,6 +75,7 @@ exec_ok (dt_store_t *self, const char *sql, ExecStatusType want, char *err, size
     PGresult *result = PQexec (self->conn, sql);
     int rc = 0;
     if (PQresultStatus (result) != want) {
+        note_sqlstate (self, result);
         snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
         char *newline = strchr (err, '\n');
         if (newline)
@@ -195,8 +205,7 @@ copy_buffer (dt_store_t *self, const char *sql, const dt_buf_t *rows, char *err,
     while ((result = PQgetResult (self->conn))) {
         if (PQresultStatus (result) != PGRES_COMMAND_OK) {
             snprintf (err, errlen, "COPY: %s", PQresultErrorMessage (result));
-            const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
-            snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state? state: "");
+            note_sqlstate (self, result);
             rc = -1;
         }
         PQclear (result);
@@ -323,6 +332,7 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
                 "             WHERE touchpoint_id IN (SELECT id FROM new))"
                 " SELECT id FROM new");
             if (PQresultStatus (result) != PGRES_TUPLES_OK) {
+                note_sqlstate (self, result);
                 snprintf (err, errlen, "insert: %s", PQresultErrorMessage (result));
                 PQclear (result);
                 return -1;
@@ -346,6 +356,14 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
             return -1;
     }
     return exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen);
+}
+
+//  The last failure was a deadlock or serialization failure: a concurrent
+//  transaction won, and the same write can simply be tried again
+static bool
+lost_to_concurrent (dt_store_t *self)
+{
+    return streq (self->sqlstate, "40P01") || streq (self->sqlstate, "40001");
 }
 
 static void
@@ -374,12 +392,20 @@ write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
     int rc = 0;
     for (uint32_t i = 0; i < ws->event_count && rc == 0; i++) {
         uint32_t stored;
-        if (write_transaction (self, ws, i, 1, NULL, 0, &stored,
-                               messages [refused_count], 256) == 0) {
+        int written = -1;
+        for (int attempt = 1; written && attempt <= 5; attempt++) {
+            written = write_transaction (self, ws, i, 1, NULL, 0, &stored,
+                                         messages [refused_count], 256);
+            if (written) {
+                rollback (self);
+                if (!lost_to_concurrent (self))
+                    break;
+            }
+        }
+        if (written == 0) {
             ws->stored += stored;
             continue;
         }
-        rollback (self);
         if (!dt_store_connected (self)) {
             snprintf (err, errlen, "%s", messages [refused_count]);
             rc = -1;
@@ -426,16 +452,25 @@ dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
         snprintf (err, errlen, "not connected");
         return -1;
     }
-    for (uint32_t i = 0; i < ws->event_count; i++)
-        ws->judgements [i].is_new = false;
-    if (write_transaction (self, ws, 0, ws->event_count, ws->rejects, ws->reject_count,
-                           &ws->stored, err, errlen) == 0) {
-        ws->duplicates = ws->event_count - ws->stored;
-        return 0;
+    //  Two writesets committing at once can hold the same ids (a batch
+    //  resent after a reconnect) and wait on each other: PostgreSQL then
+    //  cancels one (deadlock), which is simply written again
+    for (int attempt = 1; ; attempt++) {
+        for (uint32_t i = 0; i < ws->event_count; i++)
+            ws->judgements [i].is_new = false;
+        if (write_transaction (self, ws, 0, ws->event_count, ws->rejects, ws->reject_count,
+                               &ws->stored, err, errlen) == 0) {
+            ws->duplicates = ws->event_count - ws->stored;
+            return 0;
+        }
+        rollback (self);
+        if (!dt_store_connected (self))
+            return -1;
+        if (attempt == 5 || !lost_to_concurrent (self))
+            break;
+        dt_info ("a concurrent writeset won a lock: writing again", "attempt=%d error=\"%s\"",
+                 attempt, err);
     }
-    rollback (self);
-    if (!dt_store_connected (self))
-        return -1;
     dt_warn ("PostgreSQL refused a writeset: writing its events one by one",
              "events=%u error=\"%s\"", ws->event_count, err);
     if (write_isolating (self, ws, err, errlen))

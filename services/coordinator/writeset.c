@@ -20,7 +20,6 @@ dt_writeset_new (void)
     dt_writeset_t *self = calloc (1, sizeof (dt_writeset_t));
     self->strings = zlistx_new ();
     zlistx_set_destructor (self->strings, (zlistx_destructor_fn *) zstr_free);
-    self->ids = zhashx_new ();
     return self;
 }
 
@@ -53,11 +52,68 @@ dt_writeset_destroy (dt_writeset_t **self_p)
         dt_buf_free (&self->touchpoint_rows);
         dt_buf_free (&self->finding_rows);
         dt_buf_free (&self->scratch);
-        zhashx_destroy (&self->ids);
+        free (self->id_slots);
         zlistx_destroy (&self->strings);
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+dt_writeset_reset (dt_writeset_t *self)
+{
+    for (uint32_t i = 0; i < self->frame_count; i++) {
+        msgpack_unpacked_destroy (&self->unpacked [i]);
+        zframe_destroy (&self->frames [i]);
+    }
+    for (uint32_t i = 0; i < self->ack_count; i++)
+        zframe_destroy (&self->acks [i].peer);
+    zlistx_purge (self->strings);
+    self->frame_count = self->event_count = self->reject_count = self->ack_count = 0;
+    self->judged = self->finding_count = self->distinct = 0;
+    self->stored = self->duplicates = 0;
+    self->first_received_us = 0;
+    dt_buf_reset (&self->touchpoint_rows);
+    dt_buf_reset (&self->finding_rows);
+    if (self->id_slots)
+        memset (self->id_slots, 0, self->id_slot_count * sizeof *self->id_slots);
+}
+
+static inline bool
+same_id (dt_str_t a, dt_str_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp (a.ptr, b.ptr, a.len) == 0);
+}
+
+//  Has an earlier event of the writeset this event's id? If not, remember it.
+static bool
+id_seen_before (dt_writeset_t *self, uint32_t index)
+{
+    if (2 * (self->distinct + 1) > self->id_slot_count) {
+        //  Grow and put back the distinct ids seen so far
+        uint32_t count = self->id_slot_count? 2 * self->id_slot_count: 1024;
+        uint32_t *old = self->id_slots, old_count = self->id_slot_count;
+        self->id_slots = calloc (count, sizeof *self->id_slots);
+        assert (self->id_slots);
+        self->id_slot_count = count;
+        for (uint32_t k = 0; k < old_count; k++)
+            if (old [k]) {
+                const dt_event_t *ev = &self->events [old [k] - 1];
+                uint32_t slot = (uint32_t) dt_hash (ev->id.ptr, ev->id.len, 0) & (count - 1);
+                while (self->id_slots [slot])
+                    slot = (slot + 1) & (count - 1);
+                self->id_slots [slot] = old [k];
+            }
+        free (old);
+    }
+    const dt_event_t *ev = &self->events [index];
+    uint32_t mask = self->id_slot_count - 1;
+    uint32_t slot = (uint32_t) dt_hash (ev->id.ptr, ev->id.len, 0) & mask;
+    for (; self->id_slots [slot]; slot = (slot + 1) & mask)
+        if (same_id (self->events [self->id_slots [slot] - 1].id, ev->id))
+            return true;
+    self->id_slots [slot] = index + 1;
+    return false;
 }
 
 int
@@ -153,12 +209,9 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         self->finding_count += j->finding_count;
 
         const dt_event_t *ev = &self->events [self->judged];
-        char id [DT_ID_MAX + 1];
-        snprintf (id, sizeof id, "%.*s", (int) ev->id.len, ev->id.ptr);
-        j->repeat = zhashx_lookup (self->ids, id) != NULL;
+        j->repeat = id_seen_before (self, self->judged);
         if (j->repeat)
             continue;
-        zhashx_insert (self->ids, id, self);
         self->distinct++;
         dt_copy_judged_touchpoint (&self->touchpoint_rows, &self->scratch, ev,
                                    dt_verdict_name (j->verdict));

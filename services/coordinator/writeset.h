@@ -57,15 +57,21 @@ typedef struct {
     dt_buf_t finding_rows;
     dt_buf_t scratch;
     uint32_t distinct;          //  events with rows (an id twice: first copy)
-    zhashx_t *ids;              //  ids seen in this writeset
+    uint32_t *id_slots;         //  ids seen: open addressing, event index + 1
+    uint32_t id_slot_count;     //  a power of two, at least twice distinct
     //  Filled by the store
     uint32_t stored;            //  events new to the store
     uint32_t duplicates;        //  events it already had
     int64_t first_received_us;  //  for ingress-to-commit latency
+    bool committed;             //  back from the store (link thread only)
 } dt_writeset_t;
 
 dt_writeset_t *dt_writeset_new (void);
 void dt_writeset_destroy (dt_writeset_t **self_p);
+
+//  Empty it for reuse, keeping its arrays and buffers: a fresh writeset
+//  per commit would fault in its memory page by page every time
+void dt_writeset_reset (dt_writeset_t *self);
 
 //  Add one link batch {"t":"batch","track","first","items"}: the frame and
 //  its unpacked value, both taken (their memory is what the events point

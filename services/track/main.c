@@ -2,6 +2,7 @@
     One program for both tracks; --track picks the profile below.
 */
 #include "config.h"
+#include "heap.h"
 #include "log.h"
 #include "signals.h"
 #include "trackd.h"
@@ -46,6 +47,7 @@ static const dt_option_t options [] = {
 int
 main (int argc, char *argv [])
 {
+    dt_heap_keep_freed_memory ();
     int exit_code;
     dt_config_t *config = dt_config_new ("dualtrack-trackd",
         "The Dualtrack track daemon: takes touchpoint events from publishers,\n"

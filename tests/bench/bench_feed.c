@@ -157,6 +157,9 @@ main (int argc, char *argv [])
     printf ("expected=%ld\n", expect);
     printf ("first_rt_ns=%lld\n", (long long) first_rt);
     printf ("last_rt_ns=%lld\n", (long long) last_rt);
+    //  This process's own CPU (user + system, all threads): the harness
+    //  shares the machine with what it measures
+    printf ("cpu_s=%.3f\n", cpu_seconds ());
     printf ("verdict_ok=%llu\n", (unsigned long long) verdicts [0]);
     printf ("verdict_warn=%llu\n", (unsigned long long) verdicts [1]);
     printf ("verdict_violation=%llu\n", (unsigned long long) verdicts [2]);

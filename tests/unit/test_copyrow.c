@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static dt_stageset_t stages;
@@ -268,6 +269,93 @@ test_time_ms (void)
     dt_copy_time_ms (&buf, 0);
     dt_buf_putc (&buf, ']');
     CHECK_BUF (&buf, "[1970-01-01 00:00:00.000000+00]");
+    dt_buf_free (&buf);
+}
+
+
+//  The fast formatter against gmtime_r + snprintf over the whole range a
+//  timestamp can take, plus far values (a received_at a client made up)
+static void
+reference_time_us (char *out, size_t size, int64_t us)
+{
+    int64_t seconds = us / 1000000, rest = us % 1000000;
+    if (rest < 0) {
+        seconds--;
+        rest += 1000000;
+    }
+    time_t t = (time_t) seconds;
+    struct tm tm;
+    gmtime_r (&t, &tm);
+    snprintf (out, size, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+              tm.tm_hour, tm.tm_min, tm.tm_sec, (int) rest);
+}
+
+static void
+test_time_against_libc (void)
+{
+    dt_buf_t buf = { 0 };
+    char want [64];
+    uint64_t state = 0x9e3779b97f4a7c15ULL;
+    int mismatches = 0;
+    for (int i = 0; i < 200000; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        //  Mostly 1900..2200 in µs, then anything in ±300,000 years
+        int64_t us = i % 4 == 3
+            ? (int64_t) (state % 18000000000000000000ULL / 1000) - 9000000000000000000LL / 1000
+            : (int64_t) (state % 9467280000000000000ULL / 1000) - 2208988800000000LL;
+        if (i % 8 == 5)
+            us -= us % 86400000000LL;       //  midnights
+        dt_buf_reset (&buf);
+        dt_copy_time_us (&buf, us);
+        reference_time_us (want, sizeof want, us);
+        if (buf.size != strlen (want) || memcmp (buf.data, want, buf.size)) {
+            if (mismatches++ < 5)
+                check_bytes_at (__LINE__, buf.data, buf.size, want);
+        }
+        dt_buf_reset (&buf);
+        int64_t ms = us / 1000;
+        dt_copy_time_ms (&buf, ms);
+        reference_time_us (want, sizeof want, ms * 1000);
+        if (buf.size != strlen (want) || memcmp (buf.data, want, buf.size)) {
+            if (mismatches++ < 5)
+                check_bytes_at (__LINE__, buf.data, buf.size, want);
+        }
+    }
+    CHECK_INT (mismatches, 0);
+    //  The ends of int64 take the slow path and still say something
+    int64_t ends [] = { INT64_MAX, INT64_MIN + 1000000, 253402300800000000LL, -62135596801000000LL };
+    for (size_t i = 0; i < sizeof ends / sizeof ends [0]; i++) {
+        dt_buf_reset (&buf);
+        dt_copy_time_us (&buf, ends [i]);
+        reference_time_us (want, sizeof want, ends [i]);
+        CHECK_BUF (&buf, want);
+    }
+    dt_buf_free (&buf);
+}
+
+static void
+test_put_int (void)
+{
+    dt_buf_t buf = { 0 };
+    struct { int64_t value; const char *text; } cases [] = {
+        { 0, "0" }, { 7, "7" }, { -7, "-7" }, { 10, "10" }, { -10, "-10" },
+        { INT64_MAX, "9223372036854775807" }, { INT64_MIN, "-9223372036854775808" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        dt_buf_reset (&buf);
+        dt_buf_put_int (&buf, cases [i].value);
+        CHECK_BUF (&buf, cases [i].text);
+    }
+    dt_buf_reset (&buf);
+    dt_buf_put_uint (&buf, UINT64_MAX);
+    CHECK_BUF (&buf, "18446744073709551615");
+    dt_buf_reset (&buf);
+    dt_buf_puts (&buf, "a\tb");
+    dt_buf_put_uint (&buf, 42);
+    CHECK_BUF (&buf, "a\tb42");
     dt_buf_free (&buf);
 }
 
@@ -906,6 +994,43 @@ test_reject_rows (void)
     dt_buf_free (&buf);
 }
 
+
+//  A finding row: number, rule, severity, a message needing COPY escapes,
+//  related ids as a text[] literal with " and \ escaped twice over
+static void
+test_finding_rows (void)
+{
+    mp_t m;
+    mp_init (&m);
+    msgpack_packer *pk = &m.pk;
+    msgpack_pack_map (pk, 9);
+    pk_kv (pk, "id", "f-1");
+    pk_kv (pk, "source", "crm");
+    pk_kv (pk, "account", "acme");
+    pk_kv (pk, "stage", "awareness");
+    pk_kv (pk, "channel", "email");
+    pk_kv (pk, "kind", "newsletter");
+    pk_str (pk, "occurred_at");
+    msgpack_pack_int64 (pk, 1700000000123LL);
+    pk_kv (pk, "track", "marketing");
+    pk_str (pk, "received_at");
+    msgpack_pack_int64 (pk, 1700000000000001LL);
+    dt_event_t ev;
+    CHECK_INT (decode_stamped (&m, &ev), 0);
+    char related [3][DT_ID_MAX + 1] = { "plain", "q\"uote", "back\\slash" };
+    dt_buf_t buf = { 0 };
+    dt_copy_finding (&buf, &ev, 2, "collision", "warn", "two\tlines\nhere", related, 3);
+    CHECK_BUF (&buf,
+        "f-1\t2\tcollision\twarn\ttwo\\tlines\\nhere\t"
+        "{\"plain\",\"q\\\\\"uote\",\"back\\\\\\\\slash\"}\t"
+        "acme\tmarketing\t2023-11-14 22:13:20.123000+00\n");
+    dt_buf_reset (&buf);
+    dt_copy_finding (&buf, &ev, 0, "tone", "violation", "", related, 0);
+    CHECK_BUF (&buf, "f-1\t0\ttone\tviolation\t\t{}\tacme\tmarketing\t2023-11-14 22:13:20.123000+00\n");
+    mp_free (&m);
+    dt_buf_free (&buf);
+}
+
 int
 main (void)
 {
@@ -914,6 +1039,8 @@ main (void)
     test_copy_text_fresh_buffer ();
     test_time_ms ();
     test_time_us ();
+    test_time_against_libc ();
+    test_put_int ();
     test_json_scalars ();
     test_json_strings ();
     test_json_empty_string ();
@@ -923,5 +1050,6 @@ main (void)
     test_touchpoint_empty_json_strings ();
     test_column_lists ();
     test_reject_rows ();
+    test_finding_rows ();
     return TESTING_DONE ();
 }
