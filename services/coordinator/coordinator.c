@@ -165,10 +165,12 @@ store_actor (zsock_t *pipe, void *args)
                 if (dt_store_connected (store) && dt_store_write (store, ws, err, sizeof err) == 0) {
                     int64_t now = zclock_usecs ();
                     dt_histogram_observe (coordinator->m_commit_seconds, (double) (now - started) / 1e6);
+                    //  received_at is the track's wall clock, in µs
+                    int64_t wall = dt_now_us ();
                     dt_histogram_observe (coordinator->m_writeset_items, dt_writeset_size (ws));
                     for (uint32_t i = 0; i < ws->event_count; i++)
                         dt_histogram_observe (coordinator->m_ingress_to_commit,
-                                              (double) (now - ws->events [i].received_at) / 1e6);
+                                              (double) (wall - ws->events [i].received_at) / 1e6);
                     atomic_store (&coordinator->ready_store, true);
                     break;
                 }
@@ -339,7 +341,6 @@ send_to_store (dt_coordinator_t *self)
             ws = self->filling;
             self->filling = take_spare (self);
         }
-        ws->first_received_us = zclock_usecs ();
         ws->committed = false;
         zsock_send (self->stores [i], "sp", "WRITE", ws);
         self->at_store [i] = ws;
@@ -583,7 +584,7 @@ check_recv (dt_coordinator_t *self)
         else
         if (dt_event_decode (event_obj, &self->opts.stages, DT_FORM_INGRESS, track,
                              &event, &err) == 0) {
-            event.received_at = zclock_usecs ();
+            event.received_at = dt_now_us ();
             dt_finding_t findings [DT_FINDINGS_PER_EVENT];
             dt_verdict_t verdict = DT_VERDICT_OK;
             int count = dt_engine_judge (self->engine, &event, false, findings,

@@ -2,6 +2,7 @@
 */
 #include "writeset.h"
 #include "copyrow.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,6 @@ dt_writeset_reset (dt_writeset_t *self)
     self->frame_count = self->event_count = self->reject_count = self->ack_count = 0;
     self->judged = self->finding_count = self->distinct = 0;
     self->stored = self->duplicates = 0;
-    self->first_received_us = 0;
     dt_buf_reset (&self->touchpoint_rows);
     dt_buf_reset (&self->finding_rows);
     if (self->id_slots)
@@ -161,7 +161,7 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked
             //  A track and a coordinator configured with different stages
             //  land here: keep the item as a reject rather than lose it
             memset (reject, 0, sizeof *reject);
-            reject->received_at = zclock_usecs ();
+            reject->received_at = dt_now_us ();
             reject->track = track;
             reject->code = dt_str_c ("bad_link_item");
             reject->field = keep_string (self, err.field);

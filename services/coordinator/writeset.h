@@ -62,7 +62,6 @@ typedef struct {
     //  Filled by the store
     uint32_t stored;            //  events new to the store
     uint32_t duplicates;        //  events it already had
-    int64_t first_received_us;  //  for ingress-to-commit latency
     bool committed;             //  back from the store (link thread only)
 } dt_writeset_t;
 

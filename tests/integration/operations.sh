@@ -41,6 +41,13 @@ it_check "coordinator: commit latency histogram counts commits" \
     test "$(it_metric "$COORD_HTTP" 'dualtrack_coordinator_pg_commit_seconds_count')" -ge 1
 it_eq "coordinator: ingress-to-commit observed per event" \
     "$(it_metric "$COORD_HTTP" 'dualtrack_coordinator_ingress_to_commit_seconds_count')" 200
+# The same clock on both sides: every event took more than nothing and
+# less than a minute from the track to the commit
+it_check "coordinator: ingress-to-commit seconds are plausible" \
+    awk -v sum="$(it_metric "$COORD_HTTP" 'dualtrack_coordinator_ingress_to_commit_seconds_sum')" \
+        'BEGIN { exit !(sum > 0 && sum < 200 * 60) }'
+it_eq "coordinator: every event committed within 5 s of reaching its track" \
+    "$(it_metric "$COORD_HTTP" 'dualtrack_coordinator_ingress_to_commit_seconds_bucket{le="5"}')" 200
 it_eq "track: ack latency observed per request" \
     "$(it_metric "$SALES_HTTP" 'dualtrack_track_ack_seconds_count')" \
     "$(it_metric "$SALES_HTTP" 'dualtrack_track_requests_total{result="ok"}')"
