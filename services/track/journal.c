@@ -129,8 +129,8 @@ s_put64 (uint8_t *p, uint64_t v)
     s_put32 (p + 4, (uint32_t) (v >> 32));
 }
 
-uint32_t
-dt_crc32c (uint32_t crc, const void *data, size_t len)
+static uint32_t
+s_crc32c_table (uint32_t crc, const void *data, size_t len)
 {
     const uint8_t *p = (const uint8_t *) data;
     crc = ~crc;
@@ -146,6 +146,45 @@ dt_crc32c (uint32_t crc, const void *data, size_t len)
     while (len--)
         crc = s_crc[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
+}
+
+#if defined (__x86_64__) && (defined (__GNUC__) || defined (__clang__))
+//  SSE 4.2 has CRC-32C as an instruction: several times the table's speed,
+//  and every record is summed once written and again when read back
+__attribute__ ((target ("sse4.2")))
+static uint32_t
+s_crc32c_sse42 (uint32_t crc, const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *) data;
+    uint64_t c = ~crc & 0xffffffffu;
+    while (len >= 8) {
+        uint64_t word;
+        memcpy (&word, p, 8);
+        c = __builtin_ia32_crc32di (c, word);
+        p += 8;
+        len -= 8;
+    }
+    uint32_t c32 = (uint32_t) c;
+    while (len--)
+        c32 = __builtin_ia32_crc32qi (c32, *p++);
+    return ~c32;
+}
+#endif
+
+uint32_t
+dt_crc32c (uint32_t crc, const void *data, size_t len)
+{
+#if defined (__x86_64__) && (defined (__GNUC__) || defined (__clang__))
+    if (__builtin_cpu_supports ("sse4.2"))
+        return s_crc32c_sse42 (crc, data, len);
+#endif
+    return s_crc32c_table (crc, data, len);
+}
+
+uint32_t
+dt_crc32c_portable (uint32_t crc, const void *data, size_t len)
+{
+    return s_crc32c_table (crc, data, len);
 }
 
 //  The CRC covers the seq as well as the payload, so a record copied to the
