@@ -551,20 +551,6 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
 //  --------------------------------------------------------------------------
 //  Packing
 
-void
-dt_pack_str (msgpack_packer *pk, dt_str_t str)
-{
-    msgpack_pack_str (pk, str.len);
-    msgpack_pack_str_body (pk, str.ptr, str.len);
-}
-
-void
-dt_pack_cstr (msgpack_packer *pk, const char *str)
-{
-    dt_str_t s = { str, (uint32_t) strlen (str) };
-    dt_pack_str (pk, s);
-}
-
 static void
 pack_field_str (msgpack_packer *pk, field_t field, dt_str_t value)
 {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 //  Limits of the public contract (proto/PROTOCOL.md, "Limits")
 #define DT_ID_MAX           64          //  bytes in an event id
@@ -142,9 +143,22 @@ int dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
 //  received_at, and always writes lead and category.
 void dt_event_pack (msgpack_packer *pk, const dt_event_t *event, dt_form_t form);
 
-//  Pack a dt_str_t as a msgpack str
-void dt_pack_str (msgpack_packer *pk, dt_str_t str);
-void dt_pack_cstr (msgpack_packer *pk, const char *str);
+//  Pack a dt_str_t or a C string as a msgpack str. Inline: most C strings
+//  packed are literal map keys, whose length the compiler then knows.
+static inline void
+dt_pack_str (msgpack_packer *pk, dt_str_t str)
+{
+    msgpack_pack_str (pk, str.len);
+    msgpack_pack_str_body (pk, str.ptr, str.len);
+}
+
+static inline void
+dt_pack_cstr (msgpack_packer *pk, const char *str)
+{
+    size_t len = strlen (str);
+    msgpack_pack_str (pk, len);
+    msgpack_pack_str_body (pk, str, len);
+}
 
 //  --------------------------------------------------------------------------
 //  Small helpers shared by the codec and its users

@@ -500,25 +500,35 @@ history_start (dt_coordinator_t *self)
 
 //  Every touchpoint the engine learns of, live or from the store, marks its
 //  account in the Bloom filter and moves the stream's clock
+//  The stream's clock follows occurred_at (history replays and tests run in
+//  the past) but a future-dated event moves it at most a day past the wall
+//  clock, or eviction would empty the rule memory
 static void
-note_event (void *ctx, const dt_event_t *event)
+note_occurred (dt_coordinator_t *self, int64_t occurred_at, int64_t wall_ms)
 {
-    dt_coordinator_t *self = (dt_coordinator_t *) ctx;
-    bloom_add (self, event->account);
-    //  The stream's clock follows occurred_at (history replays and tests
-    //  run in the past) but a future-dated event moves it at most a day
-    //  past the wall clock, or eviction would empty the rule memory
-    int64_t ceiling = zclock_time () + 86400000LL;
-    int64_t occurred = event->occurred_at < ceiling? event->occurred_at: ceiling;
+    int64_t ceiling = wall_ms + 86400000LL;
+    int64_t occurred = occurred_at < ceiling? occurred_at: ceiling;
     if (occurred > self->newest_occurred)
         self->newest_occurred = occurred;
 }
 
 static void
+note_event (void *ctx, const dt_event_t *event)
+{
+    dt_coordinator_t *self = (dt_coordinator_t *) ctx;
+    bloom_add (self, event->account);
+    note_occurred (self, event->occurred_at, zclock_time ());
+}
+
+//  The same for a batch's events, reading the clock once
+static void
 note_judged (dt_coordinator_t *self, dt_writeset_t *ws, uint32_t from)
 {
-    for (uint32_t i = from; i < ws->event_count; i++)
-        note_event (self, &ws->events [i]);
+    int64_t wall_ms = zclock_time ();
+    for (uint32_t i = from; i < ws->event_count; i++) {
+        bloom_add (self, ws->events [i].account);
+        note_occurred (self, ws->events [i].occurred_at, wall_ms);
+    }
 }
 
 static void

@@ -63,6 +63,11 @@ struct dt_journal_t {
     uint64_t total_bytes;       //  sum of segs[].size
     int failed;                 //  errno of a failed sync: refuse all writes
     int cursors;                //  open cursors, which point at us
+    //  Records appended since the last sync, not yet written: one write per
+    //  sync instead of a system call per record. They belong to the newest
+    //  segment, after its size bytes; nothing reads them before the sync.
+    uint8_t *pending;
+    size_t pending_size, pending_cap;
 };
 
 struct dt_journal_cursor_t {
@@ -336,6 +341,19 @@ s_create_segment (dt_journal_t *self, uint64_t first)
     int fd = openat (self->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
+    //  Reserve the segment's blocks (its size stays 0, so recovery reads as
+    //  before): records are written at sync time, in bulk, and a full disk
+    //  then shows here, where an append can answer "overloaded", rather
+    //  than in a write that would stop the daemon. Best effort where the
+    //  file system cannot; the first segment of an empty journal does not
+    //  insist, so a daemon starts even on a nearly full disk.
+    if (fallocate (fd, FALLOC_FL_KEEP_SIZE, 0, (off_t) self->segment_bytes)
+    &&  errno == ENOSPC && self->nsegs > 0) {
+        close (fd);
+        unlinkat (self->dirfd, name, 0);
+        errno = ENOSPC;
+        return -1;
+    }
     if (fsync (self->dirfd) || s_push_segment (self, first, first, 0)) {
         int err = errno;
         close (fd);
@@ -600,6 +618,7 @@ s_free (dt_journal_t *self)
         close (self->lockfd);       //  releases the flock
     free (self->segs);
     free (self->dir);
+    free (self->pending);
     free (self);
 }
 
@@ -962,6 +981,8 @@ dt_journal_new (const char *dir, const dt_journal_opts_t *opts,
     return self;
 }
 
+static int s_flush (dt_journal_t *self);
+
 void
 dt_journal_destroy (dt_journal_t **self_p)
 {
@@ -971,7 +992,7 @@ dt_journal_destroy (dt_journal_t **self_p)
         return;
     //  Cursors keep a pointer to us: destroying first is a programming error
     assert (self->cursors == 0);
-    if (!self->failed && self->synced + 1 < self->next_seq)
+    if (!self->failed && self->synced + 1 < self->next_seq && s_flush (self) == 0)
         fdatasync (self->fd);
     s_free (self);
     *self_p = NULL;
@@ -995,11 +1016,38 @@ s_bytes (dt_journal_t *self)
     return bytes;
 }
 
+//  Writes the pending records at the end of the newest segment. A failure
+//  stops the journal, like a failed fdatasync: what the file holds after a
+//  failed write is unknown, and only recovery at the next start can tell.
+static int
+s_flush (dt_journal_t *self)
+{
+    segment_t *seg = &self->segs [self->nsegs - 1];
+    size_t done = 0;
+    while (done < self->pending_size) {
+        ssize_t n = pwrite (self->fd, self->pending + done, self->pending_size - done,
+                            (off_t) (seg->size + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            self->failed = n < 0 && errno ? errno : EIO;
+            errno = self->failed;
+            return -1;
+        }
+        done += (size_t) n;
+    }
+    seg->size += self->pending_size;
+    self->pending_size = 0;
+    return 0;
+}
+
 //  Syncs the full segment (so only the newest can ever be torn) and starts
 //  the next one
 static int
 s_roll (dt_journal_t *self)
 {
+    if (s_flush (self))
+        return -1;
     if (fdatasync (self->fd)) {
         self->failed = errno ? errno : EIO;
         return -1;
@@ -1030,42 +1078,31 @@ dt_journal_append (dt_journal_t *self, const void *data, uint32_t len,
         return -1;
     }
     segment_t *seg = &self->segs [self->nsegs - 1];
-    if (seg->size > 0 && seg->size + bytes > self->segment_bytes) {
+    uint64_t seg_bytes = seg->size + self->pending_size;
+    if (seg_bytes > 0 && seg_bytes + bytes > self->segment_bytes) {
         if (s_roll (self))
             return -1;
         seg = &self->segs [self->nsegs - 1];
     }
-    uint8_t header [DT_JOURNAL_HEADER];
+    if (self->pending_size + bytes > self->pending_cap) {
+        size_t cap = self->pending_cap? self->pending_cap: 64 * 1024;
+        while (cap < self->pending_size + bytes)
+            cap *= 2;
+        uint8_t *grown = (uint8_t *) realloc (self->pending, cap);
+        if (!grown) {
+            errno = ENOMEM;
+            return -1;
+        }
+        self->pending = grown;
+        self->pending_cap = cap;
+    }
+    uint8_t *header = self->pending + self->pending_size;
     s_put32 (header, len);
     s_put64 (header + 8, self->next_seq);
     s_put32 (header + 4, s_record_crc (header + 8, data, len));
-
-    //  pwritev at our own offset: a short write is continued, a failed one is
-    //  cut back, so the segment never holds half a record we go on from.
-    uint64_t done = 0;
-    while (done < bytes) {
-        struct iovec iov [2];
-        int count = 0;
-        if (done < DT_JOURNAL_HEADER)
-            iov [count++] = (struct iovec) { header + done, DT_JOURNAL_HEADER - done };
-        uint64_t from = done > DT_JOURNAL_HEADER ? done - DT_JOURNAL_HEADER : 0;
-        if (len > from)
-            iov [count++] = (struct iovec) { (uint8_t *) data + from, len - from };
-        ssize_t n = pwritev (self->fd, iov, count, (off_t) (seg->size + done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : EIO;
-            if (ftruncate (self->fd, (off_t) seg->size) == -1) {
-                //  Harmless: the next append writes over it at the same
-                //  offset, and recovery cuts anything past the last record
-            }
-            errno = err;
-            return -1;
-        }
-        done += (uint64_t) n;
-    }
-    seg->size += bytes;
+    if (len)
+        memcpy (header + DT_JOURNAL_HEADER, data, len);
+    self->pending_size += bytes;
     seg->next++;
     self->total_bytes += bytes;
     if (seq_p)
@@ -1087,6 +1124,8 @@ dt_journal_sync (dt_journal_t *self)
     }
     if (self->synced + 1 >= self->next_seq)
         return 0;
+    if (s_flush (self))
+        return -1;
     if (fdatasync (self->fd)) {
         //  After a failed fsync Linux may mark the pages clean: retrying
         //  would "succeed" without the data. Only a restart can tell.

@@ -23,8 +23,11 @@
     not even after every record was confirmed and its segment deleted: the
     newest segment is never deleted, and its name carries the next seq.
 
-    Durability: dt_journal_append() only write()s; dt_journal_sync() issues one
-    fdatasync that makes every record appended so far durable (group commit).
+    Durability: dt_journal_append() only copies the record into memory;
+    dt_journal_sync() writes every record appended since the last sync in
+    one write and issues one fdatasync that makes them durable (group
+    commit). A record never synced is gone with the process, as it would
+    be gone with the machine.
     Answer publishers only after the sync that covers their records returned 0.
 
     Threading: a journal and its cursors belong to one thread (the daemon's
@@ -86,16 +89,19 @@ void
 //  Append one record (copied; len may be 0) and return its seq in *seq_p (may
 //  be NULL). Not durable until dt_journal_sync(). Returns -1 and sets errno:
 //    ENOSPC    the unconfirmed bytes would exceed max_bytes (answer overloaded),
-//              or the filesystem is full; nothing was appended either way
+//              or the filesystem has no room for a new segment (each reserves
+//              segment_bytes when made); nothing was appended either way
 //    EMSGSIZE  len > DT_JOURNAL_MAX_RECORD
-//    EIO, ...  write error; a partial record is cut back off the segment
-//  Rolling to a new segment (past segment_bytes) syncs the full one first.
+//    EIO, ...  the journal failed earlier (see dt_journal_sync)
+//  Rolling to a new segment (past segment_bytes) writes and syncs the full one
+//  first.
 int
     dt_journal_append (dt_journal_t *self, const void *data, uint32_t len,
                        uint64_t *seq_p);
 
-//  Make every record appended so far durable with one fdatasync. Returns 0, or
-//  -1 with errno. A failed sync leaves the journal failed: every later append
+//  Write every record appended since the last sync, then make them durable
+//  with one fdatasync. Returns 0, or -1 with errno. A failed write or sync
+//  leaves the journal failed: every later append
 //  and sync returns -1 (EIO), because Linux may have dropped the dirty pages;
 //  the daemon must exit and let a restart recover from what is really on disk.
 int

@@ -639,13 +639,18 @@ test_limits (void)
     dt_journal_destroy (&j);
     s_rmrf (dir);
 
-    //  A write error from the filesystem (EFBIG past RLIMIT_FSIZE, the
-    //  same path as a full disk): -1, the partial record cut back, no harm
+    //  A write error from the filesystem (EFBIG past RLIMIT_FSIZE, the same
+    //  path as an I/O error): records are written at sync, so the sync
+    //  fails, and the journal with it (as after a failed fdatasync); the
+    //  restart that follows cuts the half-written record and goes on from
+    //  what was synced before
     j = dt_journal_new (dir, NULL, &report);
     for (int i = 0; i < 10; i++)
         CHECK_INT (s_append_seq (j, 0, 600, NULL), 0);
     char path [512];
     snprintf (path, sizeof path, "%s", s_seg_path (dir, 1));
+    CHECK_INT (s_file_size (path), 0);              //  in memory until the sync
+    CHECK_INT (dt_journal_sync (j), 0);
     CHECK_INT (s_file_size (path), 6160);
     struct rlimit saved, small;
     getrlimit (RLIMIT_FSIZE, &saved);
@@ -653,12 +658,18 @@ test_limits (void)
     small.rlim_cur = 6160 + 300;                    //  half a record fits
     signal (SIGXFSZ, SIG_IGN);
     CHECK_INT (setrlimit (RLIMIT_FSIZE, &small), 0);
+    CHECK_INT (s_append_seq (j, 0, 600, NULL), 0);
     errno = 0;
-    CHECK_INT (s_append_seq (j, 0, 600, NULL), -1);
+    CHECK_INT (dt_journal_sync (j), -1);
     CHECK_INT (errno, EFBIG);
     CHECK_INT (setrlimit (RLIMIT_FSIZE, &saved), 0);
     signal (SIGXFSZ, SIG_DFL);
-    CHECK_INT (s_file_size (path), 6160);
+    CHECK_INT (s_append_seq (j, 0, 600, NULL), -1);  //  failed: a restart must recover
+    CHECK_INT (dt_journal_sync (j), -1);
+    dt_journal_destroy (&j);
+    j = dt_journal_new (dir, NULL, &report);
+    CHECK_INT (report.records, 10);
+    CHECK_INT (s_file_size (path), 6160);            //  the torn record cut off
     CHECK_INT (dt_journal_next_seq (j), 11);
     uint64_t seq;
     CHECK_INT (s_append_seq (j, 0, 600, &seq), 0);
