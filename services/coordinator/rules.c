@@ -136,6 +136,10 @@ struct _dt_engine_t {
     void *loader_ctx;
     bool loading;
     account_t empty;            //  the memory of an account never seen
+    //  The windows messages name, formatted once per configuration:
+    //  dt_duration_format is snprintf, dearer than the rest of a message,
+    //  and every collision finding names its window
+    char collision_text [32], sequence_text [32], pressure_text [32];
 };
 
 //  What judging needs to know about the event, computed once
@@ -308,13 +312,6 @@ s_date (text_t *text, int64_t ms)
     s_printf (text, "%d %s %lld", day, months [month - 1], (long long) year);
 }
 
-static void
-s_duration (text_t *text, int64_t ms)
-{
-    char buffer [32];
-    dt_duration_format (ms, buffer, sizeof buffer);
-    s_puts (text, buffer);
-}
 
 //  "contact X at account A", or "account A" when there is no contact
 static void
@@ -1008,7 +1005,7 @@ s_collision (dt_engine_t *self, const account_t *account, const info_t *info, in
         s_str (&text, ev->account);
     }
     s_puts (&text, " within ");
-    s_duration (&text, window);
+    s_puts (&text, self->collision_text);
     s_printf (&text, " without working together: %s on ", s_track (other));
     s_date (&text, account->t_at [hits [0]]);
     if (count > 1)
@@ -1277,7 +1274,7 @@ s_sequence (dt_engine_t *self, const account_t *account, const info_t *info, int
     s_puts (&text, " on ");
     s_date (&text, at);
     s_puts (&text, " with no marketing touch on the account in the ");
-    s_duration (&text, window);
+    s_puts (&text, self->sequence_text);
     s_puts (&text, " before it; marketing should open the road first.");
 }
 
@@ -1390,7 +1387,7 @@ s_pressure (dt_engine_t *self, const account_t *account, const info_t *info, int
         s_str (&text, info->ev->account);
     }
     s_printf (&text, " got %d touches within ", contact_over? on_contact: on_account);
-    s_duration (&text, period);
+    s_puts (&text, self->pressure_text);
     s_printf (&text, " (limit %d): %d from marketing, %d from sales, this one from %s on ",
               contact_over? self->cfg.pressure_contact_max: self->cfg.pressure_account_max,
               per_track [DT_TRACK_MARKETING], per_track [DT_TRACK_SALES],
@@ -1404,6 +1401,17 @@ s_pressure (dt_engine_t *self, const account_t *account, const info_t *info, int
 
 //  --------------------------------------------------------------------------
 //  The engine
+
+//  Take a checked configuration
+static void
+s_configure (dt_engine_t *self, const dt_rules_config_t *cfg)
+{
+    self->cfg = *cfg;
+    dt_duration_format (cfg->collision_window, self->collision_text,
+                        sizeof self->collision_text);
+    dt_duration_format (cfg->sequence_window, self->sequence_text, sizeof self->sequence_text);
+    dt_duration_format (cfg->pressure_period, self->pressure_text, sizeof self->pressure_text);
+}
 
 dt_engine_t *
 dt_engine_new (const dt_rules_config_t *cfg, const dt_stageset_t *stages)
@@ -1419,7 +1427,7 @@ dt_engine_new (const dt_rules_config_t *cfg, const dt_stageset_t *stages)
     dt_engine_t *self = (dt_engine_t *) calloc (1, sizeof (dt_engine_t));
     if (!self)
         return NULL;
-    self->cfg = *cfg;
+    s_configure (self, cfg);
     if (stages)
         self->stages = *stages;
     else
@@ -1474,7 +1482,7 @@ dt_engine_set_config (dt_engine_t *self, const dt_rules_config_t *cfg)
     char err [256];
     if (!cfg || dt_rules_config_check (cfg, err, sizeof err))
         return -1;
-    self->cfg = *cfg;
+    s_configure (self, cfg);
     return 0;
 }
 

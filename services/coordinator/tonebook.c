@@ -11,6 +11,7 @@
 #include "tonebook.h"
 
 #include <assert.h>
+#include <endian.h>
 #include <stdarg.h>
 #ifdef __SSE2__
 #   include <emmintrin.h>
@@ -39,7 +40,12 @@ typedef struct {
 typedef struct {
     char *text;                 //  trimmed, white space collapsed to one space
     uint32_t *cps;              //  folded characters; ' ' stands for white space
-    size_t cp_count;
+    uint16_t cp_count;          //  at most DT_PHRASE_MAX
+    //  The leading ASCII characters other than ' ' (up to four, head_len)
+    //  as the bytes of head: text that is ASCII there and differs is
+    //  refused without s_match. Fits where a size_t count was.
+    uint8_t head_len;
+    uint32_t head;
 } phrase_t;
 
 struct _dt_tonebook_t {
@@ -464,7 +470,14 @@ dt_tonebook_add_banned (dt_tonebook_t *self, const char *phrase, char *err, size
         return s_refuse (self, err, errlen, "out of memory adding banned phrase");
     }
     memcpy (entry->cps, cps, cp_count * sizeof (uint32_t));
-    entry->cp_count = cp_count;
+    entry->cp_count = (uint16_t) cp_count;
+    entry->head = 0;
+    entry->head_len = 0;
+    while (entry->head_len < cp_count && entry->head_len < 4
+       &&  cps [entry->head_len] < 0x80 && cps [entry->head_len] != ' ') {
+        entry->head |= cps [entry->head_len] << (8 * entry->head_len);
+        entry->head_len++;
+    }
     self->phrase_count++;
     return 0;
 }
@@ -833,9 +846,26 @@ static bool
 s_try (const dt_tonebook_t *self, size_t from, size_t to, const uint8_t *p,
        const uint8_t *end, int *hits, int *count, int max, int *added)
 {
+    //  Most tries are a common word that starts like a phrase ("the" for
+    //  "this ..."): four ASCII bytes of text, folded at once, refuse them
+    uint32_t text = 0;
+    bool ascii = end - p >= 4;
+    if (ascii) {
+        memcpy (&text, p, 4);
+        text = le32toh (text);
+        ascii = !(text & 0x80808080u);
+        //  Bytes below 0x80: adding 0x3F sets the top bit from 'A' up,
+        //  adding 0x25 from 'Z' + 1 up, and no byte carries into the next
+        uint32_t upper = (text + 0x3F3F3F3Fu) & ~(text + 0x25252525u) & 0x80808080u;
+        text |= upper >> 2;
+    }
     for (size_t k = from; k < to; k++) {
         int index = (int) self->phrase_order [k];
-        const uint8_t *stop = s_match (&self->phrases [index], p, end);
+        const phrase_t *phrase = &self->phrases [index];
+        uint32_t head_mask = (uint32_t) (0xFFFFFFFFull >> (32 - 8 * phrase->head_len));
+        if (ascii && (text & head_mask) != phrase->head)
+            continue;
+        const uint8_t *stop = s_match (phrase, p, end);
         if (!stop)
             continue;
         if (stop < end) {
@@ -867,11 +897,16 @@ dt_tonebook_scan (const dt_tonebook_t *self, const char *ptr, size_t len,
     int added = 0;
     const uint8_t *p = (const uint8_t *) ptr, *end = p + len;
     bool previous_word = false;
+#ifdef __SSE2__
+    //  Sixteen bytes that are not all ASCII are taken one character at a
+    //  time up to here before the vector path looks again
+    const uint8_t *scalar_to = p;
+#endif
     while (p < end) {
 #ifdef __SSE2__
         //  Sixteen ASCII bytes at a time: fold them and find the word
         //  starts with vector compares, then look only at the starts
-        if (end - p >= 16 && !self->nonword_first) {
+        if (p >= scalar_to && end - p >= 16 && !self->nonword_first) {
             __m128i bytes = _mm_loadu_si128 ((const __m128i *) p);
             if (!_mm_movemask_epi8 (bytes)) {
                 __m128i upper = _mm_and_si128 (_mm_cmpgt_epi8 (bytes, _mm_set1_epi8 ('A' - 1)),
@@ -899,6 +934,7 @@ dt_tonebook_scan (const dt_tonebook_t *self, const char *ptr, size_t len,
                 p += 16;
                 continue;
             }
+            scalar_to = p + 16;
         }
 #endif
         uint8_t c = *p;
@@ -915,8 +951,22 @@ dt_tonebook_scan (const dt_tonebook_t *self, const char *ptr, size_t len,
             p++;
             continue;
         }
+        //  U+3000..U+9FFF (CJK ideographs, kana and their punctuation), most
+        //  of a Chinese or Japanese text, in three bytes: no word characters
+        //  and nothing to fold, so the general decoder is not needed
         uint32_t cp;
-        size_t n = s_utf8_next (p, end, &cp);
+        size_t n;
+        bool word;
+        if (c >= 0xE3 && c <= 0xE9 && end - p >= 3
+        &&  (p [1] & 0xC0) == 0x80 && (p [2] & 0xC0) == 0x80) {
+            cp = (uint32_t) (c & 0x0F) << 12 | (uint32_t) (p [1] & 0x3F) << 6 | (p [2] & 0x3F);
+            n = 3;
+            word = false;
+        }
+        else {
+            n = s_utf8_next (p, end, &cp);
+            word = s_is_word (cp);
+        }
         if (!previous_word) {
             uint32_t folded = s_fold (cp);
             if (self->other_first & (1ULL << (folded & 63))) {
@@ -936,7 +986,7 @@ dt_tonebook_scan (const dt_tonebook_t *self, const char *ptr, size_t len,
                     return added;
             }
         }
-        previous_word = s_is_word (cp);
+        previous_word = word;
         p += n;
     }
     return added;
