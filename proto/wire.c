@@ -29,6 +29,32 @@ dt_map_uint (const msgpack_object *map, const char *key, uint64_t *value)
 }
 
 int
+dt_link_batch_open (const msgpack_object *root, const msgpack_object **items,
+                    dt_track_t *track, uint64_t *first)
+{
+    const msgpack_object *list = dt_map_get (root, "items");
+    const msgpack_object *track_obj = dt_map_get (root, "track");
+    *track = track_obj && track_obj->type == MSGPACK_OBJECT_STR?
+        dt_track_parse (track_obj->via.str.ptr, track_obj->via.str.size): DT_TRACK_NONE;
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size == 0
+    ||  *track == DT_TRACK_NONE || !dt_map_uint (root, "first", first))
+        return -1;
+    *items = list;
+    return 0;
+}
+
+dt_str_t
+dt_salvage_id (const msgpack_object *event)
+{
+    dt_str_t none = { "", 0 };
+    const msgpack_object *id = dt_map_get (event, "id");
+    if (!id || id->type != MSGPACK_OBJECT_STR || id->via.str.size == 0
+    ||  id->via.str.size > DT_ID_MAX || !dt_utf8_valid (id->via.str.ptr, id->via.str.size))
+        return none;
+    return dt_str_of (id);
+}
+
+int
 dt_wire_unpack (msgpack_unpacked *result, const char *data, size_t size, dt_error_t *err)
 {
     //  Refuse lying counts, deep nesting and junk before msgpack-c allocates

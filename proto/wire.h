@@ -62,6 +62,15 @@ void dt_reply_pack_result (msgpack_packer *pk, uint64_t req, uint32_t accepted,
 void dt_item_pack_event (msgpack_packer *pk, const dt_event_t *event);
 void dt_item_pack_reject (msgpack_packer *pk, const dt_reject_t *reject);
 
+//  Open a link batch {"t":"batch","track","first","items"}: its items (a
+//  non-empty array), track and first seq. Returns 0, or -1 if it is no batch.
+int dt_link_batch_open (const msgpack_object *root, const msgpack_object **items,
+                        dt_track_t *track, uint64_t *first);
+
+//  The id of an event that failed validation, if it has a usable one (a
+//  non-empty UTF-8 string of at most DT_ID_MAX bytes), for its reject; else ""
+dt_str_t dt_salvage_id (const msgpack_object *event);
+
 //  Decode a link item. For DT_ITEM_EVENT fills event (validated as stamped);
 //  for DT_ITEM_REJECT fills reject. Both point into obj. Returns the kind
 //  or -1 with err.

@@ -3,7 +3,6 @@
 #include "copyrow.h"
 #include "calendar.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -131,14 +131,10 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked
     msgpack_unpacked *unpacked = &self->unpacked [self->frame_count];
     *unpacked = *taken;
     msgpack_unpacked_init (taken);
-    const msgpack_object *root = &unpacked->data;
-    const msgpack_object *items = dt_map_get (root, "items");
-    const msgpack_object *track_obj = dt_map_get (root, "track");
+    const msgpack_object *items;
+    dt_track_t track;
     uint64_t first;
-    dt_track_t track = track_obj && track_obj->type == MSGPACK_OBJECT_STR?
-        dt_track_parse (track_obj->via.str.ptr, track_obj->via.str.size): DT_TRACK_NONE;
-    if (!items || items->type != MSGPACK_OBJECT_ARRAY || items->via.array.size == 0
-    ||  track == DT_TRACK_NONE || !dt_map_uint (root, "first", &first)) {
+    if (dt_link_batch_open (&unpacked->data, &items, &track, &first)) {
         msgpack_unpacked_destroy (unpacked);
         zframe_destroy (&frame);
         return -1;

@@ -450,18 +450,6 @@ next_received_at (dt_trackd_t *self)
     return self->last_received_at;
 }
 
-//  The id of an event that failed validation, if it has a usable one
-static dt_str_t
-salvage_id (const msgpack_object *obj)
-{
-    dt_str_t none = { "", 0 };
-    const msgpack_object *id = dt_map_get (obj, "id");
-    if (!id || id->type != MSGPACK_OBJECT_STR || id->via.str.size == 0
-    ||  id->via.str.size > DT_ID_MAX || !dt_utf8_valid (id->via.str.ptr, id->via.str.size))
-        return none;
-    return dt_str_of (id);
-}
-
 static void
 handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
                 const char *data, size_t size, bool multipart)
@@ -515,7 +503,7 @@ handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
             dt_error_set (&err, "overloaded", "",
                           "the track can not take more events now; send again later");
         }
-        dt_str_t id = salvage_id (&request.events [i]);
+        dt_str_t id = dt_salvage_id (&request.events [i]);
         dt_rejection_t *r = &self->rejections [rejected++];
         r->index = i;
         snprintf (r->id, sizeof r->id, "%.*s", (int) id.len, id.ptr);

@@ -18,18 +18,6 @@
 
 #define FUZZ_RECEIVED_AT 1700000000000000LL
 
-//  trackd.c's salvage_id: the id of an event that failed validation
-static dt_str_t
-salvage_id (const msgpack_object *obj)
-{
-    dt_str_t none = { "", 0 };
-    const msgpack_object *id = dt_map_get (obj, "id");
-    if (!id || id->type != MSGPACK_OBJECT_STR || id->via.str.size == 0
-    ||  id->via.str.size > DT_ID_MAX || !dt_utf8_valid (id->via.str.ptr, id->via.str.size))
-        return none;
-    return dt_str_of (id);
-}
-
 //  A reply must be msgpack we can read back
 static void
 check_reply (dt_buf_t *reply)
@@ -96,7 +84,7 @@ reject_event (const msgpack_object *obj, uint32_t index, const dt_error_t *err,
               dt_track_t track, dt_rejection_t *r)
 {
     fuzz_check_error (err);
-    dt_str_t id = salvage_id (obj);
+    dt_str_t id = dt_salvage_id (obj);
     r->index = index;
     snprintf (r->id, sizeof r->id, "%.*s", (int) id.len, id.ptr);
     r->error = *err;

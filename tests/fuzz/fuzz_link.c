@@ -2,8 +2,9 @@
     coordinator takes it (services/coordinator/writeset.c,
     dt_writeset_add_batch):
 
-        dt_msgpack_scan, dt_wire_unpack, the batch map {t, track, first,
-        items}, then dt_item_decode (events in DT_FORM_STAMPED) on each item
+        dt_msgpack_scan, dt_wire_unpack, dt_link_batch_open (the map
+        {t, track, first, items}), then dt_item_decode (events in
+        DT_FORM_STAMPED) on each item
 
     A decoded event item must pack (dt_item_pack_event) and decode again to
     the same fields; a decoded reject item likewise (dt_item_pack_reject).
@@ -40,14 +41,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     msgpack_unpacked unpacked;
     if (fuzz_unpack (&unpacked, (const char *) data, size, &err))
         return 0;
-    const msgpack_object *root = &unpacked.data;
-    const msgpack_object *items = dt_map_get (root, "items");
-    const msgpack_object *track_obj = dt_map_get (root, "track");
+    const msgpack_object *items;
+    dt_track_t track;
     uint64_t first;
-    dt_track_t track = track_obj && track_obj->type == MSGPACK_OBJECT_STR?
-        dt_track_parse (track_obj->via.str.ptr, track_obj->via.str.size): DT_TRACK_NONE;
-    if (!items || items->type != MSGPACK_OBJECT_ARRAY || items->via.array.size == 0
-    ||  track == DT_TRACK_NONE || !dt_map_uint (root, "first", &first)) {
+    if (dt_link_batch_open (&unpacked.data, &items, &track, &first)) {
         msgpack_unpacked_destroy (&unpacked);
         return 0;
     }

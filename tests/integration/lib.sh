@@ -132,6 +132,23 @@ it_publish() {  # track, then publish options/files
     "$BIN/dualtrack" publish --endpoint "$ep" --timeout 3000 --retries 5 "$@"
 }
 
+# Milliseconds since the epoch of a UTC date ("2026-05-01 09:00 UTC")
+it_ms() { echo $(($(date -u -d "$1" +%s) * 1000)); }
+
+# Publish one event and wait until it is stored; counts it in it_published.
+# IT_SOURCE names the source field.
+it_published=0
+it_pub_one() {  # track, id, account, contact, stage, channel, kind, "YYYY-MM-DD HH:MM", extra JSON fields
+    local extra=${9:-}
+    [ -n "$extra" ] && extra=", $extra"
+    local line="{\"id\": \"$2\", \"source\": \"${IT_SOURCE:-test}\", \"account\": \"$3\", \"contact\": \"$4\", \"stage\": \"$5\", \"channel\": \"$6\", \"kind\": \"$7\", \"occurred_at\": $(it_ms "$8 UTC")$extra}"
+    local out
+    out=$(printf '%s\n' "$line" | it_publish "$1" --quiet --batch 1 2>&1)
+    [ "$out" = "published 1 events: accepted 1, rejected 0, invalid lines 0" ] || echo "# publish $2: $out"
+    [ "$(it_wait_value "SELECT count(*) FROM touchpoints WHERE id = '$2'" 1)" = 1 ] &&
+        it_published=$((it_published + 1))
+}
+
 it_cleanup() {
     for name in "${!IT_PID[@]}"; do kill -9 "${IT_PID[$name]}" 2>/dev/null; done
     wait 2>/dev/null

@@ -25,35 +25,24 @@ source "$(dirname "$0")/lib.sh"
 REPORT=("${DT_REPORT_CLI:-$BIN/dualtrack}" report)
 it_start
 
-ms() { echo $(($(date -u -d "$1" +%s) * 1000)); }
-published=0
-pub() {     # track, id, account, contact, stage, channel, kind, "YYYY-MM-DD HH:MM", extra JSON fields
-    local extra=${9:-}
-    [ -n "$extra" ] && extra=", $extra"
-    local line="{\"id\": \"$2\", \"source\": \"report-test\", \"account\": \"$3\", \"contact\": \"$4\", \"stage\": \"$5\", \"channel\": \"$6\", \"kind\": \"$7\", \"occurred_at\": $(ms "$8 UTC")$extra}"
-    local out
-    out=$(printf '%s\n' "$line" | it_publish "$1" --quiet --batch 1 2>&1)
-    [ "$out" = "published 1 events: accepted 1, rejected 0, invalid lines 0" ] || echo "# publish $2: $out"
-    [ "$(it_wait_value "SELECT count(*) FROM touchpoints WHERE id = '$2'" 1)" = 1 ] &&
-        published=$((published + 1))
-}
+IT_SOURCE=report-test
 
-pub marketing m1 acme ann awareness email newsletter "2026-05-01 09:00" '"theme": "cloud-first"'
-pub sales     s1 acme ann intent phone call "2026-05-02 10:00"
-pub marketing m2 acme bob negotiation email offer "2026-05-03 09:00" '"body": "A guaranteed discount for you."'
-pub sales     s2 acme carl awareness meeting intro "2026-05-04 12:00" '"theme": "legacy-savings", "advisors": ["marketing"]'
-pub sales     s4 beta dan intent phone call "2026-05-05 10:00"
-pub marketing m3 beta dan interest email newsletter "2026-05-05 23:30"
-pub marketing m4 beta eve consideration webinar webinar "2026-05-06 08:00" '"claims": {"support": "9-5"}'
-pub sales     s5 beta dan negotiation meeting negotiation "2026-05-06 09:00"
-pub sales     s7 beta dan negotiation email quote "2026-05-06 10:00"
-pub marketing m5 gamma fay awareness event booth "2026-05-07 09:00" '"theme": "secure-by-default", "advisors": ["sales"]'
-pub sales     s6 gamma fay purchase meeting signing "2026-05-07 10:00" '"advisors": ["marketing"]'
-pub marketing m6 gamma gus evaluation webinar demo "2026-05-08 10:00" '"theme": "fast-onboarding", "advisors": ["sales"]'
-pub marketing m7 "R&D <Labs>" hal interest email newsletter "2026-05-10 09:00"
-pub sales     s8 "R&D <Labs>" hal intent phone call "2026-05-10 10:00"
-pub sales     s3 acme ann evaluation meeting demo "2026-05-20 10:00" '"theme": "cloud-first"'
-it_eq "the seed is stored, one touchpoint at a time" "$published" 15
+it_pub_one marketing m1 acme ann awareness email newsletter "2026-05-01 09:00" '"theme": "cloud-first"'
+it_pub_one sales     s1 acme ann intent phone call "2026-05-02 10:00"
+it_pub_one marketing m2 acme bob negotiation email offer "2026-05-03 09:00" '"body": "A guaranteed discount for you."'
+it_pub_one sales     s2 acme carl awareness meeting intro "2026-05-04 12:00" '"theme": "legacy-savings", "advisors": ["marketing"]'
+it_pub_one sales     s4 beta dan intent phone call "2026-05-05 10:00"
+it_pub_one marketing m3 beta dan interest email newsletter "2026-05-05 23:30"
+it_pub_one marketing m4 beta eve consideration webinar webinar "2026-05-06 08:00" '"claims": {"support": "9-5"}'
+it_pub_one sales     s5 beta dan negotiation meeting negotiation "2026-05-06 09:00"
+it_pub_one sales     s7 beta dan negotiation email quote "2026-05-06 10:00"
+it_pub_one marketing m5 gamma fay awareness event booth "2026-05-07 09:00" '"theme": "secure-by-default", "advisors": ["sales"]'
+it_pub_one sales     s6 gamma fay purchase meeting signing "2026-05-07 10:00" '"advisors": ["marketing"]'
+it_pub_one marketing m6 gamma gus evaluation webinar demo "2026-05-08 10:00" '"theme": "fast-onboarding", "advisors": ["sales"]'
+it_pub_one marketing m7 "R&D <Labs>" hal interest email newsletter "2026-05-10 09:00"
+it_pub_one sales     s8 "R&D <Labs>" hal intent phone call "2026-05-10 10:00"
+it_pub_one sales     s3 acme ann evaluation meeting demo "2026-05-20 10:00" '"theme": "cloud-first"'
+it_eq "the seed is stored, one touchpoint at a time" "$it_published" 15
 it_eq "the seed's findings" "$(psql_q -c "SELECT string_agg (touchpoint_id || ':' || rule, ' ' ORDER BY touchpoint_id, finding_no) FROM findings")" \
     "m2:stage_crossing m2:banned_phrase m3:collision m4:claim_conflict m6:lead_violation s1:collision s2:unknown_theme s2:lead_violation s3:theme_stage s4:sequence s5:collision s7:collision s7:contact_pressure s8:collision"
 
