@@ -13,6 +13,13 @@
                                     u32 crc32c   (of the 8 seq bytes + payload)
                                     u64 seq      (little-endian)
                                     payload
+                                A reused file (see *.spare) has stale bytes
+                                after the records: an end mark, 16 zero
+                                bytes (no record has seq 0), ends them.
+        <seq %020>.spare        up to two confirmed segments kept to become
+                                the next segments (renamed, blocks already
+                                written: no unlink or allocation per roll);
+                                they add up to 2 x segment_bytes on disk
         confirmed               two lines "confirmed <seq> <crc32c>", written
                                 in turn in place (one pwrite per confirm); the
                                 highest line with a valid CRC is the mark
@@ -107,8 +114,8 @@ int
 int
     dt_journal_sync (dt_journal_t *self);
 
-//  Record that every seq <= upto is committed downstream and delete segments
-//  that hold only confirmed records. A mark lower than the current one is a
+//  Record that every seq <= upto is committed downstream and recycle (or
+//  delete, past two spares) segments that hold only confirmed records. A mark lower than the current one is a
 //  no-op (the mark never goes backwards); upto >= next_seq is refused (-1,
 //  EINVAL). The mark is persisted without fsync: after a power loss recovery
 //  may replay some confirmed records again, which is harmless downstream.

@@ -10,9 +10,12 @@
     Then it reads the --sent files of the publishers (bench_load: "id due_ns
     ack_ns" per event, waiting up to a minute for them) and prints, per
     event, acknowledgement latency (due -> ack) and verdict latency
-    (due -> verdict seen) as percentiles.
+    (due -> verdict seen) as percentiles. --timeline FILE also writes, per
+    event, "id due ack verdict" in wall-clock nanoseconds (verdict 0 if not
+    seen), to line latency spikes up with the daemons' and PostgreSQL's logs.
 
     Usage: bench_feed --endpoint EP --expect N [--idle-ms MS] [--sent FILE]...
+                      [--timeline FILE]
                       [--cert CERT --server-cert CERT]     (CURVE)
     Prints "ready=1" once subscribed, then key=value lines.
 */
@@ -27,6 +30,7 @@ int
 main (int argc, char *argv [])
 {
     const char *endpoint = NULL, *sent [MAX_SENT], *cert = NULL, *server_cert = NULL;
+    const char *timeline_path = NULL;
     int sent_count = 0;
     long expect = 0;
     int idle_ms = 30000;
@@ -34,10 +38,11 @@ main (int argc, char *argv [])
         { "endpoint", required_argument, 0, 'e' }, { "expect", required_argument, 0, 'n' },
         { "idle-ms", required_argument, 0, 'i' }, { "sent", required_argument, 0, 's' },
         { "cert", required_argument, 0, 'c' }, { "server-cert", required_argument, 0, 'S' },
+        { "timeline", required_argument, 0, 't' },
         { 0, 0, 0, 0 }
     };
     int opt;
-    while ((opt = getopt_long (argc, argv, "e:n:i:s:c:S:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "e:n:i:s:c:S:t:", longopts, NULL)) != -1) {
         switch (opt) {
             case 'e': endpoint = optarg; break;
             case 'n': expect = atol (optarg); break;
@@ -45,6 +50,7 @@ main (int argc, char *argv [])
             case 's': if (sent_count < MAX_SENT) sent [sent_count++] = optarg; break;
             case 'c': cert = optarg; break;
             case 'S': server_cert = optarg; break;
+            case 't': timeline_path = optarg; break;
             default:
                 fprintf (stderr, "usage: bench_feed --endpoint EP --expect N [--idle-ms MS]"
                                  " [--sent FILE]...\n");
@@ -167,6 +173,10 @@ main (int argc, char *argv [])
     fflush (stdout);
 
     //  Join with what the publishers sent
+    FILE *timeline = timeline_path? fopen (timeline_path, "w"): NULL;
+    if (timeline_path && !timeline)
+        fprintf (stderr, "bench_feed: can not write %s: %s\n", timeline_path, strerror (errno));
+    int64_t mono_to_real = bench_real_ns () - bench_mono_ns ();
     size_t cap = (size_t) expect + 16, acks = 0, verdicts_joined = 0, missing = 0;
     double *ack = malloc (cap * sizeof (double));
     double *verdict = malloc (cap * sizeof (double));
@@ -193,9 +203,14 @@ main (int argc, char *argv [])
                 verdict [verdicts_joined++] = (double) (seen_at [slot - 1] - due) / 1e6;
             else
                 missing++;
+            if (timeline)
+                fprintf (timeline, "%s %lld %lld %lld\n", id, due + mono_to_real,
+                         acked + mono_to_real, slot? (long long) (seen_at [slot - 1] + mono_to_real): 0LL);
         }
         fclose (file);
     }
+    if (timeline)
+        fclose (timeline);
     if (sent_count) {
         printf ("missing_verdicts=%zu\n", missing);
         bench_print_latency ("ack", ack, acks);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,15 @@ s_append_seq (dt_journal_t *j, uint32_t gen, uint32_t len, uint64_t *seq_p)
         len = s_len_of (seq);
     s_fill (buf, seq, gen, len);
     return dt_journal_append (j, buf, len, seq_p);
+}
+
+//  Appends count records of len bytes (generation 0), then one sync
+static void
+s_append_synced (dt_journal_t *j, int count, uint32_t len)
+{
+    for (int i = 0; i < count; i++)
+        CHECK_INT (s_append_seq (j, 0, len, NULL), 0);
+    CHECK_INT (dt_journal_sync (j), 0);
 }
 
 //  Reads from..to with a new cursor and checks each record; returns how many
@@ -246,9 +256,7 @@ test_confirm (void)
     dt_journal_report_t report;
     dt_journal_t *j = dt_journal_new (dir, &opts, &report);
     CHECK (j);
-    for (int i = 0; i < 200; i++)
-        CHECK_INT (s_append_seq (j, 0, 100, NULL), 0);
-    CHECK_INT (dt_journal_sync (j), 0);
+    s_append_synced (j, 200, 100);
     int segments = s_count_files (dir, ".seg");
     CHECK (segments >= 5);                      //  35 records of 116 B each
     CHECK_INT (dt_journal_bytes (j), 200 * 116);
@@ -342,6 +350,149 @@ test_confirm (void)
     CHECK_INT (report.next_seq, 1002);
     CHECK_INT (s_verify (j, 1001, 1001, 0, 100), 1);
     dt_journal_destroy (&j);
+    s_rmrf (dir);
+    free (dir);
+}
+
+//  Names of the .seg files, sorted; returns how many (at most max)
+static int
+s_list_segs (const char *path, uint64_t *firsts, int max)
+{
+    DIR *dir = opendir (path);
+    int count = 0;
+    struct dirent *e;
+    while (dir && (e = readdir (dir))) {
+        size_t n = strlen (e->d_name);
+        if (n == 24 && !strcmp (e->d_name + 20, ".seg") && count < max)
+            firsts [count++] = strtoull (e->d_name, NULL, 10);
+    }
+    if (dir)
+        closedir (dir);
+    for (int a = 0; a < count; a++)
+        for (int b = a + 1; b < count; b++)
+            if (firsts [b] < firsts [a]) {
+                uint64_t t = firsts [a]; firsts [a] = firsts [b]; firsts [b] = t;
+            }
+    return count;
+}
+
+//  Confirmed segments wait as spares and become the next segments: stale
+//  bytes after the records, an end mark between, and recovery that stops
+//  there without calling it damage
+static void
+test_recycle (void)
+{
+    char *dir = s_tmpdir ();
+    dt_journal_opts_t opts = { .segment_bytes = 4096 };
+    dt_journal_report_t report;
+    dt_journal_t *j = dt_journal_new (dir, &opts, &report);
+    CHECK (j);
+    s_append_synced (j, 200, 100);              //  35 records of 116 B per segment
+    CHECK_INT (s_count_files (dir, ".seg"), 6);
+    CHECK_INT (s_count_files (dir, ".spare"), 0);
+    CHECK_INT (dt_journal_confirm (j, 150), 0);
+    //  Four segments confirmed: two kept as spares, two deleted
+    CHECK_INT (s_count_files (dir, ".seg"), 2);
+    CHECK_INT (s_count_files (dir, ".spare"), 2);
+
+    //  The next two segments are the spares renamed: their files are
+    //  already full size while their records are few
+    s_append_synced (j, 40, 100);
+    CHECK_INT (s_count_files (dir, ".spare"), 1);
+    uint64_t segs [16];
+    int n = s_list_segs (dir, segs, 16);
+    CHECK_INT (n, 3);
+    uint64_t newest = segs [n - 1];
+    uint64_t records = dt_journal_next_seq (j) - newest;
+    CHECK (records > 0 && records < 35);
+    CHECK (s_file_size (s_seg_path (dir, newest)) > (off_t) (records * 116 + 16));
+    CHECK_INT (s_verify (j, 151, 240, 0, 100), 90);
+    dt_journal_destroy (&j);
+
+    //  Reopened: every record, nothing called torn or damaged
+    j = dt_journal_new (dir, &opts, &report);
+    CHECK (j);
+    CHECK_INT (report.next_seq, 241);
+    CHECK_INT (report.confirmed, 150);
+    CHECK_INT (report.dropped_bytes, 0);
+    CHECK_INT (report.damaged_segments, 0);
+    CHECK (strstr (report.message, "torn") == NULL);
+    CHECK_INT (s_verify (j, 151, 240, 0, 100), 90);
+    //  Appends go on after the recovered records, over the end mark
+    uint64_t seq = 0;
+    CHECK_INT (s_append_seq (j, 1, 100, &seq), 0);
+    CHECK_INT (seq, 241);
+    CHECK_INT (dt_journal_sync (j), 0);
+    CHECK_INT (s_verify (j, 241, 241, 1, 100), 1);
+    dt_journal_destroy (&j);
+    j = dt_journal_new (dir, &opts, &report);
+    CHECK (j);
+    CHECK_INT (report.next_seq, 242);
+    CHECK_INT (report.dropped_bytes, 0);
+    CHECK_INT (s_verify (j, 151, 240, 0, 100), 90);
+    CHECK_INT (s_verify (j, 241, 241, 1, 100), 1);
+    //  Many rolls later the directory holds no more than it needs
+    for (int round = 0; round < 20; round++) {
+        s_append_synced (j, 50, 100);
+        CHECK_INT (dt_journal_confirm (j, dt_journal_synced (j) - 10), 0);
+    }
+    CHECK (s_count_files (dir, ".seg") <= 2);
+    CHECK (s_count_files (dir, ".spare") <= 2);
+    uint64_t next = dt_journal_next_seq (j), confirmed = dt_journal_confirmed (j);
+    dt_journal_destroy (&j);
+
+    //  A torn last record of a recycled segment: cut off, the stale bytes
+    //  after it not taken for anything
+    n = s_list_segs (dir, segs, 16);
+    newest = segs [n - 1];
+    size_t size = 0;
+    uint8_t *pristine = s_slurp (s_seg_path (dir, newest), &size);
+    uint64_t in_newest = next - newest;
+    CHECK (in_newest >= 2);
+    size_t end = (size_t) in_newest * 116;
+    CHECK (size > end + 16);
+    CHECK (memcmp (pristine + end, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0);
+    char path [512];
+    snprintf (path, sizeof path, "%s", s_seg_path (dir, newest));
+    pristine [end - 50] ^= 0x40;
+    s_spit (path, pristine, size);
+    j = dt_journal_new (dir, &opts, &report);
+    CHECK (j);
+    CHECK_INT (report.next_seq, next - 1);
+    CHECK (report.dropped_bytes > 0);
+    CHECK (strstr (report.message, "torn tail") != NULL);
+    CHECK_INT (s_verify (j, confirmed + 1, next - 2, 0, 100), next - 2 - confirmed);
+    dt_journal_destroy (&j);
+    pristine [end - 50] ^= 0x40;
+
+    //  An end mark in the middle of the last segment, intact records after
+    //  it: damage, not an end
+    memset (pristine + 116, 0, 16);
+    s_spit (path, pristine, size);
+    j = dt_journal_new (dir, &opts, &report);
+    CHECK (j == NULL);
+    CHECK (strstr (report.message, "end mark") != NULL);
+    CHECK (strstr (report.message, "salvage") != NULL);
+    dt_journal_destroy (&j);
+    free (pristine);
+
+    //  In a segment before the last, records cut short by a zeroed header
+    //  are damage too (its records must reach the next segment's name)
+    s_rmrf (dir);
+    CHECK_INT (mkdir (dir, 0755), 0);
+    j = dt_journal_new (dir, &opts, &report);
+    s_append_synced (j, 100, 100);
+    dt_journal_destroy (&j);
+    pristine = s_slurp (s_seg_path (dir, 1), &size);
+    CHECK_INT (size, 35 * 116);
+    memset (pristine + 10 * 116, 0, 16);
+    snprintf (path, sizeof path, "%s", s_seg_path (dir, 1));
+    s_spit (path, pristine, size);
+    j = dt_journal_new (dir, &opts, &report);
+    CHECK (j == NULL);
+    CHECK (strstr (report.message, "end mark before") != NULL);
+    CHECK (strstr (report.message, "offset 1160") != NULL);
+    free (pristine);
     s_rmrf (dir);
     free (dir);
 }
@@ -777,6 +928,35 @@ test_lock (void)
 //  A child appends and syncs in a loop, telling the parent each synced seq;
 //  the parent kills it at a random moment, reopens, and checks that every
 //  seq it was told about is there, intact.
+//  Notes the inode of every .seg and .spare file; returns how many .seg
+//  files have an inode last seen as a .spare (a recycled segment)
+static int
+s_note_inodes (const char *path, uint64_t (*inodes) [2], size_t *count)
+{
+    DIR *dir = opendir (path);
+    struct dirent *e;
+    int recycled = 0;
+    while (dir && (e = readdir (dir))) {
+        size_t n = strlen (e->d_name);
+        int spare = n == 26 && !strcmp (e->d_name + 20, ".spare");
+        if (!spare && !(n == 24 && !strcmp (e->d_name + 20, ".seg")))
+            continue;
+        size_t at = 0;
+        while (at < *count && inodes [at][0] != (uint64_t) e->d_ino)
+            at++;
+        if (at == *count && *count < 4096)
+            inodes [(*count)++][0] = (uint64_t) e->d_ino;
+        else
+        if (at < *count)
+            recycled += !spare && inodes [at][1];
+        if (at < *count)
+            inodes [at][1] = (uint64_t) spare;
+    }
+    if (dir)
+        closedir (dir);
+    return recycled;
+}
+
 static void
 test_kill9 (void)
 {
@@ -784,7 +964,9 @@ test_kill9 (void)
     dt_journal_opts_t opts = { .segment_bytes = 64 * 1024 };
     uint64_t told = 0, last_next = 1;
     srand ((unsigned) time (NULL));
-    int rounds = 100, torn = 0;
+    int rounds = 100, torn = 0, reused = 0;
+    uint64_t inodes [4096][2];                  //  inode, last seen as a spare
+    size_t ninodes = 0;
     for (int round = 0; round < rounds; round++) {
         int fds [2];
         CHECK_INT (pipe (fds), 0);
@@ -836,11 +1018,15 @@ test_kill9 (void)
         uint64_t from = report.confirmed + 1;
         CHECK_INT (s_verify (j, from, report.next_seq - 1, 0, -1), report.next_seq - from);
         last_next = report.next_seq;
+        reused += s_note_inodes (dir, inodes, &ninodes);
+        CHECK (s_count_files (dir, ".spare") <= 2);
         dt_journal_destroy (&j);
     }
     CHECK (told > 100);
-    printf ("kill -9: %d rounds, %" PRIu64 " records synced, %d torn tails\n",
-            rounds, told, torn);
+    //  Segments were recycled all along, kills in between included
+    CHECK (reused > 0);
+    printf ("kill -9: %d rounds, %" PRIu64 " records synced, %d torn tails,"
+            " %d spares seen again as segments\n", rounds, told, torn, reused);
     s_rmrf (dir);
     free (dir);
 }
@@ -851,6 +1037,7 @@ main (void)
     test_crc ();
     test_replay ();
     test_confirm ();
+    test_recycle ();
     test_torn ();
     test_damage ();
     test_empty_segments ();
