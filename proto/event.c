@@ -11,25 +11,30 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *track_names [DT_TRACKS] = { "marketing", "sales" };
-static const char *category_names [] = { "one_to_one", "promotional", "transactional" };
-static const char *channel_names [] = {
-    "email", "phone", "meeting", "webinar", "event", "ad", "web",
-    "social", "chat", "letter", "other"
+//  Names with their lengths: decoding compares them with every event's
+//  keys and values, and a strlen per comparison showed in profiles
+#define NAME(literal) { literal, sizeof literal - 1 }
+static const dt_str_t track_names [DT_TRACKS] = { NAME ("marketing"), NAME ("sales") };
+static const dt_str_t category_names [] = {
+    NAME ("one_to_one"), NAME ("promotional"), NAME ("transactional")
+};
+static const dt_str_t channel_names [] = {
+    NAME ("email"), NAME ("phone"), NAME ("meeting"), NAME ("webinar"), NAME ("event"),
+    NAME ("ad"), NAME ("web"), NAME ("social"), NAME ("chat"), NAME ("letter"), NAME ("other")
 };
 #define CHANNELS (sizeof (channel_names) / sizeof (channel_names [0]))
 
 const char *
 dt_track_name (dt_track_t track)
 {
-    return track >= 0 && track < DT_TRACKS? track_names [track]: "none";
+    return track >= 0 && track < DT_TRACKS? track_names [track].ptr: "none";
 }
 
 dt_track_t
 dt_track_parse (const char *ptr, size_t len)
 {
     for (int i = 0; i < DT_TRACKS; i++)
-        if (strlen (track_names [i]) == len && memcmp (track_names [i], ptr, len) == 0)
+        if (track_names [i].len == len && memcmp (track_names [i].ptr, ptr, len) == 0)
             return (dt_track_t) i;
     return DT_TRACK_NONE;
 }
@@ -37,14 +42,7 @@ dt_track_parse (const char *ptr, size_t len)
 const char *
 dt_category_name (dt_category_t category)
 {
-    return category_names [category];
-}
-
-bool
-dt_str_eq (dt_str_t str, const char *cstr)
-{
-    size_t len = strlen (cstr);
-    return str.len == len && memcmp (str.ptr, cstr, len) == 0;
+    return category_names [category].ptr;
 }
 
 //  Replace every byte that does not start a valid UTF-8 sequence with '?':
@@ -121,6 +119,7 @@ dt_stageset_parse (dt_stageset_t *self, const char *spec, char *err, size_t errl
             return -1;
         }
         memcpy (self->name [self->count], cursor, name_len);
+        self->name_len [self->count] = (uint8_t) name_len;
         self->owner [self->count++] = owner;
         cursor += len + (end? 1: 0);
     }
@@ -135,7 +134,7 @@ int
 dt_stageset_find (const dt_stageset_t *self, const char *ptr, size_t len)
 {
     for (int i = 0; i < self->count; i++)
-        if (strlen (self->name [i]) == len && memcmp (self->name [i], ptr, len) == 0)
+        if (self->name_len [i] == len && memcmp (self->name [i], ptr, len) == 0)
             return i;
     return -1;
 }
@@ -191,10 +190,11 @@ typedef enum {
     F_CLAIMS, F_BODY, F_ATTRS, F_CATEGORY, F_TRACK, F_RECEIVED_AT, F_COUNT
 } field_t;
 
-static const char *field_names [F_COUNT] = {
-    "id", "source", "account", "contact", "stage", "channel", "kind",
-    "occurred_at", "actor", "lead", "advisors", "project", "theme",
-    "claims", "body", "attrs", "category", "track", "received_at"
+static const dt_str_t field_names [F_COUNT] = {
+    NAME ("id"), NAME ("source"), NAME ("account"), NAME ("contact"), NAME ("stage"),
+    NAME ("channel"), NAME ("kind"), NAME ("occurred_at"), NAME ("actor"), NAME ("lead"),
+    NAME ("advisors"), NAME ("project"), NAME ("theme"), NAME ("claims"), NAME ("body"),
+    NAME ("attrs"), NAME ("category"), NAME ("track"), NAME ("received_at")
 };
 
 static int
@@ -203,7 +203,7 @@ field_lookup (const msgpack_object *key)
     if (key->type != MSGPACK_OBJECT_STR)
         return -1;
     for (int i = 0; i < F_COUNT; i++)
-        if (dt_str_eq (dt_str_of (key), field_names [i]))
+        if (dt_str_same (dt_str_of (key), field_names [i]))
             return i;
     return -2;
 }
@@ -376,8 +376,8 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
                                  name);
         }
         if (seen [field])
-            return dt_error_set (err, "duplicate_field", field_names [field],
-                                 "%s: given twice", field_names [field]);
+            return dt_error_set (err, "duplicate_field", field_names [field].ptr,
+                                 "%s: given twice", field_names [field].ptr);
         seen [field] = &obj->via.map.ptr [i].val;
     }
 
@@ -386,8 +386,8 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     };
     for (size_t i = 0; i < sizeof required / sizeof required [0]; i++)
         if (!seen [required [i]])
-            return dt_error_set (err, "missing_field", field_names [required [i]],
-                                 "%s: required", field_names [required [i]]);
+            return dt_error_set (err, "missing_field", field_names [required [i]].ptr,
+                                 "%s: required", field_names [required [i]].ptr);
     if (form == DT_FORM_STAMPED && (!seen [F_TRACK] || !seen [F_RECEIVED_AT]))
         return dt_error_set (err, "missing_field", seen [F_TRACK]? "received_at": "track",
                              "a stamped event needs track and received_at");
@@ -429,7 +429,7 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     }
     bool known_channel = false;
     for (size_t i = 0; i < CHANNELS; i++)
-        if (dt_str_eq (ev->channel, channel_names [i]))
+        if (dt_str_same (ev->channel, channel_names [i]))
             known_channel = true;
     if (!known_channel)
         return dt_error_set (err, "bad_value", "channel",
@@ -447,7 +447,7 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     for (size_t i = 0; i < sizeof optional / sizeof optional [0]; i++)
         if (seen [optional [i].field]) {
             uint32_t min = optional [i].field == F_BODY? 0: 1;
-            if (take_str (seen [optional [i].field], field_names [optional [i].field],
+            if (take_str (seen [optional [i].field], field_names [optional [i].field].ptr,
                           min, optional [i].max, optional [i].out, err))
                 return -1;
             ev->present |= optional [i].bit;
@@ -494,7 +494,7 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
             return -1;
         bool found = false;
         for (int i = 0; i < 3; i++)
-            if (dt_str_eq (name, category_names [i])) {
+            if (dt_str_same (name, category_names [i])) {
                 ev->category = (dt_category_t) i;
                 found = true;
             }
@@ -554,7 +554,7 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
 static void
 pack_field_str (msgpack_packer *pk, field_t field, dt_str_t value)
 {
-    dt_pack_cstr (pk, field_names [field]);
+    dt_pack_str (pk, field_names [field]);
     dt_pack_str (pk, value);
 }
 
@@ -617,7 +617,7 @@ dt_event_pack (msgpack_packer *pk, const dt_event_t *ev, dt_form_t form)
     }
     if (present & DT_HAS_CATEGORY) {
         dt_pack_cstr (pk, "category");
-        dt_pack_cstr (pk, category_names [ev->category]);
+        dt_pack_str (pk, category_names [ev->category]);
     }
     if (stamped) {
         dt_pack_cstr (pk, "track");

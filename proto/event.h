@@ -54,6 +54,7 @@ typedef struct {
 typedef struct {
     int count;
     char name [DT_MAX_STAGES][DT_STAGE_NAME_MAX];
+    uint8_t name_len [DT_MAX_STAGES];
     dt_track_t owner [DT_MAX_STAGES];
 } dt_stageset_t;
 
@@ -169,7 +170,20 @@ static inline dt_str_t dt_str_of (const msgpack_object *obj)
     return s;
 }
 
-bool dt_str_eq (dt_str_t str, const char *cstr);
+//  Inline so that a literal's length is known to the compiler: these
+//  compare every map key of every event
+static inline bool
+dt_str_same (dt_str_t a, dt_str_t b)
+{
+    return a.len == b.len && memcmp (a.ptr, b.ptr, a.len) == 0;
+}
+
+static inline bool
+dt_str_eq (dt_str_t str, const char *cstr)
+{
+    size_t len = strlen (cstr);
+    return str.len == len && memcmp (str.ptr, cstr, len) == 0;
+}
 
 //  True if ptr/len is valid UTF-8 without NUL bytes (PostgreSQL text can
 //  not hold NUL, and JSON must be UTF-8)

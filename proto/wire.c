@@ -10,9 +10,10 @@ dt_map_get (const msgpack_object *map, const char *key)
 {
     if (map->type != MSGPACK_OBJECT_MAP)
         return NULL;
+    dt_str_t wanted = dt_str_c (key);
     for (uint32_t i = 0; i < map->via.map.size; i++) {
         const msgpack_object *k = &map->via.map.ptr [i].key;
-        if (k->type == MSGPACK_OBJECT_STR && dt_str_eq (dt_str_of (k), key))
+        if (k->type == MSGPACK_OBJECT_STR && dt_str_same (dt_str_of (k), wanted))
             return &map->via.map.ptr [i].val;
     }
     return NULL;
