@@ -810,9 +810,10 @@ dt_coordinator_run (dt_coordinator_t *self)
             if (changed < 0)
                 dt_warn ("lost the reader connection to PostgreSQL", NULL);
         }
-        //  Forget idle accounts now and then; they come back on demand
-        if (self->started && dt_mono_ms () - self->evicted_at > 10000) {
-            size_t evicted = dt_engine_evict (self->engine, self->newest_occurred);
+        //  Forget idle accounts, a slice of the memory every 100 ms (a full
+        //  cycle in a few seconds); they come back on demand
+        if (self->started && dt_mono_ms () - self->evicted_at >= 100) {
+            size_t evicted = dt_engine_evict_step (self->engine, self->newest_occurred);
             if (evicted)
                 dt_debug ("evicted idle accounts", "accounts=%zu", evicted);
             self->evicted_at = dt_mono_ms ();

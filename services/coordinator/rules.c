@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define TOUCH_CAP           DT_TOUCHES_KEPT
@@ -51,6 +52,8 @@
 #define VALUE_KEPT          32
 #define CHUNK_ACCOUNTS      256
 #define DAY_MS              86400000LL
+#define EVICT_STEPS         64      //  dt_engine_evict_step: a cycle in 64 calls
+#define EVICT_STEP_MIN      4096    //  slots looked at per step, at least
 #define ID_NONE             0xFF    //  t_id_off: the id is not in the ring
 #define T48_NONE            0xFFFF  //  a T48 high part: never
 
@@ -126,6 +129,7 @@ struct _dt_engine_t {
     dt_tonebook_t *tonebook;
     uint64_t *slots;            //  tag << 32 | (block index + 1); 0 = empty
     size_t slot_count;          //  a power of two
+    size_t evict_cursor;        //  where dt_engine_evict_step goes on
     size_t accounts;
     account_t **chunks;
     size_t chunk_count;
@@ -1590,15 +1594,17 @@ dt_engine_horizon (dt_engine_t *self)
     return dt_rules_config_horizon (&self->cfg);
 }
 
-size_t
-dt_engine_evict (dt_engine_t *self, int64_t now_ms)
+//  Evicts idle accounts from slot *cursor on, looking at up to budget slots;
+//  *cursor is where to go on (0 after the last slot)
+static size_t
+s_evict_slots (dt_engine_t *self, int64_t now_ms, size_t *cursor, size_t budget)
 {
-    assert (self);
     if (self->loading)
         return 0;
     int64_t cutoff = now_ms - dt_engine_horizon (self);
-    size_t evicted = 0, slot = 0;
-    while (slot < self->slot_count) {
+    size_t evicted = 0, slot = *cursor < self->slot_count? *cursor: 0;
+    while (budget > 0 && slot < self->slot_count) {
+        budget--;
         uint64_t entry = self->slots [slot];
         if (!entry || s_block (self, (uint32_t) entry - 1)->newest >= cutoff) {
             slot++;
@@ -1610,7 +1616,25 @@ dt_engine_evict (dt_engine_t *self, int64_t now_ms)
         self->accounts--;
         evicted++;
     }
+    *cursor = slot < self->slot_count? slot: 0;
     return evicted;
+}
+
+size_t
+dt_engine_evict (dt_engine_t *self, int64_t now_ms)
+{
+    assert (self);
+    size_t cursor = 0;
+    return s_evict_slots (self, now_ms, &cursor, SIZE_MAX);
+}
+
+size_t
+dt_engine_evict_step (dt_engine_t *self, int64_t now_ms)
+{
+    assert (self);
+    size_t budget = self->slot_count / EVICT_STEPS;
+    return s_evict_slots (self, now_ms, &self->evict_cursor,
+                          budget > EVICT_STEP_MIN? budget: EVICT_STEP_MIN);
 }
 
 bool

@@ -93,6 +93,12 @@ int64_t dt_engine_horizon (dt_engine_t *self);
 //  Returns the number evicted. Does nothing while a loader runs.
 size_t dt_engine_evict (dt_engine_t *self, int64_t now_ms);
 
+//  The same, a slice of the memory per call (1/64 of its table, at least
+//  4096 slots), going on where the last call stopped: a daemon calls it
+//  often instead of dt_engine_evict now and then, which touches every
+//  account (about 4 ms for 100,000, 14 ms for 1,000,000) while events wait.
+size_t dt_engine_evict_step (dt_engine_t *self, int64_t now_ms);
+
 //  True if the account is in memory
 bool dt_engine_has_account (dt_engine_t *self, dt_str_t account);
 

@@ -1257,6 +1257,32 @@ test_evict_reload (void)
         present += dt_engine_has_account (engine, s_str (name)) == (i % 3 == 0);
     }
     CHECK_INT (present, 3000);
+    //  In steps: a slice per call, where the last one stopped, until a
+    //  cycle has looked at the whole table
+    for (int i = 0; i < 30000; i++) {
+        snprintf (name, sizeof name, "step-%d", i);
+        tp_init (&tp, "e", M, name, NULL, "awareness", i % 3? T0 - 40 * DAY: T0);
+        dt_engine_remember (engine, &tp.ev);
+    }
+    CHECK_INT (dt_engine_accounts (engine), 31002);
+    size_t first_step = dt_engine_evict_step (engine, T0 + DAY);
+    CHECK (first_step > 0 && first_step < 20000);
+    size_t stepped = first_step;
+    int steps = 1;
+    while (stepped < 20000 && steps < 64) {
+        stepped += dt_engine_evict_step (engine, T0 + DAY);
+        steps++;
+    }
+    CHECK_INT (stepped, 20000);
+    CHECK (steps > 2 && steps <= 64);
+    CHECK_INT (dt_engine_accounts (engine), 11002);
+    present = 0;
+    for (int i = 0; i < 30000; i++) {
+        snprintf (name, sizeof name, "step-%d", i);
+        present += dt_engine_has_account (engine, s_str (name)) == (i % 3 == 0);
+    }
+    CHECK_INT (present, 30000);
+    CHECK_INT (dt_engine_evict (engine, T0 + DAY), 0);
     //  Freed blocks are reused
     size_t bytes = dt_engine_state_bytes (engine);
     for (int i = 0; i < 2000; i++) {
