@@ -352,6 +352,23 @@ s_push_segment (dt_journal_t *self, uint64_t first, uint64_t next, uint64_t size
     return 0;
 }
 
+//  Renames from to a name that must not exist yet (as O_EXCL for a new
+//  file): a segment is never overwritten by a spare
+static int
+s_rename_new (int dirfd, const char *from, const char *to)
+{
+    if (renameat2 (dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    //  A file system without RENAME_NOREPLACE: check, then rename
+    if (faccessat (dirfd, to, F_OK, 0) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return renameat (dirfd, from, dirfd, to);
+}
+
 //  Ends the records of a recycled segment (see the top of this file)
 static const uint8_t s_end_mark [DT_JOURNAL_HEADER] = { 0 };
 
@@ -364,7 +381,7 @@ s_take_spare (dt_journal_t *self, const char *name, uint64_t *file_size)
         s_spare_name (spare, self->spares [--self->nspares]);
         struct stat st;
         int fd = -1;
-        if (renameat (self->dirfd, spare, self->dirfd, name) == 0) {
+        if (s_rename_new (self->dirfd, spare, name) == 0) {
             fd = openat (self->dirfd, name, O_RDWR | O_CLOEXEC);
             //  An end mark first, so that a crash before the first sync
             //  finds an empty segment rather than a "torn" stale record
@@ -378,6 +395,13 @@ s_take_spare (dt_journal_t *self, const char *name, uint64_t *file_size)
             if (fd >= 0)
                 close (fd);
             unlinkat (self->dirfd, name, 0);
+        }
+        else
+        if (errno != ENOENT) {
+            //  The name is taken (or the directory refuses): the spare
+            //  stays for later, and creating the segment fails the same way
+            self->nspares++;
+            return -1;
         }
     }
     return -1;

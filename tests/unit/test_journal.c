@@ -476,6 +476,33 @@ test_recycle (void)
     dt_journal_destroy (&j);
     free (pristine);
 
+    //  A spare never replaces a file already named like the next segment:
+    //  the roll fails as creating that segment would, the file untouched
+    s_rmrf (dir);
+    CHECK_INT (mkdir (dir, 0755), 0);
+    j = dt_journal_new (dir, &opts, &report);
+    s_append_synced (j, 200, 100);
+    CHECK_INT (dt_journal_confirm (j, 150), 0);
+    CHECK_INT (s_count_files (dir, ".spare"), 2);
+    n = s_list_segs (dir, segs, 16);
+    newest = segs [n - 1];
+    s_append_synced (j, (int) (35 - (dt_journal_next_seq (j) - newest)), 100);
+    uint64_t roll_seq = dt_journal_next_seq (j);
+    snprintf (path, sizeof path, "%s", s_seg_path (dir, roll_seq));
+    s_spit (path, (const uint8_t *) "stray", 5);
+    errno = 0;
+    CHECK_INT (s_append_seq (j, 0, 100, NULL), -1);
+    CHECK_INT (errno, EEXIST);
+    CHECK_INT (s_file_size (path), 5);
+    CHECK_INT (s_count_files (dir, ".spare"), 2);
+    CHECK_INT (unlink (path), 0);
+    CHECK_INT (s_append_seq (j, 0, 100, &seq), 0);
+    CHECK_INT (seq, roll_seq);
+    CHECK_INT (dt_journal_sync (j), 0);
+    CHECK_INT (s_count_files (dir, ".spare"), 1);
+    CHECK_INT (s_verify (j, 151, roll_seq, 0, 100), roll_seq - 150);
+    dt_journal_destroy (&j);
+
     //  In a segment before the last, records cut short by a zeroed header
     //  are damage too (its records must reach the next segment's name)
     s_rmrf (dir);
