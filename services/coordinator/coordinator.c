@@ -37,6 +37,10 @@
 //  and not in here has no history, so the engine's loader skips the query
 #define BLOOM_BITS (1u << 24)
 
+//  Longest the link thread judges incoming batches before it looks at the
+//  store actors again
+#define LINK_SLICE_US 2000
+
 struct dt_coordinator_t {
     dt_coordinator_opts_t opts;
     zsock_t *link;
@@ -799,9 +803,18 @@ dt_coordinator_run (dt_coordinator_t *self)
                 store_done (self, i);
         if (check->revents & ZMQ_POLLIN)
             check_recv (self);
-        if (count > stores + 1 && (link->revents & ZMQ_POLLIN))
-            for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++)
+        //  Judging a backlog of batches takes long (up to 1000 items each):
+        //  back to the top every LINK_SLICE_US, so that a store actor that
+        //  finished gets the next writeset and committed verdicts go out
+        //  instead of waiting for the whole backlog to be judged
+        if (count > stores + 1 && (link->revents & ZMQ_POLLIN)) {
+            int64_t until = zclock_usecs () + LINK_SLICE_US;
+            for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++) {
                 link_recv (self);
+                if (zclock_usecs () >= until)
+                    break;
+            }
+        }
         if (count > stores + 2 && (notify->revents & ZMQ_POLLIN)) {
             int changed = dt_history_notified (self->history);
             if (changed > 0)
