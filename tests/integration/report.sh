@@ -27,18 +27,7 @@ it_start
 
 IT_SOURCE=report-test
 
-it_pub_one marketing m1 acme ann awareness email newsletter "2026-05-01 09:00" '"theme": "cloud-first"'
-it_pub_one sales     s1 acme ann intent phone call "2026-05-02 10:00"
-it_pub_one marketing m2 acme bob negotiation email offer "2026-05-03 09:00" '"body": "A guaranteed discount for you."'
-it_pub_one sales     s2 acme carl awareness meeting intro "2026-05-04 12:00" '"theme": "legacy-savings", "advisors": ["marketing"]'
-it_pub_one sales     s4 beta dan intent phone call "2026-05-05 10:00"
-it_pub_one marketing m3 beta dan interest email newsletter "2026-05-05 23:30"
-it_pub_one marketing m4 beta eve consideration webinar webinar "2026-05-06 08:00" '"claims": {"support": "9-5"}'
-it_pub_one sales     s5 beta dan negotiation meeting negotiation "2026-05-06 09:00"
-it_pub_one sales     s7 beta dan negotiation email quote "2026-05-06 10:00"
-it_pub_one marketing m5 gamma fay awareness event booth "2026-05-07 09:00" '"theme": "secure-by-default", "advisors": ["sales"]'
-it_pub_one sales     s6 gamma fay purchase meeting signing "2026-05-07 10:00" '"advisors": ["marketing"]'
-it_pub_one marketing m6 gamma gus evaluation webinar demo "2026-05-08 10:00" '"theme": "fast-onboarding", "advisors": ["sales"]'
+it_pub_views_seed
 it_pub_one marketing m7 "R&D <Labs>" hal interest email newsletter "2026-05-10 09:00"
 it_pub_one sales     s8 "R&D <Labs>" hal intent phone call "2026-05-10 10:00"
 it_pub_one sales     s3 acme ann evaluation meeting demo "2026-05-20 10:00" '"theme": "cloud-first"'
