@@ -29,6 +29,20 @@ dt_map_uint (const msgpack_object *map, const char *key, uint64_t *value)
     return true;
 }
 
+void
+dt_link_batch_pack_head (msgpack_packer *pk, const char *track, uint64_t first, uint32_t count)
+{
+    msgpack_pack_map (pk, 4);
+    dt_pack_cstr (pk, "t");
+    dt_pack_cstr (pk, "batch");
+    dt_pack_cstr (pk, "track");
+    dt_pack_cstr (pk, track);
+    dt_pack_cstr (pk, "first");
+    msgpack_pack_uint64 (pk, first);
+    dt_pack_cstr (pk, "items");
+    msgpack_pack_array (pk, count);
+}
+
 int
 dt_link_batch_open (const msgpack_object *root, const msgpack_object **items,
                     dt_track_t *track, uint64_t *first)

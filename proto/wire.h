@@ -62,6 +62,11 @@ void dt_reply_pack_result (msgpack_packer *pk, uint64_t req, uint32_t accepted,
 void dt_item_pack_event (msgpack_packer *pk, const dt_event_t *event);
 void dt_item_pack_reject (msgpack_packer *pk, const dt_reject_t *reject);
 
+//  Start a link batch {"t":"batch","track","first","items"}: everything up
+//  to the items array's header; the caller packs (or appends) its count items
+void dt_link_batch_pack_head (msgpack_packer *pk, const char *track, uint64_t first,
+                              uint32_t count);
+
 //  Open a link batch {"t":"batch","track","first","items"}: its items (a
 //  non-empty array), track and first seq. Returns 0, or -1 if it is no batch.
 int dt_link_batch_open (const msgpack_object *root, const msgpack_object **items,

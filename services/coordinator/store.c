@@ -59,6 +59,12 @@ dt_store_connected (dt_store_t *self)
     return self->conn && PQstatus (self->conn) == CONNECTION_OK;
 }
 
+int
+dt_store_backend_pid (dt_store_t *self)
+{
+    return self->conn? PQbackendPID (self->conn): 0;
+}
+
 //  Keep the SQLSTATE of a failed command (23505: a unique violation;
 //  40P01, 40001: a concurrent transaction won, try again)
 static void

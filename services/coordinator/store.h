@@ -1,6 +1,7 @@
 /*  store.h - the coordinator's PostgreSQL connection: schema migrations at
-    connect, and one transaction per writeset (COPY into a staging table,
-    then INSERT ... ON CONFLICT DO NOTHING, so a resent event is stored once).
+    connect, and one transaction per writeset (COPY straight into the tables;
+    if an id is already stored, COPY into staging tables and INSERT ... ON
+    CONFLICT DO NOTHING instead, so a resent event is stored once).
 
     Owned by one thread (the store actor in coordinator.c); libpq is not
     shared between threads.
@@ -24,6 +25,9 @@ void dt_store_destroy (dt_store_t **self_p);
 int dt_store_connect (dt_store_t *self, char *err, size_t errlen);
 
 bool dt_store_connected (dt_store_t *self);
+
+//  The server process of the connection (for diagnostics), or 0
+int dt_store_backend_pid (dt_store_t *self);
 
 //  Commit a writeset in one transaction; fills stored and duplicates.
 //  Returns 0, or -1 with err (the connection may then be gone; the caller

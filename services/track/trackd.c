@@ -603,15 +603,7 @@ forward (dt_trackd_t *self)
         dt_buf_t frame = { 0 };
         msgpack_packer pk;
         msgpack_packer_init (&pk, &frame, dt_buf_msgpack_write);
-        msgpack_pack_map (&pk, 4);
-        dt_pack_cstr (&pk, "t");
-        dt_pack_cstr (&pk, "batch");
-        dt_pack_cstr (&pk, "track");
-        dt_pack_cstr (&pk, self->name);
-        dt_pack_cstr (&pk, "first");
-        msgpack_pack_uint64 (&pk, first);
-        dt_pack_cstr (&pk, "items");
-        msgpack_pack_array (&pk, count);
+        dt_link_batch_pack_head (&pk, self->name, first, count);
         dt_buf_append (&frame, self->scratch.data, self->scratch.size);
 
         inflight_t *batch = calloc (1, sizeof *batch);

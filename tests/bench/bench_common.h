@@ -60,6 +60,29 @@ bench_real_ns (void)
     return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+//  utime + stime of another process on this machine (a PostgreSQL backend),
+//  in seconds; -1 if unreadable
+static inline double
+bench_process_cpu_s (int pid)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/stat", pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    char line [1024];
+    size_t len = fread (line, 1, sizeof line - 1, file);
+    fclose (file);
+    line [len] = 0;
+    char *after = strrchr (line, ')');
+    unsigned long long utime, stime;
+    //  After "pid (comm) ": state is field 3, utime 14, stime 15
+    if (!after || sscanf (after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                          &utime, &stime) != 2)
+        return -1;
+    return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+}
+
 //  Reads every line of path; returns 0, or -1 with a message on stderr
 static inline int
 bench_events_load (bench_events_t *self, const char *path)

@@ -8,14 +8,9 @@
     starts; the clock covers BEGIN, one COPY ... FROM STDIN of every row and
     COMMIT, which is what the store can do at best from one client.
 
-    Two variants help tell the SQL's cost from the daemons' (not the
-    baseline; scripts/bench reports them as diagnostics):
-      --batch N    one transaction per N rows (a commit, so a WAL flush, each)
-      --staged     per transaction, the coordinator's shape: COPY into a
-                   session temp table, then INSERT INTO TABLE SELECT * ...
-                   ON CONFLICT (id) DO NOTHING RETURNING id
+    The coordinator's own store path on the same events is bench_store.c.
 
-    Usage: bench_copy [--batch N] [--staged] URI TABLE FILE:TRACK [FILE:TRACK ...]
+    Usage: bench_copy URI TABLE FILE:TRACK [FILE:TRACK ...]
     Prints key=value lines: rows, bytes, seconds, rows_per_s, and the CPU
     seconds of the server process that did the COPY (backend_cpu_s, from
     /proc: the server runs on this machine; -1 when it can not be read).
@@ -24,27 +19,6 @@
 #include "copyrow.h"
 
 #include <libpq-fe.h>
-
-//  utime + stime of a process, in seconds; -1 if unreadable
-static double
-process_cpu_s (const char *pid)
-{
-    char path [64], line [1024];
-    snprintf (path, sizeof path, "/proc/%s/stat", pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -1;
-    size_t len = fread (line, 1, sizeof line - 1, file);
-    fclose (file);
-    line [len] = 0;
-    char *after = strrchr (line, ')');
-    unsigned long long utime, stime;
-    //  After "pid (comm) ": state is field 3, utime 14, stime 15
-    if (!after || sscanf (after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                          &utime, &stime) != 2)
-        return -1;
-    return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
-}
 
 static int
 exec_ok (PGconn *conn, const char *sql, ExecStatusType want)
@@ -57,7 +31,7 @@ exec_ok (PGconn *conn, const char *sql, ExecStatusType want)
     return rc;
 }
 
-//  COPY rows [from, to) of the buffer with the given statement
+//  COPY a buffer of rows with the given statement
 static int
 copy_slice (PGconn *conn, const char *sql, const char *data, size_t size)
 {
@@ -91,21 +65,9 @@ copy_slice (PGconn *conn, const char *sql, const char *data, size_t size)
 int
 main (int argc, char *argv [])
 {
-    size_t batch = 0;
-    bool staged = false;
     int arg = 1;
-    while (arg < argc && strncmp (argv [arg], "--", 2) == 0) {
-        if (strcmp (argv [arg], "--staged") == 0)
-            staged = true;
-        else
-        if (strcmp (argv [arg], "--batch") == 0 && arg + 1 < argc)
-            batch = (size_t) atol (argv [++arg]);
-        else
-            break;
-        arg++;
-    }
     if (argc - arg < 3) {
-        fprintf (stderr, "usage: bench_copy [--batch N] [--staged] URI TABLE FILE:TRACK [FILE:TRACK ...]\n");
+        fprintf (stderr, "usage: bench_copy URI TABLE FILE:TRACK [FILE:TRACK ...]\n");
         return 2;
     }
     const char *uri = argv [arg], *table = argv [arg + 1];
@@ -136,7 +98,6 @@ main (int argc, char *argv [])
     dt_stageset_default (&stages);
     dt_buf_t rows = { 0 }, scratch = { 0 };
     size_t made = 0, refused = 0;
-    size_t *row_end = calloc (total + 1, sizeof (size_t));
     int64_t received_at = bench_real_ns () / 1000;
     for (size_t i = 0; i < longest; i++)
         for (int f = 0; f < files; f++) {
@@ -152,7 +113,7 @@ main (int argc, char *argv [])
                                  &event, &err) == 0) {
                 event.received_at = received_at++;
                 dt_copy_judged_touchpoint (&rows, &scratch, &event, "ok");
-                row_end [made++] = rows.size;
+                made++;
             }
             else
                 refused++;
@@ -166,39 +127,18 @@ main (int argc, char *argv [])
         fprintf (stderr, "bench_copy: %s", PQerrorMessage (conn));
         return 2;
     }
-    PGresult *pid_result = PQexec (conn, "SELECT pg_backend_pid ()");
-    char backend [32] = "0";
-    if (PQresultStatus (pid_result) == PGRES_TUPLES_OK)
-        snprintf (backend, sizeof backend, "%s", PQgetvalue (pid_result, 0, 0));
-    PQclear (pid_result);
-    double cpu_before = process_cpu_s (backend);
-    char sql [512], insert [512];
-    if (staged) {
-        snprintf (sql, sizeof sql, "CREATE TEMP TABLE bench_stage (LIKE %s INCLUDING DEFAULTS)"
-                  " ON COMMIT DELETE ROWS", table);
-        if (exec_ok (conn, sql, PGRES_COMMAND_OK))
-            return 2;
-        snprintf (sql, sizeof sql, "COPY bench_stage (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN");
-        snprintf (insert, sizeof insert, "INSERT INTO %s SELECT * FROM bench_stage"
-                  " ON CONFLICT (id) DO NOTHING RETURNING id", table);
-    }
-    else
-        snprintf (sql, sizeof sql, "COPY %s (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN", table);
-    if (batch == 0 || batch > made)
-        batch = made;
+    int backend = PQbackendPID (conn);
+    double cpu_before = bench_process_cpu_s (backend);
+    char sql [512];
+    snprintf (sql, sizeof sql, "COPY %s (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN", table);
 
     int64_t start = bench_mono_ns ();
-    for (size_t first = 0; first < made; first += batch) {
-        size_t last = first + batch < made? first + batch: made;
-        size_t from = first? row_end [first - 1]: 0;
-        if (exec_ok (conn, "BEGIN", PGRES_COMMAND_OK)
-        ||  copy_slice (conn, sql, rows.data + from, row_end [last - 1] - from)
-        ||  (staged && exec_ok (conn, insert, PGRES_TUPLES_OK))
-        ||  exec_ok (conn, "COMMIT", PGRES_COMMAND_OK))
-            return 2;
-    }
+    if (exec_ok (conn, "BEGIN", PGRES_COMMAND_OK)
+    ||  copy_slice (conn, sql, rows.data, rows.size)
+    ||  exec_ok (conn, "COMMIT", PGRES_COMMAND_OK))
+        return 2;
     double seconds = (double) (bench_mono_ns () - start) / 1e9;
-    double cpu_after = process_cpu_s (backend);
+    double cpu_after = bench_process_cpu_s (backend);
 
     printf ("rows=%zu\n", made);
     printf ("bytes=%zu\n", rows.size);
@@ -206,7 +146,6 @@ main (int argc, char *argv [])
     printf ("rows_per_s=%.1f\n", (double) made / seconds);
     printf ("backend_cpu_s=%.3f\n", cpu_before < 0 || cpu_after < 0? -1.0: cpu_after - cpu_before);
     PQfinish (conn);
-    free (row_end);
     dt_buf_free (&rows);
     dt_buf_free (&scratch);
     for (int f = 0; f < files; f++)
