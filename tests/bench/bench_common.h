@@ -135,6 +135,23 @@ bench_events_load (bench_events_t *self, const char *path)
     return 0;
 }
 
+//  Loads the events of a FILE:TRACK argument and sets its track; returns
+//  0, or -1 with a message on stderr
+static inline int
+bench_events_load_spec (bench_events_t *self, const char *spec, dt_track_t *track)
+{
+    const char *colon = strrchr (spec, ':');
+    *track = colon? dt_track_parse (colon + 1, strlen (colon + 1)): DT_TRACK_NONE;
+    if (*track == DT_TRACK_NONE) {
+        fprintf (stderr, "bench: %s: want FILE:marketing or FILE:sales\n", spec);
+        return -1;
+    }
+    char *path = strndup (spec, (size_t) (colon - spec));
+    int rc = bench_events_load (self, path);
+    free (path);
+    return rc;
+}
+
 static inline void
 bench_events_free (bench_events_t *self)
 {

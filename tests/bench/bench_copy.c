@@ -77,20 +77,11 @@ main (int argc, char *argv [])
     dt_track_t *tracks = calloc ((size_t) files, sizeof (dt_track_t));
     size_t total = 0, longest = 0;
     for (int f = 0; f < files; f++) {
-        char *spec = strdup (argv [3 + f]);
-        char *colon = strrchr (spec, ':');
-        tracks [f] = colon? dt_track_parse (colon + 1, strlen (colon + 1)): DT_TRACK_NONE;
-        if (tracks [f] == DT_TRACK_NONE) {
-            fprintf (stderr, "bench_copy: %s: want FILE:marketing or FILE:sales\n", argv [3 + f]);
-            return 2;
-        }
-        *colon = 0;
-        if (bench_events_load (&events [f], spec))
+        if (bench_events_load_spec (&events [f], argv [3 + f], &tracks [f]))
             return 2;
         total += events [f].count;
         if (events [f].count > longest)
             longest = events [f].count;
-        free (spec);
     }
 
     //  The rows, before the clock

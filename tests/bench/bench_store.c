@@ -74,19 +74,10 @@ main (int argc, char *argv [])
     dt_stageset_default (&stages);
     int64_t received_at = bench_real_ns () / 1000;
     for (int s = 0; s < count; s++) {
-        char *spec = strdup (argv [arg + s]);
-        char *colon = strrchr (spec, ':');
-        streams [s].track = colon? dt_track_parse (colon + 1, strlen (colon + 1)): DT_TRACK_NONE;
-        if (streams [s].track == DT_TRACK_NONE) {
-            fprintf (stderr, "bench_store: %s: want FILE:marketing or FILE:sales\n", argv [arg + s]);
-            return 2;
-        }
-        streams [s].name = streams [s].track == DT_TRACK_SALES? "sales": "marketing";
-        *colon = 0;
         bench_events_t events = { 0 };
-        if (bench_events_load (&events, spec))
+        if (bench_events_load_spec (&events, argv [arg + s], &streams [s].track))
             return 2;
-        free (spec);
+        streams [s].name = dt_track_name (streams [s].track);
         //  As the track journals them: decoded, stamped, packed as items
         streams [s].end = calloc (events.count + 1, sizeof (size_t));
         msgpack_packer pk;
