@@ -2,13 +2,22 @@
 #
 # Two build variants share the sources: build/release (-O2, for `make up` and
 # benchmarks) and build/asan (AddressSanitizer + UBSan, for `make check`).
+#
+# Everything is found by rule, nothing by hand-kept lists:
+#   - a room is a folder of modules: proto/ and services/<room>/; its .c
+#     files (all but main.c) make one static library, build/V/lib/libdt_<room>.a
+#   - a program is services/<name>/main.c with its room and the rooms below it
+#   - a unit test is tests/unit/<room>/test_<module>.c, an integration tool
+#     tests/integration/<name>.c, a benchmark tool bench/tools/<name>.c
+# Programs and tests link the libraries, so each takes only the modules it
+# uses. Includes name their room: #include "rules/engine.h" (-I. for proto/,
+# -Iservices for the rest, -Itests for the shared test header).
 
 VARIANT  ?= release
 BUILD    := build/$(VARIANT)
 CC       ?= cc
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
-    -Iproto -Iservices/common -Iservices/track -Iservices/coordinator -Iservices/cli \
-    -I/usr/include/postgresql -Ibuild/gen
+    -I. -Iservices -Itests -I/usr/include/postgresql
 ifeq ($(VARIANT),asan)
 CFLAGS_VARIANT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS_VARIANT := -fsanitize=address,undefined
@@ -19,44 +28,33 @@ endif
 CFLAGS  := $(CFLAGS_COMMON) $(CFLAGS_VARIANT) $(EXTRA_CFLAGS)
 LDLIBS  := -lczmq -lzmq -lmsgpackc -lpq -ljansson -lmicrohttpd -lpthread -lm
 
-# Modules, listed so a half-written file in the tree never breaks the build
-CORE_SRC  := proto/event.c proto/wire.c proto/mpscan.c services/common/buf.c services/common/log.c \
-             services/common/config.c services/common/signals.c services/common/jsonmp.c \
-             services/common/metrics.c services/common/httpd.c services/common/curve.c \
-             services/common/envelope.c services/common/heap.c
-TRACK_SRC := services/track/trackd.c services/track/journal.c
-COORD_SRC := services/coordinator/writeset.c services/coordinator/copyrow.c \
-             services/coordinator/store.c services/coordinator/coordinator.c \
-             services/coordinator/rules.c services/coordinator/rulesconfig.c \
-             services/coordinator/tonebook.c services/coordinator/history.c \
-             services/coordinator/decision.c
-CLI_SRC   := services/cli/publish.c services/cli/gen.c services/cli/watch.c services/cli/keygen.c \
-             services/cli/report.c
+# Rooms from the top of the stack to the bottom: a room uses only rooms after it
+ROOMS      := cli coordinator track store rules journal proto base
+room_dir    = $(if $(filter proto,$(1)),proto,services/$(1))
+room_src    = $(filter-out %/main.c,$(wildcard $(call room_dir,$(1))/*.c))
+obj         = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+lib         = $(BUILD)/lib/libdt_$(1).a
+LIBS       := $(foreach r,$(ROOMS),$(call lib,$(r)))
+LINK_LIBS  := -Wl,--start-group $(LIBS) -Wl,--end-group
 MIGRATIONS := $(sort $(wildcard deploy/migrations/*.sql))
 
-UNIT_TESTS := $(filter $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)),test_event test_copyrow test_journal test_rules test_tonebook test_metrics test_httpd test_mpscan)
-IT_TOOLS   := $(patsubst tests/integration/%.c,%,$(sort $(wildcard tests/integration/*.c))) \
-              $(patsubst tests/bench/%.c,%,$(sort $(wildcard tests/bench/*.c)))
-
-obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-CORE_OBJ  := $(call obj,$(CORE_SRC))
-TRACK_OBJ := $(call obj,$(TRACK_SRC))
-COORD_OBJ := $(call obj,$(COORD_SRC)) $(BUILD)/obj/gen/migrations.o
-CLI_OBJ   := $(call obj,$(CLI_SRC))
-ALL_LIB_OBJ := $(COORD_OBJ) $(TRACK_OBJ) $(CLI_OBJ) $(CORE_OBJ)
-
-BINS := $(BUILD)/bin/dualtrack-trackd $(BUILD)/bin/dualtrack-coordinator $(BUILD)/bin/dualtrack
+PROGRAMS   := $(BUILD)/bin/dualtrack-trackd $(BUILD)/bin/dualtrack-coordinator $(BUILD)/bin/dualtrack
+UNIT_SRC   := $(wildcard tests/unit/*/test_*.c)
+IT_SRC     := $(wildcard tests/integration/*.c)
+BENCH_SRC  := $(wildcard bench/tools/*.c)
+TOOLS      := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRC) $(IT_SRC))) \
+              $(patsubst %.c,$(BUILD)/bench/%,$(notdir $(BENCH_SRC)))
 
 .PHONY: all build asan check unit up down clean deps help bench fuzz chaos
-all build: $(BINS) $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(IT_TOOLS))
+all build: $(PROGRAMS) $(TOOLS)
 
 help:
-	@echo "make            build the daemons and the CLI (build/release/bin)"
+	@echo "make            build the daemons, the CLI, the tests' and the benchmark's tools"
 	@echo "make up         run the whole system locally (private PostgreSQL under var/)"
 	@echo "make down       stop it"
 	@echo "make check      every test, under ASan+UBSan; ends with 'N passed, N failed'"
 	@echo "make deps       install the Debian packages (as root) or list them"
-	@echo "make bench      the benchmark (scripts/bench): the system against raw COPY"
+	@echo "make bench      the benchmark (bench/run): the system against raw COPY"
 	@echo "make fuzz       libFuzzer on the decoder/validator (FUZZ_SECONDS per target, default 60)"
 	@echo "make chaos      200,000 events through kills and restarts; nothing lost, nothing twice"
 
@@ -71,38 +69,42 @@ $(BUILD)/obj/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The schema travels inside the coordinator: the store library holds it
 build/gen/migrations.c: scripts/embed-migrations $(MIGRATIONS)
 	@mkdir -p $(dir $@)
-	sh scripts/embed-migrations $(MIGRATIONS) > $@
+	@echo "  GEN     $@"
+	@sh scripts/embed-migrations $(MIGRATIONS) > $@
 
 $(BUILD)/obj/gen/migrations.o: build/gen/migrations.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/bin/dualtrack-trackd: $(BUILD)/obj/services/track/main.o $(TRACK_OBJ) $(CORE_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_VARIANT) $^ $(LDLIBS) -o $@
+define room_rules
+$(call lib,$(1)): $(call obj,$(call room_src,$(1))) $(if $(filter store,$(1)),$(BUILD)/obj/gen/migrations.o)
+	@mkdir -p $$(dir $$@)
+	@echo "  AR      $$@"
+	@rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach r,$(ROOMS),$(eval $(call room_rules,$(r))))
 
-$(BUILD)/bin/dualtrack-coordinator: $(BUILD)/obj/services/coordinator/main.o $(COORD_OBJ) $(CORE_OBJ)
+$(BUILD)/bin/dualtrack-trackd: $(BUILD)/obj/services/track/main.o $(LIBS)
+$(BUILD)/bin/dualtrack-coordinator: $(BUILD)/obj/services/coordinator/main.o $(LIBS)
+$(BUILD)/bin/dualtrack: $(BUILD)/obj/services/cli/main.o $(LIBS)
+$(PROGRAMS):
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_VARIANT) $^ $(LDLIBS) -o $@
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_VARIANT) $< $(LINK_LIBS) $(LDLIBS) -o $@
 
-$(BUILD)/bin/dualtrack: $(BUILD)/obj/services/cli/main.o $(CLI_OBJ) $(CORE_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_VARIANT) $^ $(LDLIBS) -o $@
-
-# Unit tests and integration tools link whatever modules they use
-$(BUILD)/tests/%: tests/unit/%.c $(ALL_LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $< $(ALL_LIB_OBJ) $(LDFLAGS_VARIANT) $(LDLIBS) -o $@
-
-$(BUILD)/tests/%: tests/integration/%.c $(ALL_LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $< $(ALL_LIB_OBJ) $(LDFLAGS_VARIANT) $(LDLIBS) -o $@
-
-$(BUILD)/tests/%: tests/bench/%.c $(ALL_LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $< $(ALL_LIB_OBJ) $(LDFLAGS_VARIANT) $(LDLIBS) -o $@
+# Tests and tools: one source each, linked against the libraries
+define tool_rule
+$(2): $(call obj,$(1)) $(LIBS)
+	@mkdir -p $$(dir $$@)
+	@echo "  LD      $$@"
+	@$$(CC) $$(LDFLAGS_VARIANT) $$< $$(LINK_LIBS) $$(LDLIBS) -o $$@
+endef
+$(foreach s,$(UNIT_SRC) $(IT_SRC),$(eval $(call tool_rule,$(s),$(BUILD)/tests/$(basename $(notdir $(s))))))
+$(foreach s,$(BENCH_SRC),$(eval $(call tool_rule,$(s),$(BUILD)/bench/$(basename $(notdir $(s))))))
 
 # libFuzzer on the decoder and validator (clang); FUZZ_SECONDS per target
 FUZZ_SECONDS ?= 60
@@ -118,7 +120,7 @@ chaos:
 bench:
 	@scripts/deps --quiet
 	@$(MAKE) --no-print-directory all
-	@scripts/bench
+	@bench/run
 
 check:
 	@scripts/deps --quiet

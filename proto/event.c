@@ -5,7 +5,7 @@
     named, because a publisher learns its mistake from the reply, not from a
     row that silently differs from what it sent.
 */
-#include "event.h"
+#include "proto/event.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
     pending > bytes left means the frame lies about its counts, and the scan
     stops before msgpack_unpack_next would allocate for them.
 */
-#include "mpscan.h"
+#include "proto/mpscan.h"
 
 static uint64_t
 load_be (const uint8_t *p, int width)

@@ -25,7 +25,7 @@
 #ifndef DT_MPSCAN_H
 #define DT_MPSCAN_H
 
-#include "event.h"
+#include "proto/event.h"
 
 #include <stddef.h>
 #include <stdint.h>

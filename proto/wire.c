@@ -1,7 +1,7 @@
 /*  wire.c - ingress request/reply frames and link items (see wire.h)
 */
-#include "wire.h"
-#include "mpscan.h"
+#include "proto/wire.h"
+#include "proto/mpscan.h"
 
 #include <string.h>
 

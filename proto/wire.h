@@ -5,7 +5,7 @@
 #ifndef DT_WIRE_H
 #define DT_WIRE_H
 
-#include "event.h"
+#include "proto/event.h"
 
 #define DT_PROTOCOL_VERSION 1
 #define DT_RAW_MAX          65536   //  bytes of a rejected frame kept in rejects.raw

@@ -4,8 +4,8 @@
     (quotes, backslashes, tabs, newlines, non-ASCII text, nested attrs), so
     a round trip through the system shows any byte that changes.
 */
-#include "cli.h"
-#include "event.h"
+#include "cli/cli.h"
+#include "proto/event.h"
 
 #include <getopt.h>
 #include <jansson.h>

@@ -1,8 +1,8 @@
 /*  keygen.c - `dualtrack keygen`: CURVE certificates for daemons and
     clients, and the client side of CURVE for the other subcommands.
 */
-#include "cli.h"
-#include "curve.h"
+#include "cli/cli.h"
+#include "base/curve.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*  main.c - `dualtrack`: the command-line tool for publishers and operators
 */
-#include "cli.h"
-#include "config.h"
+#include "cli/cli.h"
+#include "base/config.h"
 
 #include <czmq.h>
 #include <stdio.h>

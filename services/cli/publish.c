@@ -6,10 +6,10 @@
     same req and the same events (the daemons are idempotent on event ids),
     up to --retries times.
 */
-#include "cli.h"
-#include "buf.h"
-#include "jsonmp.h"
-#include "wire.h"
+#include "cli/cli.h"
+#include "base/buf.h"
+#include "base/jsonmp.h"
+#include "proto/wire.h"
 
 #include <czmq.h>
 #include <errno.h>

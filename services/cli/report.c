@@ -8,7 +8,7 @@
     archived as it is. Every figure in a chart is also in a text table.
     Every string from the store is escaped for HTML. Days are UTC dates.
 */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

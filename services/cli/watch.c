@@ -2,10 +2,10 @@
     check`: ask the coordinator about a planned touchpoint. Both print a
     verdict the same way: a line for the touchpoint, a line per finding.
 */
-#include "cli.h"
-#include "buf.h"
-#include "jsonmp.h"
-#include "wire.h"
+#include "cli/cli.h"
+#include "base/buf.h"
+#include "base/jsonmp.h"
+#include "proto/wire.h"
 
 #include <czmq.h>
 #include <getopt.h>

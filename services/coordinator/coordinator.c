@@ -13,18 +13,18 @@
     arrive (so the check API sees the same memory at once), and the store
     writes each verdict and its findings in the touchpoint's transaction.
 */
-#include "coordinator.h"
-#include "buf.h"
-#include "curve.h"
-#include "decision.h"
-#include "envelope.h"
-#include "history.h"
-#include "httpd.h"
-#include "log.h"
-#include "metrics.h"
-#include "signals.h"
-#include "store.h"
-#include "writeset.h"
+#include "coordinator/coordinator.h"
+#include "base/buf.h"
+#include "base/curve.h"
+#include "coordinator/decision.h"
+#include "base/envelope.h"
+#include "store/history.h"
+#include "base/httpd.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/signals.h"
+#include "store/store.h"
+#include "store/writeset.h"
 
 #include <czmq.h>
 #include <errno.h>

@@ -9,14 +9,14 @@
 #ifndef DT_COORDINATOR_H
 #define DT_COORDINATOR_H
 
-#include "rules.h"
+#include "rules/engine.h"
 
 typedef struct {
     const char *links;              //  e.g. "tcp://*:7720"
     const char *decisions;          //  PUB, e.g. "tcp://*:7710"
     const char *check;              //  ROUTER, e.g. "tcp://*:7711"
     const char *http;               //  health and metrics, e.g. "127.0.0.1:9720"; "" none
-    //  CURVE (services/common/curve.h); NULL cert: plain TCP
+    //  CURVE (services/base/curve.h); NULL cert: plain TCP
     const char *curve_cert;         //  the coordinator's certificate
     const char *curve_clients;      //  allow-list: tracks, subscribers, check clients
     dt_rules_config_t rules;

@@ -1,6 +1,6 @@
 /*  decision.c - see decision.h
 */
-#include "decision.h"
+#include "coordinator/decision.h"
 
 #include <stdio.h>
 #include <string.h>

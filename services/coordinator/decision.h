@@ -4,8 +4,8 @@
 #ifndef DT_DECISION_H
 #define DT_DECISION_H
 
-#include "rules.h"
-#include "wire.h"
+#include "rules/engine.h"
+#include "proto/wire.h"
 
 //  {"rule", "severity", "message", "related": [ids]}
 void dt_finding_pack (msgpack_packer *pk, const dt_finding_t *finding);

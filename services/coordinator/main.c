@@ -1,11 +1,11 @@
 /*  main.c - dualtrack-coordinator: thin main in the Malamute shape: config,
     signals, the server, wait, destroy.
 */
-#include "config.h"
-#include "coordinator.h"
-#include "heap.h"
-#include "log.h"
-#include "signals.h"
+#include "base/config.h"
+#include "coordinator/coordinator.h"
+#include "base/heap.h"
+#include "base/log.h"
+#include "base/signals.h"
 
 #include <stdio.h>
 #include <stdlib.h>

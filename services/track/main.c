@@ -1,11 +1,11 @@
 /*  main.c - dualtrack-trackd: the marketing or the sales track daemon.
     One program for both tracks; --track picks the profile below.
 */
-#include "config.h"
-#include "heap.h"
-#include "log.h"
-#include "signals.h"
-#include "trackd.h"
+#include "base/config.h"
+#include "base/heap.h"
+#include "base/log.h"
+#include "base/signals.h"
+#include "track/trackd.h"
 
 #include <czmq.h>
 #include <stdio.h>

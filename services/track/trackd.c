@@ -9,16 +9,16 @@
     acknowledgement trims the journal; after a crash the journal replays from
     the last acknowledged seq.
 */
-#include "trackd.h"
-#include "buf.h"
-#include "curve.h"
-#include "envelope.h"
-#include "httpd.h"
-#include "journal.h"
-#include "log.h"
-#include "metrics.h"
-#include "signals.h"
-#include "wire.h"
+#include "track/trackd.h"
+#include "base/buf.h"
+#include "base/curve.h"
+#include "base/envelope.h"
+#include "base/httpd.h"
+#include "journal/journal.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/signals.h"
+#include "proto/wire.h"
 
 #include <czmq.h>
 #include <errno.h>

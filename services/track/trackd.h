@@ -6,7 +6,7 @@
     and the defaults in track_profiles (main.c).
 
     A publisher's request is answered once its accepted events are fsynced to
-    the track's journal (services/track/journal.h); from there they are
+    the track's journal (services/journal/journal.h); from there they are
     forwarded until the coordinator confirms them committed to PostgreSQL:
     the link carries the journal's sequence number per item and the
     coordinator acknowledges "all up to N".
@@ -14,14 +14,14 @@
 #ifndef DT_TRACKD_H
 #define DT_TRACKD_H
 
-#include "event.h"
+#include "proto/event.h"
 
 typedef struct {
     dt_track_t track;
     const char *ingress;            //  e.g. "tcp://*:7701"
     const char *coordinator;        //  e.g. "tcp://127.0.0.1:7720"
     const char *http;               //  health and metrics, e.g. "127.0.0.1:9701"; "" none
-    //  CURVE (services/common/curve.h); NULL cert: plain TCP
+    //  CURVE (services/base/curve.h); NULL cert: plain TCP
     const char *curve_cert;         //  this track's certificate
     const char *curve_clients;      //  allow-list directory of publishers
     const char *curve_coordinator;  //  the coordinator's public certificate

@@ -6,9 +6,9 @@
 #ifndef DT_FUZZ_COMMON_H
 #define DT_FUZZ_COMMON_H
 
-#include "buf.h"
-#include "mpscan.h"
-#include "wire.h"
+#include "base/buf.h"
+#include "proto/mpscan.h"
+#include "proto/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>

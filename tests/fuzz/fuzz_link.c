@@ -1,5 +1,5 @@
 /*  fuzz_link.c - libFuzzer target: a link batch, taken the way the
-    coordinator takes it (services/coordinator/writeset.c,
+    coordinator takes it (services/store/writeset.c,
     dt_writeset_add_batch):
 
         dt_msgpack_scan, dt_wire_unpack, dt_link_batch_open (the map

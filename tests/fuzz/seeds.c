@@ -2,8 +2,8 @@
     almost-valid requests (ingress) and link batches (link), one file each.
     Usage: seeds INGRESS_DIR LINK_DIR (tests/fuzz/run calls it)
 */
-#include "buf.h"
-#include "wire.h"
+#include "base/buf.h"
+#include "proto/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>

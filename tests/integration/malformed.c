@@ -3,9 +3,9 @@
     echoed. Used by malformed.sh, which then checks the rejects table.
     Usage: malformed ENDPOINT
 */
-#include "testing.h"
-#include "buf.h"
-#include "wire.h"
+#include "unit/testing.h"
+#include "base/buf.h"
+#include "proto/wire.h"
 
 #include <czmq.h>
 

@@ -1,0 +1,40 @@
+/*  copyrow.h - rows for PostgreSQL's COPY text format: escaping, timestamps,
+    msgpack as JSON. Pure functions, so the exact bytes are unit-tested.
+*/
+#ifndef DT_COPYROW_H
+#define DT_COPYROW_H
+
+#include "base/buf.h"
+#include "proto/wire.h"
+
+//  Column lists matching the rows below
+#define DT_TOUCHPOINT_COLUMNS "id, track, source, account, contact, stage, channel, kind, actor, " \
+    "occurred_at, received_at, lead, advisors, project, theme, claims, body, attrs, category"
+#define DT_FINDING_COLUMNS "touchpoint_id, finding_no, rule, severity, message, related, " \
+    "account, track, occurred_at"
+#define DT_REJECT_COLUMNS "received_at, track, code, field, error, event_id, item_index, raw"
+
+//  Text with COPY's backslash escapes; a NULL ptr writes \N
+void dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len);
+
+//  2026-11-27 04:10:26.123000+00 from ms or µs since the epoch
+void dt_copy_time_ms (dt_buf_t *buf, int64_t ms);
+void dt_copy_time_us (dt_buf_t *buf, int64_t us);
+
+//  A msgpack value as JSON (before COPY escaping)
+void dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj);
+
+//  One row, with its trailing newline
+void dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event);
+void dt_copy_reject (dt_buf_t *buf, const dt_reject_t *reject);
+
+//  A touchpoint row with its verdict as one more column (DT_TOUCHPOINT_COLUMNS, verdict)
+void dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event,
+                                const char *verdict);
+
+//  A finding row (DT_FINDING_COLUMNS) of the event's finding number
+void dt_copy_finding (dt_buf_t *buf, const dt_event_t *event, int number, const char *rule,
+                      const char *severity, const char *message,
+                      const char (*related) [DT_ID_MAX + 1], int related_count);
+
+#endif

@@ -1,0 +1,50 @@
+/*  history.h - what the coordinator reads back from PostgreSQL: the tone
+    book (and its change notifications), and recent touchpoints to rebuild
+    the rule engine's memory at start and for accounts it evicted.
+
+    A connection of its own, owned by the coordinator's main thread (the
+    writer connection belongs to the store actor).
+*/
+#ifndef DT_HISTORY_H
+#define DT_HISTORY_H
+
+#include "rules/engine.h"
+
+typedef struct dt_history_t dt_history_t;
+
+dt_history_t *dt_history_new (const char *uri, const char *password, const dt_stageset_t *stages);
+void dt_history_destroy (dt_history_t **self_p);
+
+//  Called for every touchpoint the history feeds to the engine
+typedef void (dt_history_observer_fn) (void *ctx, const dt_event_t *event);
+void dt_history_set_observer (dt_history_t *self, dt_history_observer_fn *fn, void *ctx);
+
+//  Connect (again) and LISTEN for tone book changes. 0, or -1 with err.
+int dt_history_connect (dt_history_t *self, char *err, size_t errlen);
+bool dt_history_connected (dt_history_t *self);
+
+//  The connection's socket, to poll for notifications (-1 if none)
+int dt_history_socket (dt_history_t *self);
+
+//  Read what arrived on the socket. Returns 1 if the tone book changed, 0 if
+//  not, -1 if the connection was lost.
+int dt_history_notified (dt_history_t *self);
+
+//  Load the tone book from its tables. NULL with err on failure. The book is
+//  not yet validated against the stages: dt_engine_set_tonebook does that.
+dt_tonebook_t *dt_history_tonebook (dt_history_t *self, char *err, size_t errlen);
+
+//  Record a reload attempt in tonebook_reloads
+void dt_history_record_reload (dt_history_t *self, bool ok, const char *message);
+
+//  Feed the engine every touchpoint that occurred or arrived within the
+//  horizon before now. Returns the count, or -1 with err.
+int64_t dt_history_rebuild (dt_history_t *self, dt_engine_t *engine, int64_t horizon_ms,
+                            char *err, size_t errlen);
+
+//  Feed the engine one account's touchpoints since since_ms (the loader of
+//  an evicted account). Returns the count, or -1.
+int64_t dt_history_load_account (dt_history_t *self, dt_engine_t *engine,
+                                 dt_str_t account, int64_t since_ms);
+
+#endif

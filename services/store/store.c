@@ -1,0 +1,535 @@
+/*  store.c - see store.h
+*/
+#include "store/store.h"
+#include "store/copyrow.h"
+#include "base/log.h"
+#include "store/migrations.h"
+
+#include <czmq.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dt_store_t {
+    char *uri;
+    char *password;
+    PGconn *conn;
+    dt_buf_t rows;          //  COPY data, reused between writesets
+    dt_buf_t scratch;
+    dt_buf_t finding_rows;  //  COPY data of the findings, beside rows
+    dt_buf_t id_rows;       //  COPY data of touchpoint_ids (id, occurred_at)
+    char sqlstate [6];      //  of the last failed COPY
+};
+
+//  Any 64-bit number the project owns, to serialise migrations between
+//  coordinators starting at once
+#define MIGRATION_LOCK 0x6475616c74726b01LL
+
+dt_store_t *
+dt_store_new (const char *uri, const char *password)
+{
+    dt_store_t *self = calloc (1, sizeof *self);
+    self->uri = strdup (uri);
+    self->password = password? strdup (password): NULL;
+    return self;
+}
+
+void
+dt_store_destroy (dt_store_t **self_p)
+{
+    if (*self_p) {
+        dt_store_t *self = *self_p;
+        if (self->conn)
+            PQfinish (self->conn);
+        dt_buf_free (&self->rows);
+        dt_buf_free (&self->scratch);
+        dt_buf_free (&self->finding_rows);
+        dt_buf_free (&self->id_rows);
+        free (self->uri);
+        free (self->password);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+bool
+dt_store_connected (dt_store_t *self)
+{
+    return self->conn && PQstatus (self->conn) == CONNECTION_OK;
+}
+
+int
+dt_store_backend_pid (dt_store_t *self)
+{
+    return self->conn? PQbackendPID (self->conn): 0;
+}
+
+//  Keep the SQLSTATE of a failed command (23505: a unique violation;
+//  40P01, 40001: a concurrent transaction won, try again)
+static void
+note_sqlstate (dt_store_t *self, const PGresult *result)
+{
+    const char *state = result? PQresultErrorField (result, PG_DIAG_SQLSTATE): NULL;
+    snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state? state: "");
+}
+
+//  Run a command; on failure fill err with the server's message
+static int
+exec_ok (dt_store_t *self, const char *sql, ExecStatusType want, char *err, size_t errlen)
+{
+    PGresult *result = PQexec (self->conn, sql);
+    int rc = 0;
+    if (PQresultStatus (result) != want) {
+        note_sqlstate (self, result);
+        snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
+        char *newline = strchr (err, '\n');
+        if (newline)
+            *newline = 0;
+        rc = -1;
+    }
+    PQclear (result);
+    return rc;
+}
+
+static int
+migrate (dt_store_t *self, char *err, size_t errlen)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT pg_advisory_lock (%lld)", MIGRATION_LOCK);
+    if (exec_ok (self, sql, PGRES_TUPLES_OK, err, errlen)
+    ||  exec_ok (self, "SET client_min_messages = warning", PGRES_COMMAND_OK, err, errlen)
+    //  A DO block, so a writer role without CREATE on the schema passes
+    //  once the table exists
+    ||  exec_ok (self, "DO $$ BEGIN IF to_regclass ('schema_migrations') IS NULL THEN"
+                       " CREATE TABLE schema_migrations ("
+                       " version integer PRIMARY KEY, name text NOT NULL,"
+                       " applied_at timestamptz NOT NULL DEFAULT now()); END IF; END $$",
+                 PGRES_COMMAND_OK, err, errlen))
+        return -1;
+    PGresult *result = PQexec (self->conn, "SELECT coalesce (max (version), 0) FROM schema_migrations");
+    if (PQresultStatus (result) != PGRES_TUPLES_OK) {
+        snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
+        PQclear (result);
+        return -1;
+    }
+    int current = atoi (PQgetvalue (result, 0, 0));
+    PQclear (result);
+
+    int rc = 0;
+    for (int i = 0; i < dt_migration_count && rc == 0; i++) {
+        const dt_migration_t *m = &dt_migrations [i];
+        if (m->version <= current)
+            continue;
+        char record [256];
+        snprintf (record, sizeof record,
+                  "INSERT INTO schema_migrations (version, name) VALUES (%d, '%s')",
+                  m->version, m->name);
+        if (exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen)
+        ||  exec_ok (self, m->sql, PGRES_COMMAND_OK, err, errlen)
+        ||  exec_ok (self, record, PGRES_COMMAND_OK, err, errlen)
+        ||  exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen)) {
+            char reason [512];
+            snprintf (reason, sizeof reason, "%s", err);
+            snprintf (err, errlen, "migration %s failed: %s", m->name, reason);
+            PGresult *rollback = PQexec (self->conn, "ROLLBACK");
+            PQclear (rollback);
+            rc = -1;
+        }
+        else
+            dt_info ("applied migration", "name=%s", m->name);
+    }
+    snprintf (sql, sizeof sql, "SELECT pg_advisory_unlock (%lld)", MIGRATION_LOCK);
+    char ignore [256];
+    exec_ok (self, sql, PGRES_TUPLES_OK, ignore, sizeof ignore);
+    return rc;
+}
+
+int
+dt_store_connect (dt_store_t *self, char *err, size_t errlen)
+{
+    if (self->conn)
+        PQfinish (self->conn);
+    //  The URI is expanded as a connection string; a password from a file
+    //  (a compose secret) is added beside it, never written into the URI
+    const char *keys [] = { "dbname", "password", "application_name", NULL };
+    const char *values [] = { self->uri, self->password, "dualtrack-coordinator", NULL };
+    if (!self->password) {
+        keys [1] = "application_name";
+        values [1] = "dualtrack-coordinator";
+        keys [2] = NULL;
+    }
+    self->conn = PQconnectdbParams (keys, values, 1);
+    if (PQstatus (self->conn) != CONNECTION_OK) {
+        snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
+        char *newline = strchr (err, '\n');
+        if (newline)
+            *newline = 0;
+        return -1;
+    }
+    if (migrate (self, err, errlen))
+        return -1;
+    //  The monthly partitions of touchpoints, made ahead (rows of a month
+    //  without one land in touchpoints_default)
+    if (exec_ok (self, "SELECT ensure_touchpoint_partitions (now (), 3)",
+                 PGRES_TUPLES_OK, err, errlen))
+        return -1;
+    //  Staging tables live in the session: COPY lands there, and one
+    //  INSERT ... SELECT moves the rows the store does not have yet
+    if (exec_ok (self,
+            "CREATE TEMP TABLE stage_touchpoints"
+            " (LIKE touchpoints INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            PGRES_COMMAND_OK, err, errlen)
+    ||  exec_ok (self,
+            "CREATE TEMP TABLE stage_rejects"
+            " (LIKE rejects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            PGRES_COMMAND_OK, err, errlen)
+    ||  exec_ok (self,
+            "CREATE TEMP TABLE stage_findings"
+            " (LIKE findings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            PGRES_COMMAND_OK, err, errlen))
+        return -1;
+    return 0;
+}
+
+//  COPY a buffer of rows. On failure err has the message and
+//  self->sqlstate the SQLSTATE (23505: a unique violation)
+static int
+copy_buffer (dt_store_t *self, const char *sql, const dt_buf_t *rows, char *err, size_t errlen)
+{
+    self->sqlstate [0] = 0;
+    if (exec_ok (self, sql, PGRES_COPY_IN, err, errlen))
+        return -1;
+    //  libpq takes the whole buffer; it flushes as the socket allows
+    if (PQputCopyData (self->conn, rows->data, (int) rows->size) != 1
+    ||  PQputCopyEnd (self->conn, NULL) != 1) {
+        snprintf (err, errlen, "COPY: %s", PQerrorMessage (self->conn));
+        return -1;
+    }
+    PGresult *result;
+    int rc = 0;
+    while ((result = PQgetResult (self->conn))) {
+        if (PQresultStatus (result) != PGRES_COMMAND_OK) {
+            snprintf (err, errlen, "COPY: %s", PQresultErrorMessage (result));
+            note_sqlstate (self, result);
+            rc = -1;
+        }
+        PQclear (result);
+    }
+    return rc;
+}
+
+//  One query of several statements, COPYs among them, each COPY's rows
+//  sent when the server asks for them: a round trip per COPY instead of
+//  two, and none for the BEGIN, SAVEPOINT or COMMIT riding along. An error
+//  ends the query there (the server skips the rest of it).
+static int
+copy_chain (dt_store_t *self, const char *sql, const dt_buf_t *const *buffers, int count,
+            char *err, size_t errlen)
+{
+    self->sqlstate [0] = 0;
+    if (!PQsendQuery (self->conn, sql)) {
+        snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
+        return -1;
+    }
+    int sent = 0, rc = 0;
+    PGresult *result;
+    while ((result = PQgetResult (self->conn))) {
+        ExecStatusType status = PQresultStatus (result);
+        if (status != PGRES_COPY_IN && status != PGRES_COMMAND_OK && rc == 0) {
+            snprintf (err, errlen, "COPY: %s", PQresultErrorMessage (result));
+            note_sqlstate (self, result);
+            rc = -1;
+        }
+        PQclear (result);
+        if (status != PGRES_COPY_IN)
+            continue;
+        const dt_buf_t *rows = sent < count? buffers [sent]: NULL;
+        sent++;
+        if (!rows) {
+            PQputCopyEnd (self->conn, "more COPYs than buffers");
+            continue;
+        }
+        if (PQputCopyData (self->conn, rows->data, (int) rows->size) != 1
+        ||  PQputCopyEnd (self->conn, NULL) != 1) {
+            snprintf (err, errlen, "COPY: %s", PQerrorMessage (self->conn));
+            return -1;
+        }
+    }
+    if (rc == 0 && sent != count) {
+        snprintf (err, errlen, "COPY: %d statements for %d buffers", sent, count);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int
+copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
+{
+    return copy_buffer (self, sql, &self->rows, err, errlen);
+}
+
+//  Mark the writeset's events that the INSERT reported as new
+static void
+mark_new (dt_writeset_t *ws, uint32_t from, uint32_t count, PGresult *result)
+{
+    zhashx_t *new_ids = zhashx_new ();
+    for (int row = 0; row < PQntuples (result); row++)
+        zhashx_insert (new_ids, PQgetvalue (result, row, 0), ws);
+    for (uint32_t i = from; i < from + count; i++) {
+        char id [DT_ID_MAX + 1];
+        snprintf (id, sizeof id, "%.*s", (int) ws->events [i].id.len, ws->events [i].id.ptr);
+        if (zhashx_lookup (new_ids, id)) {
+            ws->judgements [i].is_new = true;
+            //  An id twice in one writeset is new once
+            zhashx_delete (new_ids, id);
+        }
+    }
+    zhashx_destroy (&new_ids);
+}
+
+//  One transaction: events [from, from + count) of the writeset with their
+//  verdicts and findings, and (if with_rejects) the writeset's rejects plus
+//  extra ones. *stored gets the number of events new to the store.
+static int
+write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t count,
+                   const dt_reject_t *rejects, uint32_t reject_count, uint32_t *stored,
+                   char *err, size_t errlen)
+{
+    *stored = 0;
+    if (count == 0 && exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen))
+        return -1;
+    if (count) {
+        //  The writeset's rows, made as its events were judged (an id twice
+        //  in one writeset, from a batch resent after a reconnect, has a row
+        //  for its first copy only); one event alone is formatted here
+        const dt_buf_t *rows = &ws->touchpoint_rows, *finding_rows = &ws->finding_rows;
+        uint32_t distinct = ws->distinct;
+        if (from != 0 || count != ws->event_count) {
+            dt_buf_reset (&self->rows);
+            dt_buf_reset (&self->finding_rows);
+            distinct = 0;
+            for (uint32_t i = from; i < from + count; i++) {
+                const dt_judgement_t *j = &ws->judgements [i];
+                if (j->repeat)
+                    continue;
+                distinct++;
+                dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
+                                           dt_verdict_name (j->verdict));
+                for (uint32_t k = 0; k < j->finding_count; k++) {
+                    const dt_finding_t *f = &ws->findings [j->first_finding + k];
+                    dt_copy_finding (&self->finding_rows, &ws->events [i], (int) k,
+                                     dt_rule_id (f->rule), dt_severity_name (f->severity),
+                                     f->message, (const char (*) [DT_ID_MAX + 1]) f->related,
+                                     f->related_count);
+                }
+            }
+            rows = &self->rows;
+            finding_rows = &self->finding_rows;
+        }
+        //  The ids first: touchpoint_ids keeps the publisher's id unique
+        //  across the partitions of touchpoints
+        dt_buf_reset (&self->id_rows);
+        for (uint32_t i = from; i < from + count; i++) {
+            if (ws->judgements [i].repeat)
+                continue;
+            const dt_event_t *ev = &ws->events [i];
+            dt_copy_text (&self->id_rows, ev->id.ptr, ev->id.len);
+            dt_buf_putc (&self->id_rows, '\t');
+            dt_copy_time_ms (&self->id_rows, ev->occurred_at);
+            dt_buf_putc (&self->id_rows, '\n');
+        }
+        //  The usual case: every event is new, and COPY straight into the
+        //  tables is the cheapest write PostgreSQL has. A resend makes the
+        //  COPY of the ids fail on their primary key (23505): then, and only
+        //  then, the rows go through staging tables and ON CONFLICT DO NOTHING.
+        //  All of it one query (copy_chain): a light load commits many small
+        //  writesets, and round trips were most of their time. With no
+        //  rejects to add, the COMMIT rides along too.
+        const dt_buf_t *buffers [3] = { &self->id_rows, rows, finding_rows };
+        bool with_findings = finding_rows->size > 0, commit_here = reject_count == 0;
+        char sql [1024];
+        snprintf (sql, sizeof sql, "BEGIN; SAVEPOINT direct;"
+                  " COPY touchpoint_ids (id, occurred_at) FROM STDIN;"
+                  " COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN;%s%s",
+                  with_findings? " COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN;": "",
+                  commit_here? " COMMIT": "");
+        if (copy_chain (self, sql, buffers, with_findings? 3: 2, err, errlen) == 0) {
+            for (uint32_t i = from; i < from + count; i++)
+                ws->judgements [i].is_new = !ws->judgements [i].repeat;
+            *stored = distinct;
+            if (commit_here)
+                return 0;
+        }
+        else {
+            bool resend = streq (self->sqlstate, "23505");
+            if (!resend || exec_ok (self, "ROLLBACK TO SAVEPOINT direct", PGRES_COMMAND_OK,
+                                    err, errlen))
+                return -1;
+            if (copy_buffer (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
+                             rows, err, errlen)
+            ||  (finding_rows->size
+              && copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",
+                              finding_rows, err, errlen)))
+                return -1;
+            //  The ids the store does not have yet decide; the touchpoints
+            //  and findings go in for those only: a resent event keeps the
+            //  judgement it got the first time
+            PGresult *result = PQexec (self->conn,
+                "WITH new AS (INSERT INTO touchpoint_ids (id, occurred_at)"
+                "             SELECT id, occurred_at FROM stage_touchpoints"
+                "             ON CONFLICT (id) DO NOTHING RETURNING id),"
+                "     stored AS (INSERT INTO touchpoints"
+                "             SELECT DISTINCT ON (id) * FROM stage_touchpoints"
+                "             WHERE id IN (SELECT id FROM new)),"
+                "     judged AS (INSERT INTO findings (" DT_FINDING_COLUMNS ")"
+                "             SELECT " DT_FINDING_COLUMNS " FROM stage_findings"
+                "             WHERE touchpoint_id IN (SELECT id FROM new))"
+                " SELECT id FROM new");
+            if (PQresultStatus (result) != PGRES_TUPLES_OK) {
+                note_sqlstate (self, result);
+                snprintf (err, errlen, "insert: %s", PQresultErrorMessage (result));
+                PQclear (result);
+                return -1;
+            }
+            *stored = (uint32_t) PQntuples (result);
+            mark_new (ws, from, count, result);
+            PQclear (result);
+        }
+    }
+    if (reject_count) {
+        dt_buf_reset (&self->rows);
+        for (uint32_t i = 0; i < reject_count; i++)
+            dt_copy_reject (&self->rows, &rejects [i]);
+        if (copy_rows (self, "COPY stage_rejects (" DT_REJECT_COLUMNS ") FROM STDIN",
+                       err, errlen)
+        ||  exec_ok (self,
+                "INSERT INTO rejects (" DT_REJECT_COLUMNS ")"
+                " SELECT " DT_REJECT_COLUMNS " FROM stage_rejects"
+                " ON CONFLICT (track, received_at, item_index) DO NOTHING",
+                PGRES_COMMAND_OK, err, errlen))
+            return -1;
+    }
+    return exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen);
+}
+
+//  The last failure was a deadlock or serialization failure: a concurrent
+//  transaction won, and the same write can simply be tried again
+static bool
+lost_to_concurrent (dt_store_t *self)
+{
+    return streq (self->sqlstate, "40P01") || streq (self->sqlstate, "40001");
+}
+
+static void
+rollback (dt_store_t *self)
+{
+    //  Leave no transaction open behind a failure; if the COMMIT itself was
+    //  cut off its outcome is unknown, and the retry's ON CONFLICT settles it
+    if (PQstatus (self->conn) == CONNECTION_OK) {
+        PGresult *result = PQexec (self->conn, "ROLLBACK");
+        PQclear (result);
+    }
+}
+
+//  PostgreSQL refused the writeset with the connection intact: some row is
+//  unacceptable to it though the codec passed it. Write the events one by
+//  one, so a single bad event becomes a reject (store_refused) instead of
+//  holding every other event back forever.
+static int
+write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+{
+    dt_reject_t *refused = calloc (ws->event_count + ws->reject_count + 1, sizeof (dt_reject_t));
+    dt_buf_t *raws = calloc (ws->event_count + 1, sizeof (dt_buf_t));
+    char (*messages) [256] = calloc (ws->event_count + 1, 256);
+    uint32_t refused_count = 0;
+    ws->stored = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < ws->event_count && rc == 0; i++) {
+        uint32_t stored;
+        int written = -1;
+        for (int attempt = 1; written && attempt <= 5; attempt++) {
+            written = write_transaction (self, ws, i, 1, NULL, 0, &stored,
+                                         messages [refused_count], 256);
+            if (written) {
+                rollback (self);
+                if (!lost_to_concurrent (self))
+                    break;
+            }
+        }
+        if (written == 0) {
+            ws->stored += stored;
+            continue;
+        }
+        if (!dt_store_connected (self)) {
+            snprintf (err, errlen, "%s", messages [refused_count]);
+            rc = -1;
+            break;
+        }
+        const dt_event_t *ev = &ws->events [i];
+        dt_warn ("PostgreSQL refused an event: recorded as a reject",
+                 "id=%.*s error=\"%s\"", (int) ev->id.len, ev->id.ptr, messages [refused_count]);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &raws [refused_count], dt_buf_msgpack_write);
+        dt_event_pack (&pk, ev, DT_FORM_STAMPED);
+        dt_reject_t *r = &refused [refused_count];
+        r->received_at = ev->received_at;
+        r->track = ev->track;
+        r->code = dt_str_c ("store_refused");
+        r->field = dt_str_c ("");
+        r->message = dt_str_c (messages [refused_count]);
+        r->event_id = ev->id;
+        r->index = -1000000 - (int32_t) i;      //  apart from request indexes
+        r->raw = raws [refused_count].data;
+        r->raw_size = raws [refused_count].size;
+        refused_count++;
+    }
+    if (rc == 0) {
+        memcpy (refused + refused_count, ws->rejects, ws->reject_count * sizeof (dt_reject_t));
+        uint32_t unused;
+        rc = write_transaction (self, ws, 0, 0, refused, refused_count + ws->reject_count,
+                                &unused, err, errlen);
+        if (rc)
+            rollback (self);
+    }
+    for (uint32_t i = 0; i < refused_count; i++)
+        dt_buf_free (&raws [i]);
+    free (raws);
+    free (messages);
+    free (refused);
+    return rc;
+}
+
+int
+dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+{
+    if (!dt_store_connected (self)) {
+        snprintf (err, errlen, "not connected");
+        return -1;
+    }
+    //  Two writesets committing at once can hold the same ids (a batch
+    //  resent after a reconnect) and wait on each other: PostgreSQL then
+    //  cancels one (deadlock), which is simply written again
+    for (int attempt = 1; ; attempt++) {
+        for (uint32_t i = 0; i < ws->event_count; i++)
+            ws->judgements [i].is_new = false;
+        if (write_transaction (self, ws, 0, ws->event_count, ws->rejects, ws->reject_count,
+                               &ws->stored, err, errlen) == 0) {
+            ws->duplicates = ws->event_count - ws->stored;
+            return 0;
+        }
+        rollback (self);
+        if (!dt_store_connected (self))
+            return -1;
+        if (attempt == 5 || !lost_to_concurrent (self))
+            break;
+        dt_info ("a concurrent writeset won a lock: writing again", "attempt=%d error=\"%s\"",
+                 attempt, err);
+    }
+    dt_warn ("PostgreSQL refused a writeset: writing its events one by one",
+             "events=%u error=\"%s\"", ws->event_count, err);
+    if (write_isolating (self, ws, err, errlen))
+        return -1;
+    ws->duplicates = ws->event_count - ws->stored;
+    return 0;
+}

@@ -1,0 +1,37 @@
+/*  store.h - the coordinator's PostgreSQL connection: schema migrations at
+    connect, and one transaction per writeset (COPY straight into the tables;
+    if an id is already stored, COPY into staging tables and INSERT ... ON
+    CONFLICT DO NOTHING instead, so a resent event is stored once).
+
+    Owned by one thread (the store actor in coordinator.c); libpq is not
+    shared between threads.
+*/
+#ifndef DT_STORE_H
+#define DT_STORE_H
+
+#include "store/writeset.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct dt_store_t dt_store_t;
+
+//  password may be NULL (then the URI's, or libpq's usual sources, apply)
+dt_store_t *dt_store_new (const char *uri, const char *password);
+void dt_store_destroy (dt_store_t **self_p);
+
+//  Connect (again), apply pending migrations, prepare the session.
+//  Returns 0, or -1 with a sentence in err.
+int dt_store_connect (dt_store_t *self, char *err, size_t errlen);
+
+bool dt_store_connected (dt_store_t *self);
+
+//  The server process of the connection (for diagnostics), or 0
+int dt_store_backend_pid (dt_store_t *self);
+
+//  Commit a writeset in one transaction; fills stored and duplicates.
+//  Returns 0, or -1 with err (the connection may then be gone; the caller
+//  reconnects and retries the same writeset, which is safe).
+int dt_store_write (dt_store_t *self, dt_writeset_t *writeset, char *err, size_t errlen);
+
+#endif
