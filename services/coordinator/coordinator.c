@@ -18,6 +18,7 @@
 #include "base/curve.h"
 #include "coordinator/decision.h"
 #include "base/envelope.h"
+#include "base/hash.h"
 #include "store/history.h"
 #include "base/httpd.h"
 #include "base/log.h"

@@ -34,6 +34,7 @@
 */
 #include "rules/engine.h"
 #include "base/calendar.h"
+#include "base/hash.h"
 
 #include <assert.h>
 #include <stdarg.h>

@@ -9,6 +9,7 @@
     character so a text is scanned once, whatever the number of phrases.
 */
 #include "rules/tonebook.h"
+#include "base/hash.h"
 
 #include <assert.h>
 #include <endian.h>

@@ -108,41 +108,6 @@ const char *dt_tonebook_phrase (const dt_tonebook_t *self, int index);
 //  --------------------------------------------------------------------------
 //  Helpers shared with the rule engine
 
-//  A fast 64-bit hash (murmur-style mixing), good enough to key hash tables
-//  and to stand for a string where a collision costs one missed finding
-static inline uint64_t
-dt_hash (const void *ptr, size_t len, uint64_t seed)
-{
-    const uint8_t *bytes = (const uint8_t *) ptr;
-    const uint64_t k1 = 0x87c37b91114253d5ULL, k2 = 0x4cf5ad432745937fULL;
-    uint64_t hash = seed ^ (len * k1);
-    while (len >= 8) {
-        uint64_t word;
-        memcpy (&word, bytes, 8);
-        word *= k1;
-        word = (word << 31) | (word >> 33);
-        word *= k2;
-        hash ^= word;
-        hash = ((hash << 27) | (hash >> 37)) * 5 + 0x52dce729;
-        bytes += 8;
-        len -= 8;
-    }
-    if (len) {
-        uint64_t word = 0;
-        memcpy (&word, bytes, len);
-        word *= k1;
-        word = (word << 31) | (word >> 33);
-        word *= k2;
-        hash ^= word;
-    }
-    hash ^= hash >> 33;
-    hash *= 0xff51afd7ed558ccdULL;
-    hash ^= hash >> 33;
-    hash *= 0xc4ceb9fe1a85ec53ULL;
-    hash ^= hash >> 33;
-    return hash;
-}
-
 //  Decode one UTF-8 character from p (p < end) into *cp; returns its length
 //  (1 and U+FFFD for a byte that starts no valid sequence)
 size_t dt_utf8_next (const uint8_t *p, const uint8_t *end, uint32_t *cp);

@@ -2,6 +2,7 @@
 */
 #include "store/writeset.h"
 #include "store/copyrow.h"
+#include "base/hash.h"
 #include "base/log.h"
 
 #include <stdlib.h>
