@@ -1,0 +1,294 @@
+/*  internal.h - private to services/rules: what the rule engine's modules
+    share. Nothing outside this folder includes it; the room's interface is
+    rules/engine.h.
+
+    The engine is split by job: message.c writes findings' sentences,
+    account.c keeps one account's memory, table.c finds an account's block,
+    checks.c holds the rules, engine.c the public API that runs them. The
+    engine's design (why blocks, why a struct of arrays, why 48-bit times,
+    why the prefetching) is told at the top of engine.c.
+
+    The helpers every judgement runs many times (48-bit times, probing the
+    table, finding a block, hashing) are static inline here: a call across
+    modules for each would cost more than the work they do.
+*/
+#ifndef DT_RULES_INTERNAL_H
+#define DT_RULES_INTERNAL_H
+
+#include "rules/engine.h"
+#include "base/hash.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define TOUCH_CAP           DT_TOUCHES_KEPT
+#define CLAIM_CAP           4
+#define SEEN_CAP            16
+#define PROJECT_CAP         4
+#define IDLOG_SIZE          160
+#define ARENA_SIZE          160
+#define VALUE_KEPT          32
+#define CHUNK_ACCOUNTS      256
+#define DAY_MS              86400000LL
+#define EVICT_STEPS         64      //  dt_engine_evict_step: a cycle in 64 calls
+#define EVICT_STEP_MIN      4096    //  slots looked at per step, at least
+#define ID_NONE             0xFF    //  t_id_off: the id is not in the ring
+#define T48_NONE            0xFFFF  //  a T48 high part: never
+
+//  Seeds keep the hashes of different kinds of strings apart
+#define SEED_ACCOUNT        0x0a
+#define SEED_CONTACT        0x0c
+#define SEED_ID             0x1d
+#define SEED_KEY            0x2e
+#define SEED_VALUE          0x3f
+#define SEED_PROJECT        0x40
+#define SEED_SEEN_THEME     0x50    //  + owning track
+#define SEED_SEEN_KEY       0x60    //  + owning track
+
+//  Touch flags
+#define TF_SALES            0x01    //  published by sales
+#define TF_LEAD_SALES       0x02    //  sales leads it
+#define TF_ADVISOR_SHIFT    2       //  two bits: advising tracks
+#define TF_TRANSACTIONAL    0x10
+
+typedef struct {
+    int64_t at;                 //  occurred_at of the touchpoint that set it
+    uint64_t value_hash;
+    uint32_t key_hash;
+    uint32_t contact;           //  contact it was told to, 0 for none
+    uint8_t id_off, id_len;     //  in the arena; id_len 0 = not kept
+    uint8_t value_off, value_len;
+    uint8_t track;              //  the leading track that set it
+    uint8_t value_cut;          //  the value is longer than what is kept
+    uint8_t unused [2];
+} claim_rec_t;
+
+//  A key project: when each track last took part in it (T48, T48_NONE in
+//  hi for never)
+typedef struct {
+    uint32_t hash;
+    uint32_t lo [DT_TRACKS];
+    uint16_t hi [DT_TRACKS];
+} project_rec_t;
+
+typedef struct {
+    uint64_t key;               //  hash of the account id
+    int64_t newest;             //  newest occurred_at: eviction
+    //  The newest of the touches memory has let go (pushed out of the 16,
+    //  or too old to get in; INT64_MIN for none): every touch after it is
+    //  kept. dropped_part: the tracks that took part in any of them.
+    int64_t dropped;
+    uint8_t dropped_part;
+    uint8_t touch_count, claim_count, seen_count, project_count;
+    uint8_t arena_used;
+    uint8_t log_head;           //  where the next id goes in idlog
+    //  Touches, struct of arrays
+    int64_t t_at [TOUCH_CAP];
+    uint32_t t_id [TOUCH_CAP];          //  hash of the id
+    uint32_t t_contact [TOUCH_CAP];     //  hash of the contact, 0 for none
+    uint8_t t_id_off [TOUCH_CAP];       //  in idlog: a length byte, then the id
+    uint8_t t_flags [TOUCH_CAP];
+    claim_rec_t claims [CLAIM_CAP];
+    uint32_t seen [SEEN_CAP];           //  themes and claim keys per owning track
+    uint32_t seen_lo [SEEN_CAP];        //  when the owner last used it (T48)
+    uint16_t seen_hi [SEEN_CAP];
+    project_rec_t projects [PROJECT_CAP];
+    char idlog [IDLOG_SIZE];
+    char arena [ARENA_SIZE];
+} account_t;
+
+//  The memory budget: under 1 KiB per active account with the table and
+//  the free list (docs/rules.md, "Performance")
+_Static_assert (sizeof (account_t) <= 992, "an account's block outgrew its budget");
+
+struct _dt_engine_t {
+    dt_rules_config_t cfg;
+    dt_stageset_t stages;
+    dt_tonebook_t *tonebook;
+    uint64_t *slots;            //  tag << 32 | (block index + 1); 0 = empty
+    size_t slot_count;          //  a power of two
+    size_t evict_cursor;        //  where dt_engine_evict_step goes on
+    size_t accounts;
+    account_t **chunks;
+    size_t chunk_count;
+    uint32_t *free_list;        //  room for every block, so eviction never allocates
+    size_t free_count;
+    size_t blocks_used;         //  blocks handed out from the chunks so far
+    dt_engine_loader_fn *loader;
+    void *loader_ctx;
+    bool loading;
+    account_t empty;            //  the memory of an account never seen
+    //  The windows messages name, formatted once per configuration:
+    //  dt_duration_format is snprintf, dearer than the rest of a message,
+    //  and every collision finding names its window
+    char collision_text [32], sequence_text [32], pressure_text [32];
+};
+
+//  What judging needs to know about the event, computed once
+typedef struct {
+    const dt_event_t *ev;
+    int track, lead, owner;
+    uint8_t part;               //  bit per track that takes part
+    uint8_t flags;
+    bool owner_speaks;          //  the stage owner publishes or leads it
+    bool transactional;
+    uint32_t contact;
+    uint32_t id;
+} info_t;
+
+//  Where findings go
+typedef struct {
+    dt_finding_t *findings;
+    int max, count;
+    dt_verdict_t verdict;
+} sink_t;
+
+//  A bounded message under construction; always valid UTF-8
+typedef struct {
+    char *buf;
+    size_t size, len;
+    bool full;
+} text_t;
+
+
+static inline uint32_t
+s_hash32 (const char *ptr, size_t len, uint64_t seed)
+{
+    return (uint32_t) dt_hash (ptr, len, seed);
+}
+
+static inline int64_t
+s_abs (int64_t value)
+{
+    return value < 0? -value: value;
+}
+
+static inline account_t *
+s_block (dt_engine_t *self, uint32_t index)
+{
+    return &self->chunks [index / CHUNK_ACCOUNTS][index % CHUNK_ACCOUNTS];
+}
+
+
+static inline uint8_t
+s_part (uint8_t flags)
+{
+    return (uint8_t) ((1u << (flags & TF_SALES))
+                    | (1u << ((flags & TF_LEAD_SALES) >> 1))
+                    | ((flags >> TF_ADVISOR_SHIFT) & 3));
+}
+
+//  T48: a time to the ms in 48 bits, as ms since DT_OCCURRED_MIN (42 bits
+//  reach 2139; times outside the contract's range are clamped)
+static inline void
+s_t48_set (uint32_t *lo, uint16_t *hi, int64_t at)
+{
+    int64_t ms = at - DT_OCCURRED_MIN;
+    ms = ms < 0? 0: ms > 0x7FFFFFFFFFFFLL? 0x7FFFFFFFFFFFLL: ms;
+    *lo = (uint32_t) ms;
+    *hi = (uint16_t) (ms >> 32);
+}
+
+static inline int64_t
+s_t48 (uint32_t lo, uint16_t hi)
+{
+    return DT_OCCURRED_MIN + (int64_t) ((uint64_t) hi << 32 | lo);
+}
+
+//  True if a T48 time is set and within window of at (both ends count)
+static inline bool
+s_t48_within (uint32_t lo, uint16_t hi, int64_t at, int64_t window)
+{
+    return hi != T48_NONE && s_abs (s_t48 (lo, hi) - at) <= window;
+}
+
+
+//  The first slot from slot on whose tag matches key, or the empty slot that
+//  ends the cluster. Reads only the table, not the blocks.
+static inline size_t
+s_probe (dt_engine_t *self, uint64_t key, size_t slot)
+{
+    size_t mask = self->slot_count - 1;
+    uint32_t tag = (uint32_t) (key >> 32);
+    uint64_t entry;
+    while ((entry = self->slots [slot]) && (uint32_t) (entry >> 32) != tag)
+        slot = (slot + 1) & mask;
+    return slot;
+}
+
+
+static inline bool
+s_claim_pair (const msgpack_object_kv *kv, dt_str_t *key, dt_str_t *value)
+{
+    if (kv->key.type != MSGPACK_OBJECT_STR || kv->val.type != MSGPACK_OBJECT_STR)
+        return false;
+    *key = dt_str_of (&kv->key);
+    *value = dt_str_of (&kv->val);
+    return true;
+}
+
+
+static inline const char *
+s_track (int track)
+{
+    return dt_track_name ((dt_track_t) track);
+}
+
+//  --------------------------------------------------------------------------
+//  message.c: a finding's sentence, bounded and always valid UTF-8
+
+void text_put (text_t *text, const char *ptr, size_t len);
+void text_puts (text_t *text, const char *cstr);
+//  printf with %s, %d and %lld only
+void text_printf (text_t *text, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
+//  A customer's string, at most max bytes, on one line
+void text_slice (text_t *text, const char *ptr, size_t len, size_t max);
+void text_str (text_t *text, dt_str_t str);
+//  "3 May 2026"
+void text_date (text_t *text, int64_t ms);
+void text_who (text_t *text, const dt_event_t *ev);
+dt_finding_t *sink_emit (dt_engine_t *self, sink_t *sink, dt_rule_t rule, text_t *text);
+void finding_related (dt_finding_t *finding, const char *ptr, size_t len);
+
+//  --------------------------------------------------------------------------
+//  account.c: one account's memory
+
+void account_init (account_t *account, uint64_t key);
+void account_related_touch (dt_finding_t *finding, const account_t *account, int i);
+int account_replay (const account_t *account, const info_t *info);
+bool account_road_taken (const account_t *account, int64_t from, int64_t at, int skip);
+bool account_seen (const account_t *account, uint32_t hash, int64_t at, int64_t window);
+project_rec_t *account_project (account_t *account, uint32_t hash);
+const claim_rec_t *account_claim (const account_t *account, uint32_t key_hash, int track);
+void account_commit (account_t *account, const info_t *info, int replay);
+
+//  --------------------------------------------------------------------------
+//  table.c: the account table
+
+account_t *table_find_from (dt_engine_t *self, uint64_t key, size_t slot);
+account_t *table_find (dt_engine_t *self, uint64_t key);
+//  NULL when memory runs out
+account_t *table_create (dt_engine_t *self, uint64_t key);
+void table_delete (dt_engine_t *self, size_t hole);
+
+//  --------------------------------------------------------------------------
+//  checks.c: the rules; each adds its findings to the sink
+
+int check_info (dt_engine_t *self, const dt_event_t *ev, info_t *info);
+void check_stage_crossing (dt_engine_t *self, const info_t *info, sink_t *sink);
+void check_themes (dt_engine_t *self, const info_t *info, sink_t *sink);
+void check_banned (dt_engine_t *self, const info_t *info, sink_t *sink);
+void check_collision (dt_engine_t *self, const account_t *account, const info_t *info,
+                      int replay, sink_t *sink);
+void check_claims (dt_engine_t *self, const account_t *account, const info_t *info,
+                   sink_t *sink);
+void check_sequence (dt_engine_t *self, const account_t *account, const info_t *info,
+                     int replay, sink_t *sink);
+void check_key_project (dt_engine_t *self, const account_t *account, const info_t *info,
+                        sink_t *sink);
+void check_pressure (dt_engine_t *self, const account_t *account, const info_t *info,
+                     int replay, sink_t *sink);
+
+#endif
