@@ -140,47 +140,6 @@ dt_stageset_find (const dt_stageset_t *self, const char *ptr, size_t len)
 }
 
 //  --------------------------------------------------------------------------
-//  UTF-8
-
-bool
-dt_utf8_valid (const char *ptr, size_t len)
-{
-    const unsigned char *s = (const unsigned char *) ptr;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s [i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else
-        if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else
-        if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else
-            return false;
-        if (i + n >= len)
-            return false;       //  truncated sequence
-        for (size_t k = 1; k <= n; k++) {
-            if ((s [i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s [i + k] & 0x3F);
-        }
-        //  Overlong forms, surrogates and code points past U+10FFFF
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
-        ||  (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
-//  --------------------------------------------------------------------------
 //  Decoding
 
 //  The fields of an event, in the order they are packed

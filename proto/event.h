@@ -9,6 +9,8 @@
 #ifndef DT_EVENT_H
 #define DT_EVENT_H
 
+#include "base/utf8.h"
+
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -184,10 +186,6 @@ dt_str_eq (dt_str_t str, const char *cstr)
     size_t len = strlen (cstr);
     return str.len == len && memcmp (str.ptr, cstr, len) == 0;
 }
-
-//  True if ptr/len is valid UTF-8 without NUL bytes (PostgreSQL text can
-//  not hold NUL, and JSON must be UTF-8)
-bool dt_utf8_valid (const char *ptr, size_t len);
 
 //  Fill err and return -1 (printf-style message)
 int dt_error_set (dt_error_t *err, const char *code, const char *field,

@@ -10,6 +10,7 @@
 */
 #include "rules/tonebook.h"
 #include "base/hash.h"
+#include "base/utf8.h"
 
 #include <assert.h>
 #include <endian.h>
@@ -77,173 +78,6 @@ struct _dt_tonebook_t {
     char add_error [256];       //  the first add that failed, if any
     size_t bytes;
 };
-
-//  --------------------------------------------------------------------------
-//  UTF-8 and case folding
-
-//  The scan calls these for every non-ASCII character: static inline, with
-//  exported wrappers below for the engine and the tests
-static inline size_t
-s_utf8_next (const uint8_t *p, const uint8_t *end, uint32_t *cp)
-{
-    uint8_t c = p [0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t need;
-    uint32_t value, min;
-    if (c >= 0xC2 && c <= 0xDF) { need = 1; value = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { need = 2; value = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { need = 3; value = c & 0x07; min = 0x10000; }
-    else {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    if ((size_t) (end - p) <= need) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    for (size_t i = 1; i <= need; i++) {
-        if ((p [i] & 0xC0) != 0x80) {
-            *cp = 0xFFFD;
-            return 1;
-        }
-        value = (value << 6) | (p [i] & 0x3F);
-    }
-    if (value < min || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    *cp = value;
-    return need + 1;
-}
-
-static inline uint32_t
-s_fold (uint32_t cp)
-{
-    if (cp < 0x80)
-        return cp >= 'A' && cp <= 'Z'? cp + 32: cp;
-    if (cp < 0x100)
-        return cp >= 0xC0 && cp <= 0xDE && cp != 0xD7? cp + 32: cp;
-    if (cp < 0x180) {
-        //  Latin Extended-A pairs capital and small letters; the parity of
-        //  the capital changes at U+0139 and U+0179
-        if (cp == 0x130)
-            return 'i';             //  I with dot above
-        if (cp == 0x178)
-            return 0xFF;            //  Y with diaeresis
-        if (cp == 0x17F)
-            return 's';             //  long s
-        if (cp < 0x138 && cp != 0x131)
-            return cp | 1;
-        if (cp >= 0x139 && cp <= 0x148)
-            return (cp & 1)? cp + 1: cp;
-        if (cp >= 0x14A && cp <= 0x177)
-            return cp | 1;
-        if (cp >= 0x179 && cp <= 0x17E)
-            return (cp & 1)? cp + 1: cp;
-        return cp;
-    }
-    if (cp < 0x370 || cp >= 0x530)
-        return cp;                  //  CJK and the rest: nothing to fold
-    //  Greek, as Unicode's case folding does it: capitals (with tonos and
-    //  dialytika too), final sigma = sigma, the symbol variants
-    if (cp < 0x400) {
-        if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2)
-            return cp + 32;         //  Α..Ω, Ϊ, Ϋ
-        if (cp >= 0x388 && cp <= 0x38A)
-            return cp + 37;         //  Έ Ή Ί
-        if (cp >= 0x3D8 && cp <= 0x3EF)
-            return cp | 1;          //  archaic letters and Coptic, in pairs
-        switch (cp) {
-            case 0x386: return 0x3AC;       //  Ά
-            case 0x38C: return 0x3CC;       //  Ό
-            case 0x38E: return 0x3CD;       //  Ύ
-            case 0x38F: return 0x3CE;       //  Ώ
-            case 0x3C2: return 0x3C3;       //  ς
-            case 0x3D0: return 0x3B2;       //  ϐ
-            case 0x3D1: return 0x3B8;       //  ϑ
-            case 0x3F4: return 0x3B8;       //  ϴ
-            case 0x3D5: return 0x3C6;       //  ϕ
-            case 0x3D6: return 0x3C0;       //  ϖ
-            case 0x3F0: return 0x3BA;       //  ϰ
-            case 0x3F1: return 0x3C1;       //  ϱ
-            case 0x3F5: return 0x3B5;       //  ϵ
-            case 0x3CF: return 0x3D7;       //  Ϗ
-            case 0x37F: return 0x3F3;       //  Ϳ
-            case 0x370: case 0x372: case 0x376: case 0x3F7: case 0x3FA:
-                return cp + 1;
-            case 0x3F9: return 0x3F2;       //  Ϲ
-            case 0x3FD: case 0x3FE: case 0x3FF:
-                return cp - 0x82;           //  Ͻ Ͼ Ͽ
-            default: return cp;
-        }
-    }
-    //  Cyrillic: the basic capitals, then the letters of other languages,
-    //  which come in capital-small pairs
-    if (cp >= 0x410 && cp <= 0x42F)
-        return cp + 32;
-    if (cp <= 0x40F)
-        return cp + 80;
-    if ((cp >= 0x460 && cp <= 0x481) || (cp >= 0x48A && cp <= 0x4BF) || cp >= 0x4D0)
-        return cp | 1;
-    if (cp == 0x4C0)
-        return 0x4CF;               //  palochka
-    if (cp >= 0x4C1 && cp <= 0x4CE)
-        return (cp & 1)? cp + 1: cp;
-    return cp;
-}
-
-static inline bool
-s_is_word (uint32_t cp)
-{
-    if (cp < 0x80)
-        return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-    if (cp < 0x100)
-        return (cp >= 0xC0 && cp != 0xD7 && cp != 0xF7) || cp == 0xAA || cp == 0xB5 || cp == 0xBA;
-    if (cp >= 0x2000 && cp < 0x2C00)
-        return false;               //  punctuation, symbols, arrows, shapes
-    if (cp >= 0x2E00 && cp < 0xA000)
-        return false;               //  CJK punctuation, kana, ideographs
-    if (cp >= 0xF900 && cp < 0xFB00)
-        return false;               //  CJK compatibility ideographs
-    if (cp >= 0xFE00 && cp < 0xFE70)
-        return false;               //  variation selectors, CJK forms
-    if (cp >= 0xFF00 && cp < 0xFFF0)  //  full-width Latin letters and digits
-        return (cp >= 0xFF10 && cp <= 0xFF19) || (cp >= 0xFF21 && cp <= 0xFF3A)
-            || (cp >= 0xFF41 && cp <= 0xFF5A);
-    if (cp >= 0xFFF0 && cp < 0x10000)
-        return false;               //  specials, U+FFFD
-    if (cp >= 0x1F000)
-        return false;               //  emoji, CJK extensions, private use
-    return true;
-}
-
-static inline bool
-s_is_space (uint32_t cp)
-{
-    return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0xA0 || cp == 0x3000
-        || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F;
-}
-
-size_t
-dt_utf8_next (const uint8_t *p, const uint8_t *end, uint32_t *cp)
-{
-    return s_utf8_next (p, end, cp);
-}
-
-uint32_t
-dt_fold (uint32_t cp)
-{
-    return s_fold (cp);
-}
-
-bool
-dt_is_word (uint32_t cp)
-{
-    return s_is_word (cp);
-}
 
 //  --------------------------------------------------------------------------
 //  Building
@@ -442,8 +276,8 @@ dt_tonebook_add_banned (dt_tonebook_t *self, const char *phrase, char *err, size
     bool pending_space = false;
     while (cursor < end) {
         uint32_t cp;
-        size_t n = s_utf8_next (cursor, end, &cp);
-        if (s_is_space (cp))
+        size_t n = dt_utf8_next (cursor, end, &cp);
+        if (dt_utf8_is_space (cp))
             pending_space = cp_count > 0;
         else {
             if (pending_space) {
@@ -453,7 +287,7 @@ dt_tonebook_add_banned (dt_tonebook_t *self, const char *phrase, char *err, size
             }
             memcpy (text + text_len, cursor, n);
             text_len += n;
-            cps [cp_count++] = s_fold (cp);
+            cps [cp_count++] = dt_utf8_fold (cp);
         }
         cursor += n;
     }
@@ -677,7 +511,7 @@ dt_tonebook_validate (dt_tonebook_t *self, const dt_stageset_t *stages,
         const phrase_t *phrase = &self->phrases [self->phrase_order [i]];
         uint32_t first = self->phrase_first [i];
         if (first < 128) {
-            if (!s_is_word (first))
+            if (!dt_utf8_is_word (first))
                 self->nonword_first = true;
             if (self->ascii_to [first] == 0)
                 self->ascii_from [first] = (uint32_t) i;
@@ -794,13 +628,13 @@ s_match (const phrase_t *phrase, const uint8_t *p, const uint8_t *end)
         if (p >= end)
             return NULL;
         if (phrase->cps [i] == ' ') {
-            size_t n = s_utf8_next (p, end, &cp);
-            if (!s_is_space (cp))
+            size_t n = dt_utf8_next (p, end, &cp);
+            if (!dt_utf8_is_space (cp))
                 return NULL;
             p += n;
             while (p < end) {
-                n = s_utf8_next (p, end, &cp);
-                if (!s_is_space (cp))
+                n = dt_utf8_next (p, end, &cp);
+                if (!dt_utf8_is_space (cp))
                     break;
                 p += n;
             }
@@ -809,8 +643,8 @@ s_match (const phrase_t *phrase, const uint8_t *p, const uint8_t *end)
             if (*p < 0x80)
                 cp = *p++;
             else
-                p += s_utf8_next (p, end, &cp);
-            if (s_fold (cp) != phrase->cps [i])
+                p += dt_utf8_next (p, end, &cp);
+            if (dt_utf8_fold (cp) != phrase->cps [i])
                 return NULL;
         }
     }
@@ -871,8 +705,8 @@ s_try (const dt_tonebook_t *self, size_t from, size_t to, const uint8_t *p,
             continue;
         if (stop < end) {
             uint32_t next;
-            s_utf8_next (stop, end, &next);
-            if (s_is_word (next))
+            dt_utf8_next (stop, end, &next);
+            if (dt_utf8_is_word (next))
                 continue;
         }
         bool seen = false;
@@ -957,19 +791,21 @@ dt_tonebook_scan (const dt_tonebook_t *self, const char *ptr, size_t len,
         //  and nothing to fold, so the general decoder is not needed
         uint32_t cp;
         size_t n;
-        bool word;
+        bool word, caseless;
         if (c >= 0xE3 && c <= 0xE9 && end - p >= 3
         &&  (p [1] & 0xC0) == 0x80 && (p [2] & 0xC0) == 0x80) {
             cp = (uint32_t) (c & 0x0F) << 12 | (uint32_t) (p [1] & 0x3F) << 6 | (p [2] & 0x3F);
             n = 3;
             word = false;
+            caseless = true;
         }
         else {
-            n = s_utf8_next (p, end, &cp);
-            word = s_is_word (cp);
+            n = dt_utf8_next (p, end, &cp);
+            word = dt_utf8_is_word (cp);
+            caseless = false;
         }
         if (!previous_word) {
-            uint32_t folded = s_fold (cp);
+            uint32_t folded = caseless? cp: dt_utf8_fold (cp);
             if (self->other_first & (1ULL << (folded & 63))) {
                 //  Binary search for the first phrase with this character
                 size_t low = 0, high = self->phrase_count;

@@ -92,9 +92,9 @@ bool dt_tonebook_has_theme (const dt_tonebook_t *self, dt_str_t theme);
 bool dt_tonebook_canonical (const dt_tonebook_t *self, dt_str_t key, dt_str_t *value);
 
 //  Find banned phrases in text: whole words or phrases only (the characters
-//  just before and after a match are not letters or digits), case folded
-//  for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic. CJK characters
-//  do not count as word characters (those scripts do not put spaces between
+//  just before and after a match are not word characters), case folded by
+//  Unicode's simple case folding (base/utf8.h). CJK characters do not
+//  count as word characters (those scripts do not put spaces between
 //  words), so a Chinese phrase matches inside a Chinese sentence. Never
 //  reads outside ptr/len; invalid UTF-8 bytes count as non-letters.
 //  Writes up to max distinct phrase indexes not already in hits[0..*count)
@@ -104,18 +104,5 @@ int dt_tonebook_scan (const dt_tonebook_t *self, const char *ptr, size_t len,
 
 //  The text of banned phrase index (as normalised when added)
 const char *dt_tonebook_phrase (const dt_tonebook_t *self, int index);
-
-//  --------------------------------------------------------------------------
-//  Helpers shared with the rule engine
-
-//  Decode one UTF-8 character from p (p < end) into *cp; returns its length
-//  (1 and U+FFFD for a byte that starts no valid sequence)
-size_t dt_utf8_next (const uint8_t *p, const uint8_t *end, uint32_t *cp);
-
-//  Simple case folding used by the phrase matcher
-uint32_t dt_fold (uint32_t cp);
-
-//  True if cp is a letter or digit of a script that separates words
-bool dt_is_word (uint32_t cp);
 
 #endif

@@ -3,6 +3,7 @@
     (case folding, whole words, white space, CJK, slice bounds).
 */
 #include "rules/tonebook.h"
+#include "base/utf8.h"
 #include "unit/testing.h"
 
 #include <stdlib.h>
@@ -248,49 +249,8 @@ test_phrases (void)
 }
 
 static void
-test_folding (void)
-{
-    CHECK_INT (dt_fold ('A'), 'a');
-    CHECK_INT (dt_fold (0xC9), 0xE9);       //  É
-    CHECK_INT (dt_fold (0xD7), 0xD7);       //  × is not a letter
-    CHECK_INT (dt_fold (0xDF), 0xDF);       //  ß stays
-    CHECK_INT (dt_fold (0x100), 0x101);     //  Ā
-    CHECK_INT (dt_fold (0x101), 0x101);
-    CHECK_INT (dt_fold (0x130), 'i');       //  İ
-    CHECK_INT (dt_fold (0x141), 0x142);     //  Ł
-    CHECK_INT (dt_fold (0x142), 0x142);
-    CHECK_INT (dt_fold (0x147), 0x148);     //  Ň
-    CHECK_INT (dt_fold (0x152), 0x153);     //  Œ
-    CHECK_INT (dt_fold (0x178), 0xFF);      //  Ÿ
-    CHECK_INT (dt_fold (0x17D), 0x17E);     //  Ž
-    CHECK_INT (dt_fold (0x17F), 's');       //  ſ
-    CHECK_INT (dt_fold (0x416), 0x436);     //  Ж
-    CHECK_INT (dt_fold (0x394), 0x3B4);     //  Δ
-    CHECK (dt_is_word ('a') && dt_is_word ('7') && dt_is_word (0xE9) && dt_is_word (0x142));
-    CHECK (!dt_is_word ('_') && !dt_is_word (' ') && !dt_is_word (0x6700) && !dt_is_word (0x3002));
-}
-
-static void
 test_folding_greek (void)
 {
-    //  Every Greek capital, accented ones included, folds to its small
-    //  letter; final sigma is sigma; small letters stay
-    const uint32_t pairs [][2] = {
-        { 0x386, 0x3AC }, { 0x388, 0x3AD }, { 0x389, 0x3AE }, { 0x38A, 0x3AF },   //  Ά Έ Ή Ί
-        { 0x38C, 0x3CC }, { 0x38E, 0x3CD }, { 0x38F, 0x3CE },                     //  Ό Ύ Ώ
-        { 0x3AA, 0x3CA }, { 0x3AB, 0x3CB },                                       //  Ϊ Ϋ
-        { 0x391, 0x3B1 }, { 0x3A3, 0x3C3 }, { 0x3A9, 0x3C9 },                     //  Α Σ Ω
-        { 0x3C2, 0x3C3 }, { 0x3D0, 0x3B2 }, { 0x3D1, 0x3B8 }, { 0x3F5, 0x3B5 },   //  ς ϐ ϑ ϵ
-        { 0x3DA, 0x3DB }, { 0x3FD, 0x37B },                                       //  Ϛ Ͻ
-        { 0x3AC, 0x3AC }, { 0x3C3, 0x3C3 }, { 0x390, 0x390 }, { 0x3A2, 0x3A2 },   //  stay
-        //  Cyrillic beyond Russian: Ѣ, Ґ, Ӂ, Ӏ, Ӑ, Ԁ; small letters stay
-        { 0x462, 0x463 }, { 0x490, 0x491 }, { 0x4C1, 0x4C2 }, { 0x4C0, 0x4CF },
-        { 0x4D0, 0x4D1 }, { 0x500, 0x501 }, { 0x491, 0x491 }, { 0x483, 0x483 },
-        { 0x530, 0x530 }, { 0x1F08, 0x1F08 }
-    };
-    for (size_t i = 0; i < sizeof pairs / sizeof pairs [0]; i++)
-        CHECK_INT (dt_fold (pairs [i][0]), pairs [i][1]);
-
     //  In a book: capitals with tonos and final sigma match either way
     char err [256];
     dt_tonebook_t *book = dt_tonebook_new ();
@@ -350,12 +310,12 @@ s_ref_found (const char *text, size_t len, const char *phrase)
                 ph [pn++] = ' ';
         }
         else
-            ph [pn++] = dt_fold (raw [i]);
+            ph [pn++] = dt_utf8_fold (raw [i]);
     }
     while (pn && ph [pn - 1] == ' ')
         pn--;
     for (size_t start = 0; start < tn; start++) {
-        if (start > 0 && dt_is_word (t [start - 1]))
+        if (start > 0 && dt_utf8_is_word (t [start - 1]))
             continue;
         size_t i = start, k = 0;
         for (; k < pn && i < tn; k++) {
@@ -366,12 +326,12 @@ s_ref_found (const char *text, size_t len, const char *phrase)
                     i++;
             }
             else
-            if (dt_fold (t [i]) == ph [k])
+            if (dt_utf8_fold (t [i]) == ph [k])
                 i++;
             else
                 break;
         }
-        if (k == pn && (i == tn || !dt_is_word (t [i])))
+        if (k == pn && (i == tn || !dt_utf8_is_word (t [i])))
             return true;
     }
     return false;
@@ -444,7 +404,6 @@ main (void)
     test_book_refused ();
     test_themes ();
     test_phrases ();
-    test_folding ();
     test_folding_greek ();
     test_scan_matches_reference ();
     return TESTING_DONE ();
