@@ -43,8 +43,8 @@ check_info (dt_engine_t *self, const dt_event_t *ev, info_t *info)
     return 0;
 }
 
-void
-check_stage_crossing (dt_engine_t *self, const info_t *info, sink_t *sink)
+static void
+s_stage_crossing (dt_engine_t *self, const info_t *info, sink_t *sink)
 {
     if (!s_enabled (self, DT_RULE_STAGE_CROSSING) || (info->part & (1 << info->owner)))
         return;
@@ -60,8 +60,8 @@ check_stage_crossing (dt_engine_t *self, const info_t *info, sink_t *sink)
     text_printf (&text, " without %s as lead or advisor.", s_track (info->owner));
 }
 
-void
-check_collision (dt_engine_t *self, const account_t *account, const info_t *info, int replay,
+static void
+s_collision (dt_engine_t *self, const account_t *account, const info_t *info, int replay,
              sink_t *sink)
 {
     if (!s_enabled (self, DT_RULE_COLLISION) || info->transactional)
@@ -116,8 +116,8 @@ check_collision (dt_engine_t *self, const account_t *account, const info_t *info
         account_related_touch (finding, account, hits [i]);
 }
 
-void
-check_themes (dt_engine_t *self, const info_t *info, sink_t *sink)
+static void
+s_themes (dt_engine_t *self, const info_t *info, sink_t *sink)
 {
     const dt_event_t *ev = info->ev;
     if (!self->tonebook || !ev->theme.len)
@@ -162,8 +162,8 @@ check_themes (dt_engine_t *self, const info_t *info, sink_t *sink)
     }
 }
 
-void
-check_banned (dt_engine_t *self, const info_t *info, sink_t *sink)
+static void
+s_banned (dt_engine_t *self, const info_t *info, sink_t *sink)
 {
     const dt_event_t *ev = info->ev;
     if (!self->tonebook || !s_enabled (self, DT_RULE_BANNED_PHRASE)
@@ -216,8 +216,8 @@ check_banned (dt_engine_t *self, const info_t *info, sink_t *sink)
     text_puts (&text, ".");
 }
 
-void
-check_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_t *sink)
+static void
+s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_t *sink)
 {
     const dt_event_t *ev = info->ev;
     bool check_conflict = s_enabled (self, DT_RULE_CLAIM_CONFLICT);
@@ -352,8 +352,8 @@ check_claims (dt_engine_t *self, const account_t *account, const info_t *info, s
               s_track (owner), new_key_count + new_key_more + new_theme > 1? "them": "it");
 }
 
-void
-check_sequence (dt_engine_t *self, const account_t *account, const info_t *info, int replay,
+static void
+s_sequence (dt_engine_t *self, const account_t *account, const info_t *info, int replay,
             sink_t *sink)
 {
     const int marketing = DT_TRACK_MARKETING, sales = DT_TRACK_SALES;
@@ -377,8 +377,8 @@ check_sequence (dt_engine_t *self, const account_t *account, const info_t *info,
     text_puts (&text, " before it; marketing should open the road first.");
 }
 
-void
-check_key_project (dt_engine_t *self, const account_t *account, const info_t *info, sink_t *sink)
+static void
+s_key_project (dt_engine_t *self, const account_t *account, const info_t *info, sink_t *sink)
 {
     const dt_event_t *ev = info->ev;
     if (!s_enabled (self, DT_RULE_KEY_PROJECT_SOLO) || !ev->project.len
@@ -437,8 +437,8 @@ s_busiest (const int64_t *times, int count, int64_t at, int64_t period, int64_t 
     return best;
 }
 
-void
-check_pressure (dt_engine_t *self, const account_t *account, const info_t *info, int replay,
+static void
+s_pressure (dt_engine_t *self, const account_t *account, const info_t *info, int replay,
             sink_t *sink)
 {
     if (!s_enabled (self, DT_RULE_CONTACT_PRESSURE) || info->transactional)
@@ -498,3 +498,24 @@ check_pressure (dt_engine_t *self, const account_t *account, const info_t *info,
                   self->cfg.pressure_account_max);
 }
 
+//  One call for each half, so the rules inline into it as they did into
+//  the judgement before the engine was split
+
+void
+check_event (dt_engine_t *self, const info_t *info, sink_t *sink)
+{
+    s_stage_crossing (self, info, sink);
+    s_themes (self, info, sink);
+    s_banned (self, info, sink);
+}
+
+void
+check_memory (dt_engine_t *self, const account_t *account, const info_t *info, int replay,
+              sink_t *sink)
+{
+    s_collision (self, account, info, replay, sink);
+    s_claims (self, account, info, sink);
+    s_sequence (self, account, info, replay, sink);
+    s_key_project (self, account, info, sink);
+    s_pressure (self, account, info, replay, sink);
+}

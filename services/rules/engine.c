@@ -193,19 +193,13 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
         if (ev->project.len)
             s_prefetch (block, offsetof (account_t, projects), offsetof (account_t, idlog));
     }
-    check_stage_crossing (self, &info, &sink);
-    check_themes (self, &info, &sink);
-    check_banned (self, &info, &sink);
+    check_event (self, &info, &sink);
 
     //  A check needs no memory of its own, but a loader can fill the cache
     account_t *account = s_account (self, ev->account, key, slot, commit || self->loader, true);
     const account_t *memory = account? account: &self->empty;
     int replay = account_replay (memory, &info);
-    check_collision (self, memory, &info, replay, &sink);
-    check_claims (self, memory, &info, &sink);
-    check_sequence (self, memory, &info, replay, &sink);
-    check_key_project (self, memory, &info, &sink);
-    check_pressure (self, memory, &info, replay, &sink);
+    check_memory (self, memory, &info, replay, &sink);
 
     if (commit && account)
         account_commit (account, &info, replay);

@@ -152,7 +152,6 @@ typedef struct {
     bool full;
 } text_t;
 
-
 static inline uint32_t
 s_hash32 (const char *ptr, size_t len, uint64_t seed)
 {
@@ -170,7 +169,6 @@ s_block (dt_engine_t *self, uint32_t index)
 {
     return &self->chunks [index / CHUNK_ACCOUNTS][index % CHUNK_ACCOUNTS];
 }
-
 
 static inline uint8_t
 s_part (uint8_t flags)
@@ -218,7 +216,6 @@ s_probe (dt_engine_t *self, uint64_t key, size_t slot)
     return slot;
 }
 
-
 static inline bool
 s_claim_pair (const msgpack_object_kv *kv, dt_str_t *key, dt_str_t *value)
 {
@@ -228,7 +225,6 @@ s_claim_pair (const msgpack_object_kv *kv, dt_str_t *key, dt_str_t *value)
     *value = dt_str_of (&kv->val);
     return true;
 }
-
 
 static inline const char *
 s_track (int track)
@@ -240,7 +236,12 @@ s_track (int track)
 //  message.c: a finding's sentence, bounded and always valid UTF-8
 
 void text_put (text_t *text, const char *ptr, size_t len);
-void text_puts (text_t *text, const char *cstr);
+//  Inline, so the length of a literal is known when compiling
+static inline void
+text_puts (text_t *text, const char *cstr)
+{
+    text_put (text, cstr, strlen (cstr));
+}
 //  printf with %s, %d and %lld only
 void text_printf (text_t *text, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
 //  A customer's string, at most max bytes, on one line
@@ -274,21 +275,15 @@ account_t *table_create (dt_engine_t *self, uint64_t key);
 void table_delete (dt_engine_t *self, size_t hole);
 
 //  --------------------------------------------------------------------------
-//  checks.c: the rules; each adds its findings to the sink
+//  checks.c: the rules, in two calls; each adds its findings to the sink
 
 int check_info (dt_engine_t *self, const dt_event_t *ev, info_t *info);
-void check_stage_crossing (dt_engine_t *self, const info_t *info, sink_t *sink);
-void check_themes (dt_engine_t *self, const info_t *info, sink_t *sink);
-void check_banned (dt_engine_t *self, const info_t *info, sink_t *sink);
-void check_collision (dt_engine_t *self, const account_t *account, const info_t *info,
-                      int replay, sink_t *sink);
-void check_claims (dt_engine_t *self, const account_t *account, const info_t *info,
-                   sink_t *sink);
-void check_sequence (dt_engine_t *self, const account_t *account, const info_t *info,
-                     int replay, sink_t *sink);
-void check_key_project (dt_engine_t *self, const account_t *account, const info_t *info,
-                        sink_t *sink);
-void check_pressure (dt_engine_t *self, const account_t *account, const info_t *info,
-                     int replay, sink_t *sink);
+//  The rules that need only the event: stage crossing, themes, banned phrases
+void check_event (dt_engine_t *self, const info_t *info, sink_t *sink);
+//  The rules that read the account's memory (the empty memory for an
+//  account never seen): collision, claims and lead, sequence, key project,
+//  contact pressure. replay is account_replay's answer.
+void check_memory (dt_engine_t *self, const account_t *account, const info_t *info,
+                   int replay, sink_t *sink);
 
 #endif

@@ -29,12 +29,6 @@ text_put (text_t *text, const char *ptr, size_t len)
     text->buf [text->len] = 0;
 }
 
-void
-text_puts (text_t *text, const char *cstr)
-{
-    text_put (text, cstr, strlen (cstr));
-}
-
 static void
 s_int (text_t *text, long long value)
 {
