@@ -6,7 +6,7 @@
 
 #include <stdatomic.h>
 
-struct dt_curve_t {
+struct _dt_curve_t {
     zcert_t *cert;
     zactor_t *zap;
     char *clients_dir;
@@ -14,7 +14,7 @@ struct dt_curve_t {
 };
 
 static void
-zap_actor (zsock_t *pipe, void *args)
+s_zap_actor (zsock_t *pipe, void *args)
 {
     dt_curve_t *self = (dt_curve_t *) args;
     zsock_t *handler = zsock_new_rep ("inproc://zeromq.zap.01");
@@ -95,7 +95,7 @@ dt_curve_new (const char *cert_path, const char *clients_dir, char *err, size_t 
             return NULL;
         }
         self->clients_dir = strdup (clients_dir);
-        self->zap = zactor_new (zap_actor, self);
+        self->zap = zactor_new (s_zap_actor, self);
     }
     return self;
 }

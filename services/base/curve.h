@@ -13,7 +13,7 @@
 #include <czmq.h>
 #include <stdbool.h>
 
-typedef struct dt_curve_t dt_curve_t;
+typedef struct _dt_curve_t dt_curve_t;
 
 //  Load this process's certificate (cert_path: the file `dualtrack keygen`
 //  wrote; its _secret twin must be beside it) and, for servers, start the

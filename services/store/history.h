@@ -10,7 +10,7 @@
 
 #include "rules/engine.h"
 
-typedef struct dt_history_t dt_history_t;
+typedef struct _dt_history_t dt_history_t;
 
 dt_history_t *dt_history_new (const char *uri, const char *password, const dt_stageset_t *stages);
 void dt_history_destroy (dt_history_t **self_p);
