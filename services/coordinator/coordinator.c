@@ -432,7 +432,7 @@ load_account (void *ctx, dt_str_t account, dt_engine_t *engine)
     if (!bloom_has (self, account) || !dt_history_connected (self->history))
         return;
     int64_t since = self->newest_occurred - dt_engine_horizon (engine);
-    dt_history_load_account (self->history, engine, account, since);
+    dt_history_load_accounts (self->history, engine, &account, 1, since);
 }
 
 //  [topic][decision in scratch] on the feed, straight from our buffers

@@ -16,6 +16,7 @@ struct _dt_history_t {
     dt_stageset_t stages;
     PGconn *conn;
     dt_buf_t claims;            //  one row's claims as msgpack
+    dt_buf_t accounts;          //  accounts to load, as an array literal
     dt_history_observer_fn *observer;
     void *observer_ctx;
 };
@@ -52,6 +53,7 @@ dt_history_destroy (dt_history_t **self_p)
         if (self->conn)
             PQfinish (self->conn);
         dt_buf_free (&self->claims);
+        dt_buf_free (&self->accounts);
         free (self->uri);
         free (self->password);
         free (self);
@@ -281,21 +283,39 @@ dt_history_rebuild (dt_history_t *self, dt_engine_t *engine, int64_t horizon_ms,
         " ORDER BY occurred_at", 1, values, err, errlen);
 }
 
-int64_t
-dt_history_load_account (dt_history_t *self, dt_engine_t *engine, dt_str_t account,
-                         int64_t since_ms)
+//  Append text to a PostgreSQL array literal as one quoted element
+static void
+s_array_element (dt_buf_t *array, dt_str_t text)
 {
-    char account_text [DT_TEXT_MAX + 1], since [32];
-    snprintf (account_text, sizeof account_text, "%.*s", (int) account.len, account.ptr);
+    dt_buf_append (array, array->size > 1? ",\"": "\"", array->size > 1? 2: 1);
+    for (uint32_t i = 0; i < text.len; i++) {
+        if (text.ptr [i] == '"' || text.ptr [i] == '\\')
+            dt_buf_append (array, "\\", 1);
+        dt_buf_append (array, text.ptr + i, 1);
+    }
+    dt_buf_append (array, "\"", 1);
+}
+
+int64_t
+dt_history_load_accounts (dt_history_t *self, dt_engine_t *engine,
+                          const dt_str_t *accounts, size_t count, int64_t since_ms)
+{
+    if (count == 0)
+        return 0;
+    dt_buf_reset (&self->accounts);
+    dt_buf_append (&self->accounts, "{", 1);
+    for (size_t i = 0; i < count; i++)
+        s_array_element (&self->accounts, accounts [i]);
+    dt_buf_append (&self->accounts, "}", 2);      //  with its NUL
+    char since [32];
     snprintf (since, sizeof since, "%lld", (long long) since_ms);
-    const char *values [] = { account_text, since };
+    const char *values [] = { self->accounts.data, since };
     char err [256];
-    int64_t count = s_stream_rows (self, engine,
+    int64_t rows = s_stream_rows (self, engine,
         "SELECT " HISTORY_COLUMNS " FROM touchpoints"
-        " WHERE account = $1 AND occurred_at >= to_timestamp ($2::bigint / 1000.0)"
+        " WHERE account = ANY ($1::text[]) AND occurred_at >= to_timestamp ($2::bigint / 1000.0)"
         " ORDER BY occurred_at", 2, values, err, sizeof err);
-    if (count < 0)
-        dt_warn ("could not reload an account's history", "account=%s error=\"%s\"",
-                 account_text, err);
-    return count;
+    if (rows < 0)
+        dt_warn ("could not reload accounts' history", "accounts=%zu error=\"%s\"", count, err);
+    return rows;
 }
