@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/signals.h"
+#include "proto/link.h"
 #include "store/store.h"
 #include "store/writeset.h"
 
@@ -360,33 +361,39 @@ all_committed (dt_coordinator_t *self)
         && dt_writeset_size (self->filling) == 0;
 }
 
+//  A link message packed in scratch, to the track behind peer. Returns -1
+//  when the track is gone (it says hello again and resends).
+static int
+link_send (dt_coordinator_t *self, zframe_t *peer)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, zframe_data (peer), zframe_size (peer));
+    zmsg_addmem (msg, self->scratch.data, self->scratch.size);
+    if (zmsg_send (&msg, self->link) == 0)
+        return 0;
+    zmsg_destroy (&msg);
+    return -1;
+}
+
+//  Start packing a link message into scratch
+static void
+link_pack_start (dt_coordinator_t *self, msgpack_packer *pk)
+{
+    dt_buf_reset (&self->scratch);
+    msgpack_packer_init (pk, &self->scratch, dt_buf_msgpack_write);
+}
+
 static void
 acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
 {
     for (uint32_t i = 0; i < ws->ack_count; i++) {
-        msgpack_sbuffer sbuf;
-        msgpack_sbuffer_init (&sbuf);
         msgpack_packer pk;
-        msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-        msgpack_pack_map (&pk, 4);
-        dt_pack_cstr (&pk, "t");
-        dt_pack_cstr (&pk, "ack");
-        dt_pack_cstr (&pk, "instance");
-        msgpack_pack_uint64 (&pk, self->instance);
-        dt_pack_cstr (&pk, "first");
-        msgpack_pack_uint64 (&pk, ws->acks [i].first);
-        dt_pack_cstr (&pk, "upto");
-        msgpack_pack_uint64 (&pk, ws->acks [i].upto);
-        zmsg_t *msg = zmsg_new ();
-        zmsg_addmem (msg, zframe_data (ws->acks [i].peer), zframe_size (ws->acks [i].peer));
-        zmsg_addmem (msg, sbuf.data, sbuf.size);
-        msgpack_sbuffer_destroy (&sbuf);
-        if (zmsg_send (&msg, self->link) < 0) {
+        link_pack_start (self, &pk);
+        dt_link_ack_pack (&pk, self->instance, ws->acks [i].first, ws->acks [i].upto);
+        if (link_send (self, ws->acks [i].peer))
             //  The track went away: it resends after reconnecting
             dt_warn ("track gone before its acknowledgement", "upto=%llu",
                      (unsigned long long) ws->acks [i].upto);
-            zmsg_destroy (&msg);
-        }
     }
 }
 
@@ -566,48 +573,28 @@ check_recv (dt_coordinator_t *self)
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     dt_error_t err;
-    uint64_t req = 0;
-    bool has_req = false;
     dt_buf_reset (&self->scratch);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
+    dt_check_request_t request = { 0 };
     if (!body || zmsg_size (msg) != 1)
         dt_error_set (&err, "bad_request", "", "send one frame: {v, req, track, event}");
     else
-    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (body), zframe_size (body), &err) == 0) {
-        const msgpack_object *root = &unpacked.data;
-        has_req = dt_map_uint (root, "req", &req);
-        uint64_t version = 0;
-        const msgpack_object *track_obj = dt_map_get (root, "track");
-        const msgpack_object *event_obj = dt_map_get (root, "event");
-        dt_track_t track = track_obj && track_obj->type == MSGPACK_OBJECT_STR?
-            dt_track_parse (track_obj->via.str.ptr, track_obj->via.str.size): DT_TRACK_NONE;
+    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (body), zframe_size (body), &err) == 0
+    &&  dt_check_request_open (&unpacked.data, &request, &err) == 0) {
         dt_event_t event;
-        if (!has_req)
-            dt_error_set (&err, "bad_request", "req", "req: required, an unsigned integer");
-        else
-        if (!dt_map_uint (root, "v", &version) || version != DT_PROTOCOL_VERSION)
-            dt_error_set (&err, version? "unsupported_version": "bad_request", "v",
-                          "v: required, the integer 1");
-        else
-        if (track == DT_TRACK_NONE)
-            dt_error_set (&err, "bad_request", "track", "track: marketing or sales");
-        else
-        if (!event_obj)
-            dt_error_set (&err, "bad_request", "event", "event: required, one event map");
-        else
-        if (dt_event_decode (event_obj, &self->opts.stages, DT_FORM_INGRESS, track,
+        if (dt_event_decode (request.event, &self->opts.stages, DT_FORM_INGRESS, request.track,
                              &event, &err) == 0) {
             event.received_at = dt_now_us ();
             dt_finding_t findings [DT_FINDINGS_PER_EVENT];
             dt_verdict_t verdict = DT_VERDICT_OK;
             int count = dt_engine_judge (self->engine, &event, false, findings,
                                          DT_FINDINGS_PER_EVENT, &verdict);
-            dt_check_reply_pack (&pk, req, verdict, findings, count > 0? (uint32_t) count: 0);
+            dt_check_reply_pack (&pk, request.req, verdict, findings, count > 0? (uint32_t) count: 0);
         }
     }
     if (self->scratch.size == 0)
-        dt_reply_pack_error (&pk, has_req, req, &err);
+        dt_reply_pack_error (&pk, request.has_req, request.req, &err);
     dt_envelope_reply (self->check, &identity, req_envelope, self->scratch.data, self->scratch.size);
     dt_counter_add (self->m_checks, NULL, 1);
     msgpack_unpacked_destroy (&unpacked);
@@ -670,31 +657,6 @@ store_done (dt_coordinator_t *self, int index)
     free (command);
 }
 
-//  A small control message to a track
-static void
-link_send (dt_coordinator_t *self, zframe_t *peer, const char *type, const char *key, uint64_t value)
-{
-    msgpack_sbuffer sbuf;
-    msgpack_sbuffer_init (&sbuf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, key? 3: 2);
-    dt_pack_cstr (&pk, "t");
-    dt_pack_cstr (&pk, type);
-    dt_pack_cstr (&pk, "instance");
-    msgpack_pack_uint64 (&pk, self->instance);
-    if (key) {
-        dt_pack_cstr (&pk, key);
-        msgpack_pack_uint64 (&pk, value);
-    }
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addmem (msg, zframe_data (peer), zframe_size (peer));
-    zmsg_addmem (msg, sbuf.data, sbuf.size);
-    msgpack_sbuffer_destroy (&sbuf);
-    if (zmsg_send (&msg, self->link) < 0)
-        zmsg_destroy (&msg);        //  the track is gone; it says hello again
-}
-
 static void
 link_recv (dt_coordinator_t *self)
 {
@@ -707,14 +669,14 @@ link_recv (dt_coordinator_t *self)
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     dt_error_t err;
-    const msgpack_object *type = NULL;
-    if (body && frames == 1
-    &&  dt_wire_unpack (&unpacked, (const char *) zframe_data (body), zframe_size (body), &err) == 0)
-        type = dt_map_get (&unpacked.data, "t");
-    if (!type || type->type != MSGPACK_OBJECT_STR)
+    dt_link_msg_t link;
+    msgpack_packer pk;
+    if (!body || frames != 1
+    ||  dt_wire_unpack (&unpacked, (const char *) zframe_data (body), zframe_size (body), &err)
+    ||  dt_link_open (&unpacked.data, &link))
         dt_warn ("unreadable message on the link", "frames=%zu", frames);
     else
-    if (dt_str_eq (dt_str_of (type), "batch")) {
+    if (link.type == DT_LINK_BATCH) {
         uint32_t from = self->filling->event_count;
         if (dt_writeset_add_batch (self->filling, &body, &unpacked, peer, &self->opts.stages))
             dt_warn ("unreadable batch on the link", NULL);
@@ -724,20 +686,25 @@ link_recv (dt_coordinator_t *self)
             close_filling (self);
     }
     else
-    if (dt_str_eq (dt_str_of (type), "hello")) {
+    if (link.type == DT_LINK_HELLO) {
         //  Credit: what this track may have unacknowledged. It bounds what the
         //  coordinator holds in memory, so the link is always read and a
         //  heartbeat is answered even while PostgreSQL is away.
-        const msgpack_object *track = dt_map_get (&unpacked.data, "track");
         dt_info ("track connected", "track=%.*s credit=%d",
-                 track && track->type == MSGPACK_OBJECT_STR? (int) track->via.str.size: 0,
-                 track && track->type == MSGPACK_OBJECT_STR? track->via.str.ptr: "",
-                 self->opts.credit);
-        link_send (self, peer, "credit", "items", (uint64_t) self->opts.credit);
+                 (int) link.track.len, link.track.ptr, self->opts.credit);
+        link_pack_start (self, &pk);
+        dt_link_credit_pack (&pk, self->instance, (uint64_t) self->opts.credit);
+        link_send (self, peer);
     }
     else
-    if (dt_str_eq (dt_str_of (type), "ping"))
-        link_send (self, peer, "pong", NULL, 0);
+    if (link.type == DT_LINK_PING) {
+        link_pack_start (self, &pk);
+        dt_link_pong_pack (&pk, self->instance);
+        link_send (self, peer);
+    }
+    else
+    if (dt_str_eq (link.name, "batch"))
+        dt_warn ("unreadable batch on the link", NULL);
     msgpack_unpacked_destroy (&unpacked);
     zframe_destroy (&body);
     zframe_destroy (&peer);

@@ -18,7 +18,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/signals.h"
-#include "proto/wire.h"
+#include "proto/link.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -173,18 +173,14 @@ link_send (dt_trackd_t *self, zframe_t *frame)
         zframe_destroy (&copy);     //  not connected yet: liveness will tell
 }
 
-//  A small control message {"t": type, ...}
+//  A hello or a ping: the only messages a track packs besides batches
 static void
-link_send_control (dt_trackd_t *self, const char *type)
+link_send_control (dt_trackd_t *self, void (*pack) (msgpack_packer *, const char *))
 {
     dt_buf_t buf = { 0 };
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, dt_buf_msgpack_write);
-    msgpack_pack_map (&pk, 2);
-    dt_pack_cstr (&pk, "t");
-    dt_pack_cstr (&pk, type);
-    dt_pack_cstr (&pk, "track");
-    dt_pack_cstr (&pk, self->name);
+    pack (&pk, self->name);
     zframe_t *frame = zframe_new (buf.data, buf.size);
     link_send (self, frame);
     zframe_destroy (&frame);
@@ -221,7 +217,7 @@ link_connect (dt_trackd_t *self)
     for (inflight_t *batch = zlistx_first (self->inflight); batch;
          batch = zlistx_next (self->inflight))
         batch->sent = false;
-    link_send_control (self, "hello");
+    link_send_control (self, dt_link_hello_pack);
     self->hello_at = self->last_heard = dt_mono_ms ();
     return 0;
 }
@@ -652,7 +648,7 @@ link_tick (dt_trackd_t *self)
     //  A hello lost with a coordinator that died before answering it: the
     //  next coordinator answers pings but grants nothing until asked again
     if (!self->credited && now - self->hello_at > 2 * self->opts.heartbeat_ms) {
-        link_send_control (self, "hello");
+        link_send_control (self, dt_link_hello_pack);
         self->hello_at = now;
     }
     if (now - self->last_heard > self->opts.liveness_ms) {
@@ -666,7 +662,7 @@ link_tick (dt_trackd_t *self)
     if (now - self->last_ping >= self->opts.heartbeat_ms) {
         //  Pinged even while batches flow: the coordinator answers pings at
         //  once, acks only after a commit, which may take longer than liveness
-        link_send_control (self, "ping");
+        link_send_control (self, dt_link_ping_pack);
         self->last_ping = now;
     }
 }
@@ -707,20 +703,17 @@ link_recv (dt_trackd_t *self)
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     dt_error_t err;
-    uint64_t first, upto, items;
-    const msgpack_object *type = NULL;
-    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err) == 0)
-        type = dt_map_get (&unpacked.data, "t");
-    if (type && type->type == MSGPACK_OBJECT_STR) {
+    dt_link_msg_t msg;
+    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err) == 0
+    &&  dt_link_open (&unpacked.data, &msg) == 0) {
+        //  Any message is a sign of life, even one this track does not know
         if (!self->link_up)
             dt_info ("coordinator link up", "track=%s", self->name);
         self->link_up = true;
         self->last_heard = dt_mono_ms ();
         //  A new coordinator instance lost what the old one had not
         //  committed: start over with hello, and resend once credited
-        uint64_t instance = 0;
-        dt_map_uint (&unpacked.data, "instance", &instance);
-        if (self->coordinator_instance && instance && instance != self->coordinator_instance) {
+        if (self->coordinator_instance && msg.instance && msg.instance != self->coordinator_instance) {
             dt_warn ("the coordinator restarted: sending unacknowledged batches again",
                      "track=%s batches=%zu", self->name, zlistx_size (self->inflight));
             link_connect (self);
@@ -728,14 +721,13 @@ link_recv (dt_trackd_t *self)
             zframe_destroy (&frame);
             return;
         }
-        if (instance)
-            self->coordinator_instance = instance;
-        if (dt_str_eq (dt_str_of (type), "ack")
-        &&  dt_map_uint (&unpacked.data, "first", &first) && dt_map_uint (&unpacked.data, "upto", &upto))
-            handle_ack (self, first, upto);
+        if (msg.instance)
+            self->coordinator_instance = msg.instance;
+        if (msg.type == DT_LINK_ACK)
+            handle_ack (self, msg.first, msg.upto);
         else
-        if (dt_str_eq (dt_str_of (type), "credit") && dt_map_uint (&unpacked.data, "items", &items)) {
-            self->credit = (int64_t) items;
+        if (msg.type == DT_LINK_CREDIT) {
+            self->credit = (int64_t) msg.credit;
             self->credited = true;
         }
     }
