@@ -15,6 +15,7 @@
 */
 #include "coordinator/coordinator.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/curve.h"
 #include "coordinator/decision.h"
 #include "base/envelope.h"
@@ -166,9 +167,9 @@ store_actor (zsock_t *pipe, void *args)
             //  Retry until committed: the tracks hold these events and wait
             //  for the acknowledgement, so giving up would only delay them
             while (true) {
-                int64_t started = zclock_usecs ();
+                int64_t started = dt_mono_us ();
                 if (dt_store_connected (store) && dt_store_write (store, ws, err, sizeof err) == 0) {
-                    int64_t now = zclock_usecs ();
+                    int64_t now = dt_mono_us ();
                     dt_histogram_observe (coordinator->m_commit_seconds, (double) (now - started) / 1e6);
                     //  received_at is the track's wall clock, in µs
                     int64_t wall = dt_now_us ();
@@ -221,7 +222,7 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     self->committing = zlistx_new ();
     self->spares = zlistx_new ();
     //  Not secret, only different from the last start's
-    self->instance = (uint64_t) zclock_usecs () * 2654435761u ^ (uint64_t) getpid ();
+    self->instance = (uint64_t) dt_now_us () * 2654435761u ^ (uint64_t) getpid ();
     self->link = zsock_new (ZMQ_ROUTER);
     zsock_set_router_mandatory (self->link, 1);
     zsock_set_sndtimeo (self->link, 0);
@@ -494,7 +495,7 @@ history_start (dt_coordinator_t *self)
                   "error=\"%s\"", err);
         dt_history_record_reload (self->history, false, err);
     }
-    int64_t started = zclock_mono ();
+    int64_t started = dt_mono_ms ();
     dt_engine_set_loader (self->engine, NULL, NULL);
     int64_t count = dt_history_rebuild (self->history, self->engine,
                                         dt_engine_horizon (self->engine), err, sizeof err);
@@ -505,7 +506,7 @@ history_start (dt_coordinator_t *self)
     }
     dt_info ("rule memory rebuilt from the store", "touchpoints=%lld accounts=%zu ms=%lld",
              (long long) count, dt_engine_accounts (self->engine),
-             (long long) (zclock_mono () - started));
+             (long long) (dt_mono_ms () - started));
     return 0;
 }
 
@@ -528,14 +529,14 @@ note_event (void *ctx, const dt_event_t *event)
 {
     dt_coordinator_t *self = (dt_coordinator_t *) ctx;
     bloom_add (self, event->account);
-    note_occurred (self, event->occurred_at, zclock_time ());
+    note_occurred (self, event->occurred_at, dt_now_ms ());
 }
 
 //  The same for a batch's events, reading the clock once
 static void
 note_judged (dt_coordinator_t *self, dt_writeset_t *ws, uint32_t from)
 {
-    int64_t wall_ms = zclock_time ();
+    int64_t wall_ms = dt_now_ms ();
     for (uint32_t i = from; i < ws->event_count; i++) {
         bloom_add (self, ws->events [i].account);
         note_occurred (self, ws->events [i].occurred_at, wall_ms);
@@ -775,10 +776,10 @@ dt_coordinator_run (dt_coordinator_t *self)
         //  finished gets the next writeset and committed verdicts go out
         //  instead of waiting for the whole backlog to be judged
         if (count > stores + 1 && (link->revents & ZMQ_POLLIN)) {
-            int64_t until = zclock_usecs () + LINK_SLICE_US;
+            int64_t until = dt_mono_us () + LINK_SLICE_US;
             for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++) {
                 link_recv (self);
-                if (zclock_usecs () >= until)
+                if (dt_mono_us () >= until)
                     break;
             }
         }

@@ -11,6 +11,7 @@
 */
 #include "track/trackd.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/curve.h"
 #include "base/envelope.h"
 #include "base/httpd.h"
@@ -360,7 +361,7 @@ reply_result (dt_trackd_t *self, pending_t *pending)
                           pending->rejections, pending->rejected);
     send_reply (self, pending->identity, pending->req_envelope);
     dt_counter_add (self->m_requests, "ok", 1);
-    dt_histogram_observe (self->m_ack_seconds, (double) (zclock_usecs () - pending->received_us) / 1e6);
+    dt_histogram_observe (self->m_ack_seconds, (double) (dt_mono_us () - pending->received_us) / 1e6);
     pending->identity = NULL;
 }
 
@@ -518,7 +519,7 @@ handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
     pending->identity = zframe_dup (identity);
     pending->req_envelope = req_envelope;
     pending->req = request.req;
-    pending->received_us = zclock_usecs ();
+    pending->received_us = dt_mono_us ();
     pending->accepted = accepted;
     pending->rejected = rejected;
     pending->upto = dt_journal_next_seq (self->journal) - 1;
