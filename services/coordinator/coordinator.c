@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/curve.h"
+#include "coordinator/bloom.h"
 #include "coordinator/decision.h"
 #include "base/envelope.h"
 #include "store/history.h"
@@ -35,9 +36,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-//  Accounts ever stored, as a Bloom filter: an account that is not in memory
-//  and not in here has no history, so the engine's loader skips the query
-#define BLOOM_BITS (1u << 24)
+//  Bits of the Bloom filter of accounts ever stored (2^24: 2 MiB)
+#define BLOOM_BITS_LOG2 24
 
 //  Longest the link thread judges incoming batches before it looks at the
 //  store actors again
@@ -58,7 +58,7 @@ struct dt_coordinator_t {
     dt_engine_t *engine;
     dt_history_t *history;
     int64_t history_retry_at;
-    uint64_t *bloom;
+    dt_bloom_t *bloom;              //  accounts ever stored: others have no history
     int64_t newest_occurred;        //  the stream's "now", for eviction
     int64_t evicted_at;
     dt_buf_t scratch;
@@ -263,7 +263,7 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
         dt_coordinator_destroy (&self);
         return NULL;
     }
-    self->bloom = calloc (BLOOM_BITS / 64, sizeof (uint64_t));
+    self->bloom = dt_bloom_new (BLOOM_BITS_LOG2);
     self->history = dt_history_new (opts->pg_uri, opts->pg_password, &opts->stages);
     dt_history_set_observer (self->history, note_event, self);
     metrics_setup (self);
@@ -310,7 +310,7 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
         dt_engine_destroy (&self->engine);
         dt_history_destroy (&self->history);
         dt_buf_free (&self->scratch);
-        free (self->bloom);
+        dt_bloom_destroy (&self->bloom);
         free (self);
         *self_p = NULL;
     }
@@ -401,34 +401,11 @@ acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
 //  --------------------------------------------------------------------------
 //  Judgement: Bloom filter of known accounts, the engine's loader, the feed
 
-static void
-bloom_positions (dt_str_t account, uint32_t positions [3])
+//  An account's key in the Bloom filter
+static uint64_t
+account_key (dt_str_t account)
 {
-    uint64_t hash = dt_hash (account.ptr, account.len, 0x6475616c);
-    for (int i = 0; i < 3; i++) {
-        positions [i] = (uint32_t) (hash & (BLOOM_BITS - 1));
-        hash = (hash >> 21) | (hash << 43);
-    }
-}
-
-static void
-bloom_add (dt_coordinator_t *self, dt_str_t account)
-{
-    uint32_t positions [3];
-    bloom_positions (account, positions);
-    for (int i = 0; i < 3; i++)
-        self->bloom [positions [i] / 64] |= 1ull << (positions [i] % 64);
-}
-
-static bool
-bloom_has (dt_coordinator_t *self, dt_str_t account)
-{
-    uint32_t positions [3];
-    bloom_positions (account, positions);
-    for (int i = 0; i < 3; i++)
-        if (!(self->bloom [positions [i] / 64] & (1ull << (positions [i] % 64))))
-            return false;
-    return true;
+    return dt_hash (account.ptr, account.len, 0x6475616c);
 }
 
 //  The engine met an account it does not hold: if the store may have
@@ -437,7 +414,7 @@ static void
 load_account (void *ctx, dt_str_t account, dt_engine_t *engine)
 {
     dt_coordinator_t *self = (dt_coordinator_t *) ctx;
-    if (!bloom_has (self, account) || !dt_history_connected (self->history))
+    if (!dt_bloom_has (self->bloom, account_key (account)) || !dt_history_connected (self->history))
         return;
     int64_t since = self->newest_occurred - dt_engine_horizon (engine);
     dt_history_load_account (self->history, engine, account, since);
@@ -528,7 +505,7 @@ static void
 note_event (void *ctx, const dt_event_t *event)
 {
     dt_coordinator_t *self = (dt_coordinator_t *) ctx;
-    bloom_add (self, event->account);
+    dt_bloom_add (self->bloom, account_key (event->account));
     note_occurred (self, event->occurred_at, dt_now_ms ());
 }
 
@@ -538,7 +515,7 @@ note_judged (dt_coordinator_t *self, dt_writeset_t *ws, uint32_t from)
 {
     int64_t wall_ms = dt_now_ms ();
     for (uint32_t i = from; i < ws->event_count; i++) {
-        bloom_add (self, ws->events [i].account);
+        dt_bloom_add (self->bloom, account_key (ws->events [i].account));
         note_occurred (self, ws->events [i].occurred_at, wall_ms);
     }
 }
