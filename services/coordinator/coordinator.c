@@ -131,6 +131,7 @@ store_actor (zsock_t *pipe, void *args)
     dt_coordinator_t *coordinator = (dt_coordinator_t *) args;
     const dt_coordinator_opts_t *opts = &coordinator->opts;
     dt_store_t *store = dt_store_new (opts->pg_uri, opts->pg_password);
+    dt_signals_block_thread ();
     zsock_signal (pipe, 0);
     char err [512];
     int backoff = 100;
@@ -689,12 +690,26 @@ link_recv (dt_coordinator_t *self)
     zmsg_destroy (&msg);
 }
 
+//  SIGHUP: the allow-list (tracks, subscribers, check clients) is re-read
+//  at once, not when its directory next looks changed
+static void
+reload (dt_coordinator_t *self)
+{
+    dt_reload_requested = 0;
+    if (self->curve && dt_curve_reload (self->curve) == 0)
+        dt_info ("SIGHUP: allow-list re-read", "allow_list=%s", self->opts.curve_clients);
+    else
+        dt_info ("SIGHUP: no allow-list to re-read", NULL);
+}
+
 int
 dt_coordinator_run (dt_coordinator_t *self)
 {
     bool draining = false;
     int64_t deadline = 0;
     while (true) {
+        if (dt_reload_requested)
+            reload (self);
         if (dt_stop_requests && !draining) {
             draining = true;
             deadline = dt_mono_ms () + self->opts.drain_ms;

@@ -739,6 +739,19 @@ link_recv (dt_trackd_t *self)
     zframe_destroy (&frame);
 }
 
+//  SIGHUP: the publishers' allow-list is re-read at once, not when its
+//  directory next looks changed
+static void
+reload (dt_trackd_t *self)
+{
+    dt_reload_requested = 0;
+    if (self->curve && dt_curve_reload (self->curve) == 0)
+        dt_info ("SIGHUP: allow-list re-read", "track=%s allow_list=%s",
+                 self->name, self->opts.curve_clients);
+    else
+        dt_info ("SIGHUP: no allow-list to re-read", "track=%s", self->name);
+}
+
 //  --------------------------------------------------------------------------
 
 int
@@ -747,6 +760,8 @@ dt_trackd_run (dt_trackd_t *self)
     bool draining = false;
     int64_t drain_deadline = 0;
     while (!self->failed) {
+        if (dt_reload_requested)
+            reload (self);
         if (dt_stop_requests && !draining) {
             draining = true;
             drain_deadline = dt_mono_ms () + self->opts.drain_ms;
