@@ -8,6 +8,12 @@
     again if it stays silent: its insert is idempotent on the event id). An
     acknowledgement trims the journal; after a crash the journal replays from
     the last acknowledged seq.
+
+    The loop is a zloop: the link and the ingress are its readers, a 100 ms
+    timer keeps the heartbeats, and after every wake-up loop_turn syncs,
+    answers and forwards. A signal interrupts zloop_start; run reads the
+    flag and starts it again. zloop costs about 0.1 µs more per wake-up
+    than a hand-made zmq_poll, against an fdatasync per burst.
 */
 #include "track/trackd.h"
 #include "base/buf.h"
@@ -67,6 +73,12 @@ struct dt_trackd_t {
     int64_t hello_at;
     uint64_t coordinator_instance;  //  0 until the coordinator's first answer
     bool credited;                  //  the coordinator answered the last hello
+
+    //  The loop (zloop): the link and the ingress as readers, a 100 ms tick
+    zloop_t *loop;
+    bool draining;                  //  SIGTERM: no new requests, forwarding the rest
+    int64_t drain_deadline;
+    bool stopped;                   //  drained: run returns 0
 
     dt_journal_t *journal;
     dt_journal_cursor_t *cursor;    //  next record to forward
@@ -188,13 +200,21 @@ link_send_control (dt_trackd_t *self, void (*pack) (msgpack_packer *, const char
     dt_buf_free (&buf);
 }
 
+static int on_link (zloop_t *loop, zsock_t *reader, void *arg);
+
 //  (Re)create the link socket and say hello; every unacknowledged batch is
 //  sent again once the coordinator grants credit
 static int
 link_connect (dt_trackd_t *self)
 {
+    if (self->loop && self->link)
+        zloop_reader_end (self->loop, self->link);
     zsock_destroy (&self->link);
     self->link = zsock_new (ZMQ_DEALER);
+    if (self->loop) {
+        zloop_reader (self->loop, self->link, on_link, self);
+        zloop_reader_set_tolerant (self->loop, self->link);
+    }
     zsock_set_sndtimeo (self->link, 0);
     //  Credit bounds what is in flight, not the high-water mark, so ZeroMQ
     //  never has to drop or block for us
@@ -754,58 +774,99 @@ reload (dt_trackd_t *self)
 
 //  --------------------------------------------------------------------------
 
+//  What runs after every wake-up of the loop, whatever woke it: SIGHUP and
+//  SIGTERM, one fdatasync for all that came in (then the answers), batches
+//  forwarded, and the end of a drain. -1 ends the loop.
+static int
+loop_turn (dt_trackd_t *self)
+{
+    if (dt_reload_requested)
+        reload (self);
+    if (dt_stop_requests && !self->draining) {
+        self->draining = true;
+        self->drain_deadline = dt_mono_ms () + self->opts.drain_ms;
+        zloop_reader_end (self->loop, self->ingress);
+        dt_info ("stopping: no new requests; forwarding what the journal holds",
+                 "track=%s to_forward=%llu", self->name,
+                 (unsigned long long) dt_journal_depth (self->journal));
+    }
+    sync_and_answer (self);
+    forward (self);
+    metrics_update (self);
+    if (self->failed)
+        return -1;
+    if (self->draining && zlistx_size (self->pending) == 0) {
+        //  Everything accepted is on disk: exit once it is forwarded, or
+        //  when the drain time is up (a restart forwards the rest)
+        uint64_t left = dt_journal_depth (self->journal);
+        if (left == 0 || dt_stop_requests > 1 || dt_mono_ms () > self->drain_deadline) {
+            dt_info ("stopped", "track=%s received=%llu accepted=%llu rejected=%llu "
+                     "left_in_journal=%llu", self->name,
+                     (unsigned long long) self->received, (unsigned long long) self->accepted,
+                     (unsigned long long) self->rejected, (unsigned long long) left);
+            self->stopped = true;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+on_link (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop, (void) reader;     //  self->link: link_recv may make it anew
+    dt_trackd_t *self = (dt_trackd_t *) arg;
+    while (zsock_events (self->link) & ZMQ_POLLIN)
+        link_recv (self);
+    link_tick (self);
+    return loop_turn (self);
+}
+
+static int
+on_ingress (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop, (void) reader;
+    dt_trackd_t *self = (dt_trackd_t *) arg;
+    //  Take what is queued, up to a bound, then sync once for all of it
+    for (int n = 0; n < 256 && !self->failed
+         && (zsock_events (self->ingress) & ZMQ_POLLIN); n++)
+        ingress_recv (self);
+    link_tick (self);
+    return loop_turn (self);
+}
+
+//  Heartbeats, liveness and the drain's deadline when nothing arrives
+static int
+on_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop, (void) timer_id;
+    dt_trackd_t *self = (dt_trackd_t *) arg;
+    link_tick (self);
+    return loop_turn (self);
+}
+
 int
 dt_trackd_run (dt_trackd_t *self)
 {
-    bool draining = false;
-    int64_t drain_deadline = 0;
-    while (!self->failed) {
-        if (dt_reload_requested)
-            reload (self);
-        if (dt_stop_requests && !draining) {
-            draining = true;
-            drain_deadline = dt_mono_ms () + self->opts.drain_ms;
-            dt_info ("stopping: no new requests; forwarding what the journal holds",
-                     "track=%s to_forward=%llu", self->name,
-                     (unsigned long long) dt_journal_depth (self->journal));
-        }
-        sync_and_answer (self);
-        forward (self);
-        metrics_update (self);
-        if (draining && zlistx_size (self->pending) == 0) {
-            //  Everything accepted is on disk: exit once it is forwarded, or
-            //  when the drain time is up (a restart forwards the rest)
-            uint64_t left = dt_journal_depth (self->journal);
-            if (left == 0 || dt_stop_requests > 1 || dt_mono_ms () > drain_deadline) {
-                dt_info ("stopped", "track=%s received=%llu accepted=%llu rejected=%llu "
-                         "left_in_journal=%llu", self->name,
-                         (unsigned long long) self->received, (unsigned long long) self->accepted,
-                         (unsigned long long) self->rejected, (unsigned long long) left);
-                return 0;
-            }
-        }
-        //  Made anew each time: link_tick may have replaced the link socket
-        zmq_pollitem_t items [] = {
-            { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
-            { zsock_resolve (self->ingress), 0, ZMQ_POLLIN, 0 }
-        };
-        int rc = zmq_poll (items, draining? 1: 2, 100);
-        if (rc < 0) {
-            if (zmq_errno () == EINTR)
-                continue;
+    self->loop = zloop_new ();
+    zloop_reader (self->loop, self->link, on_link, self);
+    zloop_reader_set_tolerant (self->loop, self->link);
+    zloop_reader (self->loop, self->ingress, on_ingress, self);
+    zloop_reader_set_tolerant (self->loop, self->ingress);
+    zloop_timer (self->loop, 100, 0, on_tick, self);
+    int rc = loop_turn (self);
+    //  A signal interrupts zloop_start (rc 0): its flag is read, and the
+    //  loop goes on
+    while (rc == 0) {
+        rc = zloop_start (self->loop);
+        if (rc == 0 && zmq_errno () != EINTR) {
             dt_error ("poll failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
-            return -1;
+            rc = -1;
         }
-        if (items [0].revents & ZMQ_POLLIN)
-            while (zsock_events (self->link) & ZMQ_POLLIN)
-                link_recv (self);
-        if (!draining && (items [1].revents & ZMQ_POLLIN)) {
-            //  Take what is queued, up to a bound, then sync once for all of it
-            for (int n = 0; n < 256 && !self->failed
-                 && (zsock_events (self->ingress) & ZMQ_POLLIN); n++)
-                ingress_recv (self);
-        }
-        link_tick (self);
+        else
+        if (rc == 0)
+            rc = loop_turn (self);
     }
-    return -1;
+    zloop_destroy (&self->loop);
+    return self->stopped? 0: -1;
 }
