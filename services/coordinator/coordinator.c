@@ -12,6 +12,14 @@
     The rule engine lives in the link thread: events are judged as they
     arrive (so the check API sees the same memory at once), and the store
     writes each verdict and its findings in the touchpoint's transaction.
+
+    The link thread's loop is a zloop: the store actors and the check API
+    are its readers, the link and the history's notifications too once the
+    rule memory is rebuilt, a 100 ms timer keeps retries and eviction going,
+    and loop_turn runs after every wake-up. A signal interrupts zloop_start;
+    run reads its flag and starts it again. zloop costs about 0.1 µs more per
+    wake-up than the zmq_poll it replaced (within the noise of a PAIR ping
+    loop at ~7 µs a wake-up), against up to 2 ms of judging per link slice.
 */
 #include "coordinator/coordinator.h"
 #include "base/buf.h"
@@ -65,6 +73,14 @@ struct dt_coordinator_t {
     uint64_t instance;              //  random per start: tracks notice a restart
     uint64_t committed_events, duplicate_events, committed_rejects, published;
     bool started;                   //  rule memory rebuilt: the link is read
+
+    //  The loop (zloop): the store actors and the check API always, the
+    //  link and the history's notifications once started (watch_inputs)
+    zloop_t *loop;
+    bool link_watched;
+    int notify_fd;                  //  registered, -1 none
+    bool draining;                  //  SIGTERM: committing what is in hand
+    int64_t drain_deadline;
 
     //  Operations. The store actor and the HTTP thread touch only metrics
     //  (atomic) and these flags.
@@ -702,96 +718,177 @@ reload (dt_coordinator_t *self)
         dt_info ("SIGHUP: no allow-list to re-read", NULL);
 }
 
+static int on_link (zloop_t *loop, zsock_t *reader, void *arg);
+static int on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+
+//  The link and the tone book notifications are read once the rule memory
+//  is rebuilt, until a drain begins; the tracks' credit bounds what arrives.
+//  The history's socket changes when it reconnects.
+static void
+watch_inputs (dt_coordinator_t *self)
+{
+    bool wanted = self->started && !self->draining;
+    if (wanted != self->link_watched) {
+        if (wanted) {
+            zloop_reader (self->loop, self->link, on_link, self);
+            zloop_reader_set_tolerant (self->loop, self->link);
+        }
+        else
+            zloop_reader_end (self->loop, self->link);
+        self->link_watched = wanted;
+    }
+    int fd = wanted? dt_history_socket (self->history): -1;
+    if (fd != self->notify_fd) {
+        zmq_pollitem_t item = { NULL, self->notify_fd, ZMQ_POLLIN, 0 };
+        if (self->notify_fd >= 0)
+            zloop_poller_end (self->loop, &item);
+        item.fd = fd;
+        if (fd >= 0) {
+            zloop_poller (self->loop, &item, on_notify, self);
+            zloop_poller_set_tolerant (self->loop, &item);
+        }
+        self->notify_fd = fd;
+    }
+}
+
+//  What runs after every wake-up of the loop, whatever woke it: a slice of
+//  eviction, the signals' flags, the rule memory's (re)build, the store
+//  actors fed, the readers the state calls for, and the end of a drain.
+//  -1 ends the loop.
+static int
+loop_turn (dt_coordinator_t *self)
+{
+    //  Forget idle accounts, a slice of the memory every 100 ms (a full
+    //  cycle in a few seconds); they come back on demand
+    if (self->started && dt_mono_ms () - self->evicted_at >= 100) {
+        size_t evicted = dt_engine_evict_step (self->engine, self->newest_occurred);
+        if (evicted)
+            dt_debug ("evicted idle accounts", "accounts=%zu", evicted);
+        self->evicted_at = dt_mono_ms ();
+    }
+    if (dt_reload_requested)
+        reload (self);
+    if (dt_stop_requests && !self->draining) {
+        self->draining = true;
+        self->drain_deadline = dt_mono_ms () + self->opts.drain_ms;
+        dt_info ("stopping: committing what is in hand", "writesets=%zu",
+                 zlistx_size (self->committing) + zlistx_size (self->ready) + 1);
+    }
+    //  The engine judges nothing before it knows the store's recent
+    //  history: until then the tracks keep events in their journals
+    if (!self->started && self->store_connected && dt_mono_ms () >= self->history_retry_at) {
+        self->started = history_start (self) == 0;
+        if (!self->started)
+            self->history_retry_at = dt_mono_ms () + 1000;
+        atomic_store (&self->ready_memory, self->started);
+    }
+    atomic_store (&self->ready_reader, dt_history_connected (self->history));
+    dt_gauge_set (self->m_accounts, (double) dt_engine_accounts (self->engine));
+    dt_gauge_set (self->m_state_bytes, (double) dt_engine_state_bytes (self->engine));
+    if (self->started && !dt_history_connected (self->history)
+    &&  dt_mono_ms () >= self->history_retry_at) {
+        char err [256];
+        if (dt_history_connect (self->history, err, sizeof err) == 0)
+            tonebook_reload (self);
+        else
+            self->history_retry_at = dt_mono_ms () + 1000;
+    }
+    send_to_store (self);
+    if (self->draining && (all_committed (self) || dt_stop_requests > 1
+                        || dt_mono_ms () > self->drain_deadline))
+        return -1;
+    watch_inputs (self);
+    return 0;
+}
+
+static int
+on_store (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop;
+    dt_coordinator_t *self = (dt_coordinator_t *) arg;
+    for (int i = 0; i < self->opts.store_connections; i++)
+        if ((void *) self->stores [i] == (void *) reader)
+            store_done (self, i);
+    return loop_turn (self);
+}
+
+static int
+on_check (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop, (void) reader;
+    dt_coordinator_t *self = (dt_coordinator_t *) arg;
+    check_recv (self);
+    return loop_turn (self);
+}
+
+//  Judging a backlog of batches takes long (up to 1000 items each): back to
+//  the loop every LINK_SLICE_US, so that a store actor that finished gets
+//  the next writeset and committed verdicts go out instead of waiting for
+//  the whole backlog to be judged
+static int
+on_link (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop, (void) reader;
+    dt_coordinator_t *self = (dt_coordinator_t *) arg;
+    int64_t until = dt_mono_us () + LINK_SLICE_US;
+    for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++) {
+        link_recv (self);
+        if (dt_mono_us () >= until)
+            break;
+    }
+    return loop_turn (self);
+}
+
+static int
+on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    dt_coordinator_t *self = (dt_coordinator_t *) arg;
+    if (item->revents & ZMQ_POLLIN) {
+        int changed = dt_history_notified (self->history);
+        if (changed > 0)
+            tonebook_reload (self);
+        else
+        if (changed < 0)
+            dt_warn ("lost the reader connection to PostgreSQL", NULL);
+    }
+    return loop_turn (self);
+}
+
+//  Nothing arrived for 100 ms: retries, eviction and deadlines go on
+static int
+on_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop, (void) timer_id;
+    return loop_turn ((dt_coordinator_t *) arg);
+}
+
 int
 dt_coordinator_run (dt_coordinator_t *self)
 {
-    bool draining = false;
-    int64_t deadline = 0;
-    while (true) {
-        if (dt_reload_requested)
-            reload (self);
-        if (dt_stop_requests && !draining) {
-            draining = true;
-            deadline = dt_mono_ms () + self->opts.drain_ms;
-            dt_info ("stopping: committing what is in hand", "writesets=%zu",
-                     zlistx_size (self->committing) + zlistx_size (self->ready) + 1);
-        }
-        //  The engine judges nothing before it knows the store's recent
-        //  history: until then the tracks keep events in their journals
-        if (!self->started && self->store_connected && dt_mono_ms () >= self->history_retry_at) {
-            self->started = history_start (self) == 0;
-            if (!self->started)
-                self->history_retry_at = dt_mono_ms () + 1000;
-            atomic_store (&self->ready_memory, self->started);
-        }
-        atomic_store (&self->ready_reader, dt_history_connected (self->history));
-        dt_gauge_set (self->m_accounts, (double) dt_engine_accounts (self->engine));
-        dt_gauge_set (self->m_state_bytes, (double) dt_engine_state_bytes (self->engine));
-        if (self->started && !dt_history_connected (self->history)
-        &&  dt_mono_ms () >= self->history_retry_at) {
-            char err [256];
-            if (dt_history_connect (self->history, err, sizeof err) == 0)
-                tonebook_reload (self);
-            else
-                self->history_retry_at = dt_mono_ms () + 1000;
-        }
-        send_to_store (self);
-        if (draining && (all_committed (self) || dt_stop_requests > 1 || dt_mono_ms () > deadline))
-            break;
-        //  The store actors, then the check API, the link and the history
-        //  socket (tone book notifications). The link is always read once
-        //  started: the tracks' credit bounds what arrives.
-        int stores = self->opts.store_connections;
-        zmq_pollitem_t items [DT_STORE_CONNECTIONS_MAX + 3];
-        for (int i = 0; i < stores; i++)
-            items [i] = (zmq_pollitem_t) { zsock_resolve (self->stores [i]), 0, ZMQ_POLLIN, 0 };
-        zmq_pollitem_t *check = &items [stores], *link = &items [stores + 1],
-                       *notify = &items [stores + 2];
-        *check = (zmq_pollitem_t) { zsock_resolve (self->check), 0, ZMQ_POLLIN, 0 };
-        *link = (zmq_pollitem_t) { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 };
-        *notify = (zmq_pollitem_t) { NULL, dt_history_socket (self->history), ZMQ_POLLIN, 0 };
-        int count = stores + 1;
-        if (self->started && !draining)
-            count = notify->fd >= 0? stores + 3: stores + 2;
-        int rc = zmq_poll (items, count, 100);
-        if (rc < 0 && zmq_errno () != EINTR) {
+    self->loop = zloop_new ();
+    self->notify_fd = -1;
+    for (int i = 0; i < self->opts.store_connections; i++) {
+        zloop_reader (self->loop, (zsock_t *) self->stores [i], on_store, self);
+        zloop_reader_set_tolerant (self->loop, (zsock_t *) self->stores [i]);
+    }
+    zloop_reader (self->loop, self->check, on_check, self);
+    zloop_reader_set_tolerant (self->loop, self->check);
+    zloop_timer (self->loop, 100, 0, on_tick, self);
+    int rc = loop_turn (self);
+    //  A signal interrupts zloop_start (rc 0): its flag is read, and the
+    //  loop goes on
+    while (rc == 0) {
+        rc = zloop_start (self->loop);
+        if (rc == 0 && zmq_errno () != EINTR) {
             dt_error ("poll failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
+            zloop_destroy (&self->loop);
             return -1;
         }
-        for (int i = 0; i < stores; i++)
-            if (items [i].revents & ZMQ_POLLIN)
-                store_done (self, i);
-        if (check->revents & ZMQ_POLLIN)
-            check_recv (self);
-        //  Judging a backlog of batches takes long (up to 1000 items each):
-        //  back to the top every LINK_SLICE_US, so that a store actor that
-        //  finished gets the next writeset and committed verdicts go out
-        //  instead of waiting for the whole backlog to be judged
-        if (count > stores + 1 && (link->revents & ZMQ_POLLIN)) {
-            int64_t until = dt_mono_us () + LINK_SLICE_US;
-            for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++) {
-                link_recv (self);
-                if (dt_mono_us () >= until)
-                    break;
-            }
-        }
-        if (count > stores + 2 && (notify->revents & ZMQ_POLLIN)) {
-            int changed = dt_history_notified (self->history);
-            if (changed > 0)
-                tonebook_reload (self);
-            else
-            if (changed < 0)
-                dt_warn ("lost the reader connection to PostgreSQL", NULL);
-        }
-        //  Forget idle accounts, a slice of the memory every 100 ms (a full
-        //  cycle in a few seconds); they come back on demand
-        if (self->started && dt_mono_ms () - self->evicted_at >= 100) {
-            size_t evicted = dt_engine_evict_step (self->engine, self->newest_occurred);
-            if (evicted)
-                dt_debug ("evicted idle accounts", "accounts=%zu", evicted);
-            self->evicted_at = dt_mono_ms ();
-        }
+        if (rc == 0)
+            rc = loop_turn (self);
     }
+    zloop_destroy (&self->loop);
     bool clean = all_committed (self);
     dt_info (clean? "stopped": "stopped with items uncommitted; the tracks will resend them",
              "events_stored=%llu duplicates=%llu rejects=%llu verdicts_published=%llu",
