@@ -57,27 +57,3 @@ dt_log (dt_log_level_t level, const char *msg, const char *fields, ...)
     line [len++] = '\n';
     fwrite (line, 1, (size_t) len, stdout);
 }
-
-int64_t
-dt_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-int64_t
-dt_now_us (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
-
-int64_t
-dt_mono_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}

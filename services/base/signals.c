@@ -3,6 +3,7 @@
 #include "base/signals.h"
 
 #include <czmq.h>
+#include <pthread.h>
 #include <string.h>
 
 volatile sig_atomic_t dt_stop_requests = 0;
@@ -35,4 +36,15 @@ dt_signals_install (void)
     action.sa_handler = on_hup;
     sigaction (SIGHUP, &action, NULL);
     signal (SIGPIPE, SIG_IGN);
+}
+
+void
+dt_signals_block_thread (void)
+{
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGTERM);
+    sigaddset (&signals, SIGINT);
+    sigaddset (&signals, SIGHUP);
+    pthread_sigmask (SIG_BLOCK, &signals, NULL);
 }

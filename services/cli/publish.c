@@ -8,6 +8,7 @@
 */
 #include "cli/cli.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/jsonmp.h"
 #include "proto/wire.h"
 
@@ -61,7 +62,7 @@ send_request (publisher_t *self, request_t *request)
     zframe_t *copy = zframe_dup (request->frame);
     if (zframe_send (&copy, self->dealer, 0) < 0)
         zframe_destroy (&copy);
-    request->sent_at = zclock_mono ();
+    request->sent_at = dt_mono_ms ();
     request->tries++;
 }
 
@@ -164,7 +165,7 @@ wait_replies (publisher_t *self, size_t until_inflight)
             self->failed = true;
             break;
         }
-        int64_t now = zclock_mono ();
+        int64_t now = dt_mono_ms ();
         request_t *request;
         for (request = zhashx_first (self->inflight); request; request = zhashx_next (self->inflight))
             if (now - request->sent_at > self->timeout_ms) {

@@ -1,6 +1,7 @@
 /*  decision.c - see decision.h
 */
 #include "coordinator/decision.h"
+#include "proto/link.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -104,12 +105,7 @@ void
 dt_check_reply_pack (msgpack_packer *pk, uint64_t req, dt_verdict_t verdict,
                      const dt_finding_t *findings, uint32_t count)
 {
-    msgpack_pack_map (pk, 4);
-    dt_pack_cstr (pk, "v");
-    msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
-    dt_pack_cstr (pk, "req");
-    msgpack_pack_uint64 (pk, req);
-    dt_pack_cstr (pk, "verdict");
-    dt_pack_cstr (pk, dt_verdict_name (verdict));
-    pack_findings (pk, findings, count);
+    dt_check_reply_pack_head (pk, req, dt_verdict_name (verdict), count);
+    for (uint32_t i = 0; i < count; i++)
+        dt_finding_pack (pk, &findings [i]);
 }

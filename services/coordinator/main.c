@@ -6,6 +6,7 @@
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/signals.h"
+#include "proto/event.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,7 @@ static const dt_option_t base_options [] = {
     { "http", "127.0.0.1:9720", "health (/healthz, /readyz) and /metrics on HOST:PORT; off: none" },
     { "pg.uri", "postgresql:///dualtrack", "PostgreSQL connection URI" },
     { "pg.password_file", "", "a file holding only the database password (e.g. a compose secret)" },
-    { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
-                "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
-      "funnel stages in order, each name:owner" },
+    { "stages", DT_DEFAULT_STAGES, "funnel stages in order, each name:owner" },
     { "credit", "20000", "items each track may have unacknowledged (bounds memory and transaction size)" },
     { "store.connections", "2", "PostgreSQL connections writing at once (each commits whole writesets)" },
     { "writeset.max", "4000", "items per transaction at most (more wait for the next one)" },

@@ -155,15 +155,6 @@ uint64_t
 void
     dt_journal_cursor_destroy (dt_journal_cursor_t **self_p);
 
-//  CRC-32C (Castagnoli), continuing from crc (start with 0); the CPU's
-//  instruction where it has one
-uint32_t
-    dt_crc32c (uint32_t crc, const void *data, size_t len);
-
-//  The same from tables only (tests compare the two)
-uint32_t
-    dt_crc32c_portable (uint32_t crc, const void *data, size_t len);
-
 #ifdef __cplusplus
 }
 #endif

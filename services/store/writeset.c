@@ -3,6 +3,7 @@
 #include "store/writeset.h"
 #include "store/copyrow.h"
 #include "base/log.h"
+#include "base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>

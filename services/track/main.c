@@ -5,6 +5,7 @@
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/signals.h"
+#include "proto/event.h"
 #include "track/trackd.h"
 
 #include <czmq.h>
@@ -26,9 +27,7 @@ static const dt_option_t options [] = {
     { "ingress", "", "where publishers connect (default tcp://*:7701 marketing, tcp://*:7702 sales)" },
     { "coordinator", "tcp://127.0.0.1:7720", "the coordinator's link endpoint" },
     { "http", "", "health and metrics HOST:PORT (default 127.0.0.1:9701 marketing, :9702 sales; off: none)" },
-    { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
-                "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
-      "funnel stages in order, each name:owner" },
+    { "stages", DT_DEFAULT_STAGES, "funnel stages in order, each name:owner" },
     { "batch.max", "1000", "items per batch forwarded to the coordinator" },
     { "window", "16", "batches in flight to the coordinator" },
     { "heartbeat.ms", "1000", "ping the coordinator after this many quiet ms" },

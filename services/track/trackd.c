@@ -8,9 +8,16 @@
     again if it stays silent: its insert is idempotent on the event id). An
     acknowledgement trims the journal; after a crash the journal replays from
     the last acknowledged seq.
+
+    The loop is a zloop: the link and the ingress are its readers, a 100 ms
+    timer keeps the heartbeats, and after every wake-up loop_turn syncs,
+    answers and forwards. A signal interrupts zloop_start; run reads the
+    flag and starts it again. zloop costs about 0.1 µs more per wake-up
+    than a hand-made zmq_poll, against an fdatasync per burst.
 */
 #include "track/trackd.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/curve.h"
 #include "base/envelope.h"
 #include "base/httpd.h"
@@ -18,7 +25,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/signals.h"
-#include "proto/wire.h"
+#include "proto/link.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -66,6 +73,12 @@ struct dt_trackd_t {
     int64_t hello_at;
     uint64_t coordinator_instance;  //  0 until the coordinator's first answer
     bool credited;                  //  the coordinator answered the last hello
+
+    //  The loop (zloop): the link and the ingress as readers, a 100 ms tick
+    zloop_t *loop;
+    bool draining;                  //  SIGTERM: no new requests, forwarding the rest
+    int64_t drain_deadline;
+    bool stopped;                   //  drained: run returns 0
 
     dt_journal_t *journal;
     dt_journal_cursor_t *cursor;    //  next record to forward
@@ -173,31 +186,35 @@ link_send (dt_trackd_t *self, zframe_t *frame)
         zframe_destroy (&copy);     //  not connected yet: liveness will tell
 }
 
-//  A small control message {"t": type, ...}
+//  A hello or a ping: the only messages a track packs besides batches
 static void
-link_send_control (dt_trackd_t *self, const char *type)
+link_send_control (dt_trackd_t *self, void (*pack) (msgpack_packer *, const char *))
 {
     dt_buf_t buf = { 0 };
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, dt_buf_msgpack_write);
-    msgpack_pack_map (&pk, 2);
-    dt_pack_cstr (&pk, "t");
-    dt_pack_cstr (&pk, type);
-    dt_pack_cstr (&pk, "track");
-    dt_pack_cstr (&pk, self->name);
+    pack (&pk, self->name);
     zframe_t *frame = zframe_new (buf.data, buf.size);
     link_send (self, frame);
     zframe_destroy (&frame);
     dt_buf_free (&buf);
 }
 
+static int on_link (zloop_t *loop, zsock_t *reader, void *arg);
+
 //  (Re)create the link socket and say hello; every unacknowledged batch is
 //  sent again once the coordinator grants credit
 static int
 link_connect (dt_trackd_t *self)
 {
+    if (self->loop && self->link)
+        zloop_reader_end (self->loop, self->link);
     zsock_destroy (&self->link);
     self->link = zsock_new (ZMQ_DEALER);
+    if (self->loop) {
+        zloop_reader (self->loop, self->link, on_link, self);
+        zloop_reader_set_tolerant (self->loop, self->link);
+    }
     zsock_set_sndtimeo (self->link, 0);
     //  Credit bounds what is in flight, not the high-water mark, so ZeroMQ
     //  never has to drop or block for us
@@ -221,7 +238,7 @@ link_connect (dt_trackd_t *self)
     for (inflight_t *batch = zlistx_first (self->inflight); batch;
          batch = zlistx_next (self->inflight))
         batch->sent = false;
-    link_send_control (self, "hello");
+    link_send_control (self, dt_link_hello_pack);
     self->hello_at = self->last_heard = dt_mono_ms ();
     return 0;
 }
@@ -364,7 +381,7 @@ reply_result (dt_trackd_t *self, pending_t *pending)
                           pending->rejections, pending->rejected);
     send_reply (self, pending->identity, pending->req_envelope);
     dt_counter_add (self->m_requests, "ok", 1);
-    dt_histogram_observe (self->m_ack_seconds, (double) (zclock_usecs () - pending->received_us) / 1e6);
+    dt_histogram_observe (self->m_ack_seconds, (double) (dt_mono_us () - pending->received_us) / 1e6);
     pending->identity = NULL;
 }
 
@@ -522,7 +539,7 @@ handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
     pending->identity = zframe_dup (identity);
     pending->req_envelope = req_envelope;
     pending->req = request.req;
-    pending->received_us = zclock_usecs ();
+    pending->received_us = dt_mono_us ();
     pending->accepted = accepted;
     pending->rejected = rejected;
     pending->upto = dt_journal_next_seq (self->journal) - 1;
@@ -652,7 +669,7 @@ link_tick (dt_trackd_t *self)
     //  A hello lost with a coordinator that died before answering it: the
     //  next coordinator answers pings but grants nothing until asked again
     if (!self->credited && now - self->hello_at > 2 * self->opts.heartbeat_ms) {
-        link_send_control (self, "hello");
+        link_send_control (self, dt_link_hello_pack);
         self->hello_at = now;
     }
     if (now - self->last_heard > self->opts.liveness_ms) {
@@ -666,7 +683,7 @@ link_tick (dt_trackd_t *self)
     if (now - self->last_ping >= self->opts.heartbeat_ms) {
         //  Pinged even while batches flow: the coordinator answers pings at
         //  once, acks only after a commit, which may take longer than liveness
-        link_send_control (self, "ping");
+        link_send_control (self, dt_link_ping_pack);
         self->last_ping = now;
     }
 }
@@ -707,20 +724,17 @@ link_recv (dt_trackd_t *self)
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     dt_error_t err;
-    uint64_t first, upto, items;
-    const msgpack_object *type = NULL;
-    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err) == 0)
-        type = dt_map_get (&unpacked.data, "t");
-    if (type && type->type == MSGPACK_OBJECT_STR) {
+    dt_link_msg_t msg;
+    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (frame), zframe_size (frame), &err) == 0
+    &&  dt_link_open (&unpacked.data, &msg) == 0) {
+        //  Any message is a sign of life, even one this track does not know
         if (!self->link_up)
             dt_info ("coordinator link up", "track=%s", self->name);
         self->link_up = true;
         self->last_heard = dt_mono_ms ();
         //  A new coordinator instance lost what the old one had not
         //  committed: start over with hello, and resend once credited
-        uint64_t instance = 0;
-        dt_map_uint (&unpacked.data, "instance", &instance);
-        if (self->coordinator_instance && instance && instance != self->coordinator_instance) {
+        if (self->coordinator_instance && msg.instance && msg.instance != self->coordinator_instance) {
             dt_warn ("the coordinator restarted: sending unacknowledged batches again",
                      "track=%s batches=%zu", self->name, zlistx_size (self->inflight));
             link_connect (self);
@@ -728,14 +742,13 @@ link_recv (dt_trackd_t *self)
             zframe_destroy (&frame);
             return;
         }
-        if (instance)
-            self->coordinator_instance = instance;
-        if (dt_str_eq (dt_str_of (type), "ack")
-        &&  dt_map_uint (&unpacked.data, "first", &first) && dt_map_uint (&unpacked.data, "upto", &upto))
-            handle_ack (self, first, upto);
+        if (msg.instance)
+            self->coordinator_instance = msg.instance;
+        if (msg.type == DT_LINK_ACK)
+            handle_ack (self, msg.first, msg.upto);
         else
-        if (dt_str_eq (dt_str_of (type), "credit") && dt_map_uint (&unpacked.data, "items", &items)) {
-            self->credit = (int64_t) items;
+        if (msg.type == DT_LINK_CREDIT) {
+            self->credit = (int64_t) msg.credit;
             self->credited = true;
         }
     }
@@ -746,58 +759,114 @@ link_recv (dt_trackd_t *self)
     zframe_destroy (&frame);
 }
 
+//  SIGHUP: the publishers' allow-list is re-read at once, not when its
+//  directory next looks changed
+static void
+reload (dt_trackd_t *self)
+{
+    dt_reload_requested = 0;
+    if (self->curve && dt_curve_reload (self->curve) == 0)
+        dt_info ("SIGHUP: allow-list re-read", "track=%s allow_list=%s",
+                 self->name, self->opts.curve_clients);
+    else
+        dt_info ("SIGHUP: no allow-list to re-read", "track=%s", self->name);
+}
+
 //  --------------------------------------------------------------------------
+
+//  What runs after every wake-up of the loop, whatever woke it: SIGHUP and
+//  SIGTERM, one fdatasync for all that came in (then the answers), batches
+//  forwarded, and the end of a drain. -1 ends the loop.
+static int
+loop_turn (dt_trackd_t *self)
+{
+    if (dt_reload_requested)
+        reload (self);
+    if (dt_stop_requests && !self->draining) {
+        self->draining = true;
+        self->drain_deadline = dt_mono_ms () + self->opts.drain_ms;
+        zloop_reader_end (self->loop, self->ingress);
+        dt_info ("stopping: no new requests; forwarding what the journal holds",
+                 "track=%s to_forward=%llu", self->name,
+                 (unsigned long long) dt_journal_depth (self->journal));
+    }
+    sync_and_answer (self);
+    forward (self);
+    metrics_update (self);
+    if (self->failed)
+        return -1;
+    if (self->draining && zlistx_size (self->pending) == 0) {
+        //  Everything accepted is on disk: exit once it is forwarded, or
+        //  when the drain time is up (a restart forwards the rest)
+        uint64_t left = dt_journal_depth (self->journal);
+        if (left == 0 || dt_stop_requests > 1 || dt_mono_ms () > self->drain_deadline) {
+            dt_info ("stopped", "track=%s received=%llu accepted=%llu rejected=%llu "
+                     "left_in_journal=%llu", self->name,
+                     (unsigned long long) self->received, (unsigned long long) self->accepted,
+                     (unsigned long long) self->rejected, (unsigned long long) left);
+            self->stopped = true;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+on_link (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop, (void) reader;     //  self->link: link_recv may make it anew
+    dt_trackd_t *self = (dt_trackd_t *) arg;
+    while (zsock_events (self->link) & ZMQ_POLLIN)
+        link_recv (self);
+    link_tick (self);
+    return loop_turn (self);
+}
+
+static int
+on_ingress (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop, (void) reader;
+    dt_trackd_t *self = (dt_trackd_t *) arg;
+    //  Take what is queued, up to a bound, then sync once for all of it
+    for (int n = 0; n < 256 && !self->failed
+         && (zsock_events (self->ingress) & ZMQ_POLLIN); n++)
+        ingress_recv (self);
+    link_tick (self);
+    return loop_turn (self);
+}
+
+//  Heartbeats, liveness and the drain's deadline when nothing arrives
+static int
+on_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop, (void) timer_id;
+    dt_trackd_t *self = (dt_trackd_t *) arg;
+    link_tick (self);
+    return loop_turn (self);
+}
 
 int
 dt_trackd_run (dt_trackd_t *self)
 {
-    bool draining = false;
-    int64_t drain_deadline = 0;
-    while (!self->failed) {
-        if (dt_stop_requests && !draining) {
-            draining = true;
-            drain_deadline = dt_mono_ms () + self->opts.drain_ms;
-            dt_info ("stopping: no new requests; forwarding what the journal holds",
-                     "track=%s to_forward=%llu", self->name,
-                     (unsigned long long) dt_journal_depth (self->journal));
-        }
-        sync_and_answer (self);
-        forward (self);
-        metrics_update (self);
-        if (draining && zlistx_size (self->pending) == 0) {
-            //  Everything accepted is on disk: exit once it is forwarded, or
-            //  when the drain time is up (a restart forwards the rest)
-            uint64_t left = dt_journal_depth (self->journal);
-            if (left == 0 || dt_stop_requests > 1 || dt_mono_ms () > drain_deadline) {
-                dt_info ("stopped", "track=%s received=%llu accepted=%llu rejected=%llu "
-                         "left_in_journal=%llu", self->name,
-                         (unsigned long long) self->received, (unsigned long long) self->accepted,
-                         (unsigned long long) self->rejected, (unsigned long long) left);
-                return 0;
-            }
-        }
-        //  Made anew each time: link_tick may have replaced the link socket
-        zmq_pollitem_t items [] = {
-            { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
-            { zsock_resolve (self->ingress), 0, ZMQ_POLLIN, 0 }
-        };
-        int rc = zmq_poll (items, draining? 1: 2, 100);
-        if (rc < 0) {
-            if (zmq_errno () == EINTR)
-                continue;
+    self->loop = zloop_new ();
+    zloop_reader (self->loop, self->link, on_link, self);
+    zloop_reader_set_tolerant (self->loop, self->link);
+    zloop_reader (self->loop, self->ingress, on_ingress, self);
+    zloop_reader_set_tolerant (self->loop, self->ingress);
+    zloop_timer (self->loop, 100, 0, on_tick, self);
+    int rc = loop_turn (self);
+    //  A signal interrupts zloop_start (rc 0): its flag is read, and the
+    //  loop goes on
+    while (rc == 0) {
+        rc = zloop_start (self->loop);
+        if (rc == 0 && zmq_errno () != EINTR) {
             dt_error ("poll failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
-            return -1;
+            rc = -1;
         }
-        if (items [0].revents & ZMQ_POLLIN)
-            while (zsock_events (self->link) & ZMQ_POLLIN)
-                link_recv (self);
-        if (!draining && (items [1].revents & ZMQ_POLLIN)) {
-            //  Take what is queued, up to a bound, then sync once for all of it
-            for (int n = 0; n < 256 && !self->failed
-                 && (zsock_events (self->ingress) & ZMQ_POLLIN); n++)
-                ingress_recv (self);
-        }
-        link_tick (self);
+        else
+        if (rc == 0)
+            rc = loop_turn (self);
     }
-    return -1;
+    zloop_destroy (&self->loop);
+    return self->stopped? 0: -1;
 }
