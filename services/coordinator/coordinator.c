@@ -16,7 +16,7 @@
     The link thread's loop is a zloop: the store actors and the check API
     are its readers, the link and the history's notifications too once the
     rule memory is rebuilt, a 100 ms timer keeps retries and eviction going,
-    and loop_turn runs after every wake-up. A signal interrupts zloop_start;
+    and s_loop_turn runs after every wake-up. A signal interrupts zloop_start;
     run reads its flag and starts it again. zloop costs about 0.1 µs more per
     wake-up than the zmq_poll it replaced (within the noise of a PAIR ping
     loop at ~7 µs a wake-up), against up to 2 ms of judging per link slice.
@@ -51,7 +51,7 @@
 //  store actors again
 #define LINK_SLICE_US 2000
 
-struct dt_coordinator_t {
+struct _dt_coordinator_t {
     dt_coordinator_opts_t opts;
     zsock_t *link;
     zsock_t *decisions;             //  PUB: every verdict
@@ -75,7 +75,7 @@ struct dt_coordinator_t {
     bool started;                   //  rule memory rebuilt: the link is read
 
     //  The loop (zloop): the store actors and the check API always, the
-    //  link and the history's notifications once started (watch_inputs)
+    //  link and the history's notifications once started (s_watch_inputs)
     zloop_t *loop;
     bool link_watched;
     int notify_fd;                  //  registered, -1 none
@@ -94,7 +94,7 @@ struct dt_coordinator_t {
 };
 
 static bool
-is_ready (void *ctx, char *reason, size_t len)
+s_is_ready (void *ctx, char *reason, size_t len)
 {
     dt_coordinator_t *self = (dt_coordinator_t *) ctx;
     if (!atomic_load (&self->ready_store))
@@ -111,7 +111,7 @@ is_ready (void *ctx, char *reason, size_t len)
 }
 
 static void
-metrics_setup (dt_coordinator_t *self)
+s_metrics_setup (dt_coordinator_t *self)
 {
     dt_metrics_t *m = self->metrics = dt_metrics_new ("dualtrack_coordinator_");
     self->m_events = dt_metrics_counter (m, "events_total",
@@ -142,7 +142,7 @@ metrics_setup (dt_coordinator_t *self)
 //  Store actor: owns the PostgreSQL connection
 
 static void
-store_actor (zsock_t *pipe, void *args)
+s_store_actor (zsock_t *pipe, void *args)
 {
     dt_coordinator_t *coordinator = (dt_coordinator_t *) args;
     const dt_coordinator_opts_t *opts = &coordinator->opts;
@@ -225,7 +225,7 @@ store_actor (zsock_t *pipe, void *args)
     dt_store_destroy (&store);
 }
 
-static void note_event (void *ctx, const dt_event_t *event);
+static void s_note_event (void *ctx, const dt_event_t *event);
 
 //  --------------------------------------------------------------------------
 
@@ -282,11 +282,11 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     }
     self->bloom = dt_bloom_new (BLOOM_BITS_LOG2);
     self->history = dt_history_new (opts->pg_uri, opts->pg_password, &opts->stages);
-    dt_history_set_observer (self->history, note_event, self);
-    metrics_setup (self);
+    dt_history_set_observer (self->history, s_note_event, self);
+    s_metrics_setup (self);
     if (opts->http && *opts->http) {
         char err [256];
-        self->httpd = dt_httpd_new (opts->http, self->metrics, is_ready, self, err, sizeof err);
+        self->httpd = dt_httpd_new (opts->http, self->metrics, s_is_ready, self, err, sizeof err);
         if (!self->httpd) {
             dt_error ("can not serve health and metrics", "address=%s error=\"%s\"", opts->http, err);
             dt_coordinator_destroy (&self);
@@ -294,7 +294,7 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
         }
     }
     for (int i = 0; i < opts->store_connections; i++)
-        self->stores [i] = zactor_new (store_actor, self);
+        self->stores [i] = zactor_new (s_store_actor, self);
     dt_info ("coordinator ready", "links=%s decisions=%s check=%s security=%s",
              opts->links, opts->decisions, opts->check, self->curve? "curve": "plain");
     return self;
@@ -334,7 +334,7 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
 }
 
 static dt_writeset_t *
-take_spare (dt_coordinator_t *self)
+s_take_spare (dt_coordinator_t *self)
 {
     dt_writeset_t *ws = (dt_writeset_t *) zlistx_detach (self->spares, NULL);
     return ws? ws: dt_writeset_new ();
@@ -342,17 +342,17 @@ take_spare (dt_coordinator_t *self)
 
 //  The writeset is full: it waits for a store actor, a new one fills
 static void
-close_filling (dt_coordinator_t *self)
+s_close_filling (dt_coordinator_t *self)
 {
     zlistx_add_end (self->ready, self->filling);
-    self->filling = take_spare (self);
+    self->filling = s_take_spare (self);
 }
 
 //  Every idle store actor gets the oldest full writeset, or else what is
 //  filling: under light load a few events go at once (low latency), under
 //  heavy load writesets grow to writeset.max while the actors are busy
 static void
-send_to_store (dt_coordinator_t *self)
+s_send_to_store (dt_coordinator_t *self)
 {
     for (int i = 0; i < self->opts.store_connections; i++) {
         if (self->at_store [i])
@@ -362,7 +362,7 @@ send_to_store (dt_coordinator_t *self)
             if (dt_writeset_size (self->filling) == 0)
                 return;
             ws = self->filling;
-            self->filling = take_spare (self);
+            self->filling = s_take_spare (self);
         }
         ws->committed = false;
         zsock_send (self->stores [i], "sp", "WRITE", ws);
@@ -373,7 +373,7 @@ send_to_store (dt_coordinator_t *self)
 
 //  Nothing in hand: every item received is committed and acknowledged
 static bool
-all_committed (dt_coordinator_t *self)
+s_all_committed (dt_coordinator_t *self)
 {
     return zlistx_size (self->committing) == 0 && zlistx_size (self->ready) == 0
         && dt_writeset_size (self->filling) == 0;
@@ -382,7 +382,7 @@ all_committed (dt_coordinator_t *self)
 //  A link message packed in scratch, to the track behind peer. Returns -1
 //  when the track is gone (it says hello again and resends).
 static int
-link_send (dt_coordinator_t *self, zframe_t *peer)
+s_link_send (dt_coordinator_t *self, zframe_t *peer)
 {
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, zframe_data (peer), zframe_size (peer));
@@ -395,20 +395,20 @@ link_send (dt_coordinator_t *self, zframe_t *peer)
 
 //  Start packing a link message into scratch
 static void
-link_pack_start (dt_coordinator_t *self, msgpack_packer *pk)
+s_link_pack_start (dt_coordinator_t *self, msgpack_packer *pk)
 {
     dt_buf_reset (&self->scratch);
     msgpack_packer_init (pk, &self->scratch, dt_buf_msgpack_write);
 }
 
 static void
-acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
+s_acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
 {
     for (uint32_t i = 0; i < ws->ack_count; i++) {
         msgpack_packer pk;
-        link_pack_start (self, &pk);
+        s_link_pack_start (self, &pk);
         dt_link_ack_pack (&pk, self->instance, ws->acks [i].first, ws->acks [i].upto);
-        if (link_send (self, ws->acks [i].peer))
+        if (s_link_send (self, ws->acks [i].peer))
             //  The track went away: it resends after reconnecting
             dt_warn ("track gone before its acknowledgement", "upto=%llu",
                      (unsigned long long) ws->acks [i].upto);
@@ -420,7 +420,7 @@ acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
 
 //  An account's key in the Bloom filter
 static uint64_t
-account_key (dt_str_t account)
+s_account_key (dt_str_t account)
 {
     return dt_hash (account.ptr, account.len, 0x6475616c);
 }
@@ -428,10 +428,10 @@ account_key (dt_str_t account)
 //  The engine met an account it does not hold: if the store may have
 //  history for it (it was evicted), feed that history back
 static void
-load_account (void *ctx, dt_str_t account, dt_engine_t *engine)
+s_load_account (void *ctx, dt_str_t account, dt_engine_t *engine)
 {
     dt_coordinator_t *self = (dt_coordinator_t *) ctx;
-    if (!dt_bloom_has (self->bloom, account_key (account)) || !dt_history_connected (self->history))
+    if (!dt_bloom_has (self->bloom, s_account_key (account)) || !dt_history_connected (self->history))
         return;
     int64_t since = self->newest_occurred - dt_engine_horizon (engine);
     dt_history_load_accounts (self->history, engine, &account, 1, since);
@@ -440,7 +440,7 @@ load_account (void *ctx, dt_str_t account, dt_engine_t *engine)
 //  [topic][decision in scratch] on the feed, straight from our buffers
 //  (a PUB never blocks: a slow subscriber loses at its high-water mark)
 static void
-publish (dt_coordinator_t *self, const char *topic)
+s_publish (dt_coordinator_t *self, const char *topic)
 {
     void *socket = zsock_resolve (self->decisions);
     zmq_send (socket, topic, strlen (topic), ZMQ_SNDMORE);
@@ -448,7 +448,7 @@ publish (dt_coordinator_t *self, const char *topic)
 }
 
 static void
-publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
+s_publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
 {
     for (uint32_t i = 0; i < ws->event_count; i++) {
         const dt_judgement_t *j = &ws->judgements [i];
@@ -462,12 +462,12 @@ publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
         dt_decision_pack (&pk, ev, j->verdict, findings, j->finding_count);
         char topic [64];
         dt_decision_topic (topic, sizeof topic, ev, j->verdict);
-        publish (self, topic);
+        s_publish (self, topic);
         dt_counter_add (self->m_published, NULL, 1);
         dt_track_t advised = dt_decision_advised (ev, &self->opts.stages, findings, j->finding_count);
         if (advised != DT_TRACK_NONE) {
             dt_decision_advisory_topic (topic, sizeof topic, advised);
-            publish (self, topic);
+            s_publish (self, topic);
         }
         self->published++;
     }
@@ -476,7 +476,7 @@ publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
 //  Rebuild the engine's memory and tone book from the store: at start, and
 //  whenever the reader connection comes back
 static int
-history_start (dt_coordinator_t *self)
+s_history_start (dt_coordinator_t *self)
 {
     char err [512];
     if (dt_history_connect (self->history, err, sizeof err)) {
@@ -493,7 +493,7 @@ history_start (dt_coordinator_t *self)
     dt_engine_set_loader (self->engine, NULL, NULL);
     int64_t count = dt_history_rebuild (self->history, self->engine,
                                         dt_engine_horizon (self->engine), err, sizeof err);
-    dt_engine_set_loader (self->engine, load_account, self);
+    dt_engine_set_loader (self->engine, s_load_account, self);
     if (count < 0) {
         dt_warn ("could not rebuild the rule memory", "error=\"%s\"", err);
         return -1;
@@ -510,7 +510,7 @@ history_start (dt_coordinator_t *self)
 //  the past) but a future-dated event moves it at most a day past the wall
 //  clock, or eviction would empty the rule memory
 static void
-note_occurred (dt_coordinator_t *self, int64_t occurred_at, int64_t wall_ms)
+s_note_occurred (dt_coordinator_t *self, int64_t occurred_at, int64_t wall_ms)
 {
     int64_t ceiling = wall_ms + 86400000LL;
     int64_t occurred = occurred_at < ceiling? occurred_at: ceiling;
@@ -519,26 +519,26 @@ note_occurred (dt_coordinator_t *self, int64_t occurred_at, int64_t wall_ms)
 }
 
 static void
-note_event (void *ctx, const dt_event_t *event)
+s_note_event (void *ctx, const dt_event_t *event)
 {
     dt_coordinator_t *self = (dt_coordinator_t *) ctx;
-    dt_bloom_add (self->bloom, account_key (event->account));
-    note_occurred (self, event->occurred_at, dt_now_ms ());
+    dt_bloom_add (self->bloom, s_account_key (event->account));
+    s_note_occurred (self, event->occurred_at, dt_now_ms ());
 }
 
 //  The same for a batch's events, reading the clock once
 static void
-note_judged (dt_coordinator_t *self, dt_writeset_t *ws, uint32_t from)
+s_note_judged (dt_coordinator_t *self, dt_writeset_t *ws, uint32_t from)
 {
     int64_t wall_ms = dt_now_ms ();
     for (uint32_t i = from; i < ws->event_count; i++) {
-        dt_bloom_add (self->bloom, account_key (ws->events [i].account));
-        note_occurred (self, ws->events [i].occurred_at, wall_ms);
+        dt_bloom_add (self->bloom, s_account_key (ws->events [i].account));
+        s_note_occurred (self, ws->events [i].occurred_at, wall_ms);
     }
 }
 
 static void
-tonebook_reload (dt_coordinator_t *self)
+s_tonebook_reload (dt_coordinator_t *self)
 {
     char err [512];
     dt_tonebook_t *book = dt_history_tonebook (self->history, err, sizeof err);
@@ -557,7 +557,7 @@ tonebook_reload (dt_coordinator_t *self)
 //  Check API: judge a planned touchpoint without remembering it
 
 static void
-check_recv (dt_coordinator_t *self)
+s_check_recv (dt_coordinator_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->check);
     if (!msg)
@@ -598,7 +598,7 @@ check_recv (dt_coordinator_t *self)
 
 //  A committed writeset: acknowledge the tracks, publish, count, recycle
 static void
-finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
+s_finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
 {
     self->committed_events += ws->stored;
     self->duplicate_events += ws->duplicates;
@@ -606,8 +606,8 @@ finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
     dt_debug ("committed", "events=%u stored=%u duplicates=%u rejects=%u findings=%u",
               ws->event_count, ws->stored, ws->duplicates, ws->reject_count,
               ws->finding_count);
-    acknowledge (self, ws);
-    publish_verdicts (self, ws);
+    s_acknowledge (self, ws);
+    s_publish_verdicts (self, ws);
     dt_counter_add (self->m_events, "stored", ws->stored);
     dt_counter_add (self->m_events, "duplicate", ws->duplicates);
     dt_counter_add (self->m_rejects, NULL, ws->reject_count);
@@ -628,7 +628,7 @@ finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
 }
 
 static void
-store_done (dt_coordinator_t *self, int index)
+s_store_done (dt_coordinator_t *self, int index)
 {
     char *command = NULL;
     void *ptr = NULL;
@@ -646,14 +646,14 @@ store_done (dt_coordinator_t *self, int index)
         dt_writeset_t *oldest;
         while ((oldest = (dt_writeset_t *) zlistx_first (self->committing)) && oldest->committed) {
             zlistx_detach (self->committing, NULL);
-            finish_writeset (self, oldest);
+            s_finish_writeset (self, oldest);
         }
     }
     free (command);
 }
 
 static void
-link_recv (dt_coordinator_t *self)
+s_link_recv (dt_coordinator_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->link);
     if (!msg)
@@ -676,9 +676,9 @@ link_recv (dt_coordinator_t *self)
         if (dt_writeset_add_batch (self->filling, &body, &unpacked, peer, &self->opts.stages))
             dt_warn ("unreadable batch on the link", NULL);
         dt_writeset_judge (self->filling, self->engine);
-        note_judged (self, self->filling, from);
+        s_note_judged (self, self->filling, from);
         if (dt_writeset_size (self->filling) >= (uint32_t) self->opts.writeset_max)
-            close_filling (self);
+            s_close_filling (self);
     }
     else
     if (link.type == DT_LINK_HELLO) {
@@ -687,15 +687,15 @@ link_recv (dt_coordinator_t *self)
         //  heartbeat is answered even while PostgreSQL is away.
         dt_info ("track connected", "track=%.*s credit=%d",
                  (int) link.track.len, link.track.ptr, self->opts.credit);
-        link_pack_start (self, &pk);
+        s_link_pack_start (self, &pk);
         dt_link_credit_pack (&pk, self->instance, (uint64_t) self->opts.credit);
-        link_send (self, peer);
+        s_link_send (self, peer);
     }
     else
     if (link.type == DT_LINK_PING) {
-        link_pack_start (self, &pk);
+        s_link_pack_start (self, &pk);
         dt_link_pong_pack (&pk, self->instance);
-        link_send (self, peer);
+        s_link_send (self, peer);
     }
     else
     if (dt_str_eq (link.name, "batch"))
@@ -709,7 +709,7 @@ link_recv (dt_coordinator_t *self)
 //  SIGHUP: the allow-list (tracks, subscribers, check clients) is re-read
 //  at once, not when its directory next looks changed
 static void
-reload (dt_coordinator_t *self)
+s_reload (dt_coordinator_t *self)
 {
     dt_reload_requested = 0;
     if (self->curve && dt_curve_reload (self->curve) == 0)
@@ -718,19 +718,19 @@ reload (dt_coordinator_t *self)
         dt_info ("SIGHUP: no allow-list to re-read", NULL);
 }
 
-static int on_link (zloop_t *loop, zsock_t *reader, void *arg);
-static int on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+static int s_on_link (zloop_t *loop, zsock_t *reader, void *arg);
+static int s_on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
 //  The link and the tone book notifications are read once the rule memory
 //  is rebuilt, until a drain begins; the tracks' credit bounds what arrives.
 //  The history's socket changes when it reconnects.
 static void
-watch_inputs (dt_coordinator_t *self)
+s_watch_inputs (dt_coordinator_t *self)
 {
     bool wanted = self->started && !self->draining;
     if (wanted != self->link_watched) {
         if (wanted) {
-            zloop_reader (self->loop, self->link, on_link, self);
+            zloop_reader (self->loop, self->link, s_on_link, self);
             zloop_reader_set_tolerant (self->loop, self->link);
         }
         else
@@ -744,7 +744,7 @@ watch_inputs (dt_coordinator_t *self)
             zloop_poller_end (self->loop, &item);
         item.fd = fd;
         if (fd >= 0) {
-            zloop_poller (self->loop, &item, on_notify, self);
+            zloop_poller (self->loop, &item, s_on_notify, self);
             zloop_poller_set_tolerant (self->loop, &item);
         }
         self->notify_fd = fd;
@@ -756,7 +756,7 @@ watch_inputs (dt_coordinator_t *self)
 //  actors fed, the readers the state calls for, and the end of a drain.
 //  -1 ends the loop.
 static int
-loop_turn (dt_coordinator_t *self)
+s_loop_turn (dt_coordinator_t *self)
 {
     //  Forget idle accounts, a slice of the memory every 100 ms (a full
     //  cycle in a few seconds); they come back on demand
@@ -767,7 +767,7 @@ loop_turn (dt_coordinator_t *self)
         self->evicted_at = dt_mono_ms ();
     }
     if (dt_reload_requested)
-        reload (self);
+        s_reload (self);
     if (dt_stop_requests && !self->draining) {
         self->draining = true;
         self->drain_deadline = dt_mono_ms () + self->opts.drain_ms;
@@ -777,7 +777,7 @@ loop_turn (dt_coordinator_t *self)
     //  The engine judges nothing before it knows the store's recent
     //  history: until then the tracks keep events in their journals
     if (!self->started && self->store_connected && dt_mono_ms () >= self->history_retry_at) {
-        self->started = history_start (self) == 0;
+        self->started = s_history_start (self) == 0;
         if (!self->started)
             self->history_retry_at = dt_mono_ms () + 1000;
         atomic_store (&self->ready_memory, self->started);
@@ -789,36 +789,36 @@ loop_turn (dt_coordinator_t *self)
     &&  dt_mono_ms () >= self->history_retry_at) {
         char err [256];
         if (dt_history_connect (self->history, err, sizeof err) == 0)
-            tonebook_reload (self);
+            s_tonebook_reload (self);
         else
             self->history_retry_at = dt_mono_ms () + 1000;
     }
-    send_to_store (self);
-    if (self->draining && (all_committed (self) || dt_stop_requests > 1
+    s_send_to_store (self);
+    if (self->draining && (s_all_committed (self) || dt_stop_requests > 1
                         || dt_mono_ms () > self->drain_deadline))
         return -1;
-    watch_inputs (self);
+    s_watch_inputs (self);
     return 0;
 }
 
 static int
-on_store (zloop_t *loop, zsock_t *reader, void *arg)
+s_on_store (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void) loop;
     dt_coordinator_t *self = (dt_coordinator_t *) arg;
     for (int i = 0; i < self->opts.store_connections; i++)
         if ((void *) self->stores [i] == (void *) reader)
-            store_done (self, i);
-    return loop_turn (self);
+            s_store_done (self, i);
+    return s_loop_turn (self);
 }
 
 static int
-on_check (zloop_t *loop, zsock_t *reader, void *arg)
+s_on_check (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void) loop, (void) reader;
     dt_coordinator_t *self = (dt_coordinator_t *) arg;
-    check_recv (self);
-    return loop_turn (self);
+    s_check_recv (self);
+    return s_loop_turn (self);
 }
 
 //  Judging a backlog of batches takes long (up to 1000 items each): back to
@@ -826,41 +826,41 @@ on_check (zloop_t *loop, zsock_t *reader, void *arg)
 //  the next writeset and committed verdicts go out instead of waiting for
 //  the whole backlog to be judged
 static int
-on_link (zloop_t *loop, zsock_t *reader, void *arg)
+s_on_link (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void) loop, (void) reader;
     dt_coordinator_t *self = (dt_coordinator_t *) arg;
     int64_t until = dt_mono_us () + LINK_SLICE_US;
     for (int n = 0; n < 64 && (zsock_events (self->link) & ZMQ_POLLIN); n++) {
-        link_recv (self);
+        s_link_recv (self);
         if (dt_mono_us () >= until)
             break;
     }
-    return loop_turn (self);
+    return s_loop_turn (self);
 }
 
 static int
-on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+s_on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     dt_coordinator_t *self = (dt_coordinator_t *) arg;
     if (item->revents & ZMQ_POLLIN) {
         int changed = dt_history_notified (self->history);
         if (changed > 0)
-            tonebook_reload (self);
+            s_tonebook_reload (self);
         else
         if (changed < 0)
             dt_warn ("lost the reader connection to PostgreSQL", NULL);
     }
-    return loop_turn (self);
+    return s_loop_turn (self);
 }
 
 //  Nothing arrived for 100 ms: retries, eviction and deadlines go on
 static int
-on_tick (zloop_t *loop, int timer_id, void *arg)
+s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop, (void) timer_id;
-    return loop_turn ((dt_coordinator_t *) arg);
+    return s_loop_turn ((dt_coordinator_t *) arg);
 }
 
 int
@@ -869,13 +869,13 @@ dt_coordinator_run (dt_coordinator_t *self)
     self->loop = zloop_new ();
     self->notify_fd = -1;
     for (int i = 0; i < self->opts.store_connections; i++) {
-        zloop_reader (self->loop, (zsock_t *) self->stores [i], on_store, self);
+        zloop_reader (self->loop, (zsock_t *) self->stores [i], s_on_store, self);
         zloop_reader_set_tolerant (self->loop, (zsock_t *) self->stores [i]);
     }
-    zloop_reader (self->loop, self->check, on_check, self);
+    zloop_reader (self->loop, self->check, s_on_check, self);
     zloop_reader_set_tolerant (self->loop, self->check);
-    zloop_timer (self->loop, 100, 0, on_tick, self);
-    int rc = loop_turn (self);
+    zloop_timer (self->loop, 100, 0, s_on_tick, self);
+    int rc = s_loop_turn (self);
     //  A signal interrupts zloop_start (rc 0): its flag is read, and the
     //  loop goes on
     while (rc == 0) {
@@ -886,10 +886,10 @@ dt_coordinator_run (dt_coordinator_t *self)
             return -1;
         }
         if (rc == 0)
-            rc = loop_turn (self);
+            rc = s_loop_turn (self);
     }
     zloop_destroy (&self->loop);
-    bool clean = all_committed (self);
+    bool clean = s_all_committed (self);
     dt_info (clean? "stopped": "stopped with items uncommitted; the tracks will resend them",
              "events_stored=%llu duplicates=%llu rejects=%llu verdicts_published=%llu",
              (unsigned long long) self->committed_events,

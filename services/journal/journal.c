@@ -60,7 +60,7 @@ typedef struct {
     uint64_t size;              //  bytes of intact records
 } segment_t;
 
-struct dt_journal_t {
+struct _dt_journal_t {
     char *dir;
     int dirfd;
     int lockfd;
@@ -85,7 +85,7 @@ struct dt_journal_t {
     size_t pending_size, pending_cap;
 };
 
-struct dt_journal_cursor_t {
+struct _dt_journal_cursor_t {
     dt_journal_t *journal;
     uint64_t want;              //  next seq to return
     uint64_t seg_first;         //  segment fd reads, 0 = none

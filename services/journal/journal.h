@@ -55,8 +55,8 @@ extern "C" {
 //  Bytes in front of every payload on disk.
 #define DT_JOURNAL_HEADER       16
 
-typedef struct dt_journal_t dt_journal_t;
-typedef struct dt_journal_cursor_t dt_journal_cursor_t;
+typedef struct _dt_journal_t dt_journal_t;
+typedef struct _dt_journal_cursor_t dt_journal_cursor_t;
 
 typedef struct {
     uint64_t segment_bytes;     //  roll to a new segment past this; 0 = 64 MiB

@@ -22,7 +22,7 @@ static const struct {
     { DT_TRACK_SALES, "tcp://*:7702", "127.0.0.1:9702" }
 };
 
-static const dt_option_t options [] = {
+static const dt_option_t s_options [] = {
     { "track", "", "marketing or sales (required)" },
     { "ingress", "", "where publishers connect (default tcp://*:7701 marketing, tcp://*:7702 sales)" },
     { "coordinator", "tcp://127.0.0.1:7720", "the coordinator's link endpoint" },
@@ -50,7 +50,7 @@ main (int argc, char *argv [])
     int exit_code;
     dt_config_t *config = dt_config_new ("dualtrack-trackd",
         "The Dualtrack track daemon: takes touchpoint events from publishers,\n"
-        "validates them and forwards them to the coordinator.", options, argc, argv, &exit_code);
+        "validates them and forwards them to the coordinator.", s_options, argc, argv, &exit_code);
     if (!config)
         return exit_code;
 
