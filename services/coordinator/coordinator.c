@@ -425,16 +425,43 @@ s_account_key (dt_str_t account)
     return dt_hash (account.ptr, account.len, 0x6475616c);
 }
 
-//  The engine met an account it does not hold: if the store may have
-//  history for it (it was evicted), feed that history back
+//  Before events are judged, the accounts they need that memory does not
+//  hold but the store may (evicted ones: the Bloom filter says maybe) are
+//  loaded, all of them in one query, each from the horizon before the
+//  earliest of those events, so a late event sees its own time's history.
+//  Judging then never waits on the store account by account.
+#define PRELOAD_MAX 64                  //  accounts per query
+
 static void
-s_load_account (void *ctx, dt_str_t account, dt_engine_t *engine)
+s_preload (dt_coordinator_t *self, const dt_event_t *events, uint32_t count)
 {
-    dt_coordinator_t *self = (dt_coordinator_t *) ctx;
-    if (!dt_bloom_has (self->bloom, s_account_key (account)) || !dt_history_connected (self->history))
+    if (!dt_history_connected (self->history))
         return;
-    int64_t since = self->newest_occurred - dt_engine_horizon (engine);
-    dt_history_load_accounts (self->history, engine, &account, 1, since);
+    dt_str_t accounts [PRELOAD_MAX];
+    uint32_t wanted = 0;
+    int64_t earliest = INT64_MAX;
+    for (uint32_t i = 0; i < count; i++) {
+        dt_str_t account = events [i].account;
+        if (dt_engine_has_account (self->engine, account)
+        ||  !dt_bloom_has (self->bloom, s_account_key (account)))
+            continue;
+        uint32_t k = 0;
+        while (k < wanted && !dt_str_same (accounts [k], account))
+            k++;
+        if (k == wanted)
+            accounts [wanted++] = account;
+        if (events [i].occurred_at < earliest)
+            earliest = events [i].occurred_at;
+        if (wanted == PRELOAD_MAX) {
+            dt_history_load_accounts (self->history, self->engine, accounts, wanted,
+                                      earliest - dt_engine_horizon (self->engine));
+            wanted = 0;
+            earliest = INT64_MAX;
+        }
+    }
+    if (wanted)
+        dt_history_load_accounts (self->history, self->engine, accounts, wanted,
+                                  earliest - dt_engine_horizon (self->engine));
 }
 
 //  [topic][decision in scratch] on the feed, straight from our buffers
@@ -490,10 +517,8 @@ s_history_start (dt_coordinator_t *self)
         dt_history_record_reload (self->history, false, err);
     }
     int64_t started = dt_mono_ms ();
-    dt_engine_set_loader (self->engine, NULL, NULL);
     int64_t count = dt_history_rebuild (self->history, self->engine,
                                         dt_engine_horizon (self->engine), err, sizeof err);
-    dt_engine_set_loader (self->engine, s_load_account, self);
     if (count < 0) {
         dt_warn ("could not rebuild the rule memory", "error=\"%s\"", err);
         return -1;
@@ -581,6 +606,7 @@ s_check_recv (dt_coordinator_t *self)
         if (dt_event_decode (request.event, &self->opts.stages, DT_FORM_INGRESS, request.track,
                              &event, &err) == 0) {
             event.received_at = dt_now_us ();
+            s_preload (self, &event, 1);
             dt_finding_t findings [DT_FINDINGS_PER_EVENT];
             dt_verdict_t verdict = DT_VERDICT_OK;
             int count = dt_engine_judge (self->engine, &event, false, findings,
@@ -675,6 +701,7 @@ s_link_recv (dt_coordinator_t *self)
         uint32_t from = self->filling->event_count;
         if (dt_writeset_add_batch (self->filling, &body, &unpacked, peer, &self->opts.stages))
             dt_warn ("unreadable batch on the link", NULL);
+        s_preload (self, self->filling->events + from, self->filling->event_count - from);
         dt_writeset_judge (self->filling, self->engine);
         s_note_judged (self, self->filling, from);
         if (dt_writeset_size (self->filling) >= (uint32_t) self->opts.writeset_max)
