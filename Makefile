@@ -53,6 +53,7 @@ help:
 	@echo "make up         run the whole system locally (private PostgreSQL under var/)"
 	@echo "make down       stop it"
 	@echo "make check      every test, under ASan+UBSan; ends with 'N passed, N failed'"
+	@echo "make unit       the unit tests alone (ASan+UBSan); tests/run NAME runs one integration test"
 	@echo "make deps       install the Debian packages (as root) or list them"
 	@echo "make bench      the benchmark (bench/run): the system against raw COPY"
 	@echo "make fuzz       libFuzzer on the decoder/validator (FUZZ_SECONDS per target, default 60)"

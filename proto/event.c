@@ -82,10 +82,7 @@ void
 dt_stageset_default (dt_stageset_t *self)
 {
     char err [128];
-    int rc = dt_stageset_parse (self,
-        "awareness:marketing,interest:marketing,consideration:marketing,"
-        "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
-        err, sizeof err);
+    int rc = dt_stageset_parse (self, DT_DEFAULT_STAGES, err, sizeof err);
     (void) rc;
 }
 

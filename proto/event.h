@@ -122,7 +122,13 @@ const char *dt_track_name (dt_track_t track);
 dt_track_t dt_track_parse (const char *ptr, size_t len);
 const char *dt_category_name (dt_category_t category);
 
-//  The default funnel of DOMAIN.md: three marketing stages, four sales stages
+//  The default funnel of DOMAIN.md: three marketing stages, four sales
+//  stages, in the form dt_stageset_parse reads (the daemons' --stages)
+#define DT_DEFAULT_STAGES \
+    "awareness:marketing,interest:marketing,consideration:marketing," \
+    "intent:sales,evaluation:sales,negotiation:sales,purchase:sales"
+
+//  DT_DEFAULT_STAGES into self
 void dt_stageset_default (dt_stageset_t *self);
 
 //  Parse "awareness:marketing,interest:marketing,..." into self. Returns 0, or

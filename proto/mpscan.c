@@ -10,7 +10,7 @@
 #include "proto/mpscan.h"
 
 static uint64_t
-load_be (const uint8_t *p, int width)
+s_load_be (const uint8_t *p, int width)
 {
     uint64_t value = 0;
     for (int i = 0; i < width; i++)
@@ -37,7 +37,7 @@ typedef struct {
 } head_t;
 
 static head_t
-head_of (uint8_t c)
+s_head_of (uint8_t c)
 {
     head_t h = { K_SCALAR, 0, 0, 0, "" };
     if (c <= 0x7f || c >= 0xe0)
@@ -121,14 +121,14 @@ dt_msgpack_scan (const char *data, size_t size, const dt_scan_limits_t *limits,
         pending--;
         if (depth > 0)
             due [depth - 1]--;
-        head_t h = head_of (c);
+        head_t h = s_head_of (c);
         if (h.kind == K_RESERVED)
             return dt_error_set (err, "bad_request", "",
                                  "frame is not msgpack: byte 0xc1 at offset %zu is reserved", at);
         if ((size_t) h.width > size - pos)
             return dt_error_set (err, "bad_request", "",
                                  "frame is not msgpack: it ends inside a value");
-        uint64_t n = h.width && h.kind != K_SCALAR? load_be (p + pos, h.width): h.fixed;
+        uint64_t n = h.width && h.kind != K_SCALAR? s_load_be (p + pos, h.width): h.fixed;
         pos += (size_t) h.width;
 
         if (h.kind == K_BODY) {

@@ -29,35 +29,6 @@ dt_map_uint (const msgpack_object *map, const char *key, uint64_t *value)
     return true;
 }
 
-void
-dt_link_batch_pack_head (msgpack_packer *pk, const char *track, uint64_t first, uint32_t count)
-{
-    msgpack_pack_map (pk, 4);
-    dt_pack_cstr (pk, "t");
-    dt_pack_cstr (pk, "batch");
-    dt_pack_cstr (pk, "track");
-    dt_pack_cstr (pk, track);
-    dt_pack_cstr (pk, "first");
-    msgpack_pack_uint64 (pk, first);
-    dt_pack_cstr (pk, "items");
-    msgpack_pack_array (pk, count);
-}
-
-int
-dt_link_batch_open (const msgpack_object *root, const msgpack_object **items,
-                    dt_track_t *track, uint64_t *first)
-{
-    const msgpack_object *list = dt_map_get (root, "items");
-    const msgpack_object *track_obj = dt_map_get (root, "track");
-    *track = track_obj && track_obj->type == MSGPACK_OBJECT_STR?
-        dt_track_parse (track_obj->via.str.ptr, track_obj->via.str.size): DT_TRACK_NONE;
-    if (!list || list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size == 0
-    ||  *track == DT_TRACK_NONE || !dt_map_uint (root, "first", first))
-        return -1;
-    *items = list;
-    return 0;
-}
-
 dt_str_t
 dt_salvage_id (const msgpack_object *event)
 {

@@ -1,6 +1,8 @@
 /*  wire.h - the frames of the Dualtrack wire protocol (proto/PROTOCOL.md):
-    ingress requests and replies, and the link between the track daemons and
-    the coordinator. Pure msgpack in, msgpack out; sockets live elsewhere.
+    one msgpack value per frame, ingress requests and replies, and the items
+    a track journals and forwards (events and rejects). The link's messages
+    around those items are proto/link.h's. Pure msgpack in, msgpack out;
+    sockets live elsewhere.
 */
 #ifndef DT_WIRE_H
 #define DT_WIRE_H
@@ -61,16 +63,6 @@ void dt_reply_pack_result (msgpack_packer *pk, uint64_t req, uint32_t accepted,
 //  Link items
 void dt_item_pack_event (msgpack_packer *pk, const dt_event_t *event);
 void dt_item_pack_reject (msgpack_packer *pk, const dt_reject_t *reject);
-
-//  Start a link batch {"t":"batch","track","first","items"}: everything up
-//  to the items array's header; the caller packs (or appends) its count items
-void dt_link_batch_pack_head (msgpack_packer *pk, const char *track, uint64_t first,
-                              uint32_t count);
-
-//  Open a link batch {"t":"batch","track","first","items"}: its items (a
-//  non-empty array), track and first seq. Returns 0, or -1 if it is no batch.
-int dt_link_batch_open (const msgpack_object *root, const msgpack_object **items,
-                        dt_track_t *track, uint64_t *first);
 
 //  The id of an event that failed validation, if it has a usable one (a
 //  non-empty UTF-8 string of at most DT_ID_MAX bytes), for its reject; else ""

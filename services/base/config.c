@@ -14,13 +14,13 @@ typedef struct {
     const char *origin;
 } entry_t;
 
-struct dt_config_t {
+struct _dt_config_t {
     entry_t *entries;
     int count;
 };
 
 static entry_t *
-find (dt_config_t *self, const char *key, size_t len)
+s_find (dt_config_t *self, const char *key, size_t len)
 {
     for (int i = 0; i < self->count; i++)
         if (strlen (self->entries [i].option->key) == len
@@ -30,7 +30,7 @@ find (dt_config_t *self, const char *key, size_t len)
 }
 
 static void
-set (entry_t *entry, const char *value, const char *origin)
+s_set (entry_t *entry, const char *value, const char *origin)
 {
     free (entry->value);
     entry->value = strdup (value);
@@ -38,7 +38,7 @@ set (entry_t *entry, const char *value, const char *origin)
 }
 
 static void
-env_name (const char *key, char *name, size_t size)
+s_env_name (const char *key, char *name, size_t size)
 {
     size_t len = (size_t) snprintf (name, size, "DT_%s", key);
     for (size_t i = 3; i < len && i < size; i++)
@@ -46,7 +46,7 @@ env_name (const char *key, char *name, size_t size)
 }
 
 static void
-usage (const char *program, const char *summary, const dt_option_t *options)
+s_usage (const char *program, const char *summary, const dt_option_t *options)
 {
     printf ("Usage: %s [--KEY=VALUE]... [--config FILE]\n%s\n\n", program, summary);
     printf ("Each option is also read from the environment (DT_KEY, dots as _) and\n"
@@ -54,7 +54,7 @@ usage (const char *program, const char *summary, const dt_option_t *options)
             "environment, which wins over the file.\n\n");
     for (const dt_option_t *o = options; o->key; o++) {
         char name [96];
-        env_name (o->key, name, sizeof name);
+        s_env_name (o->key, name, sizeof name);
         printf ("  --%-22s %s\n  %-24s env %s, default \"%s\"\n", o->key, o->help, "", name, o->value);
     }
     printf ("  --%-22s %s\n  --%-22s %s\n  --%-22s %s\n", "config FILE",
@@ -63,7 +63,7 @@ usage (const char *program, const char *summary, const dt_option_t *options)
 }
 
 static int
-load_file (dt_config_t *self, const char *path)
+s_load_file (dt_config_t *self, const char *path)
 {
     FILE *file = fopen (path, "r");
     if (!file) {
@@ -94,14 +94,14 @@ load_file (dt_config_t *self, const char *path)
         char *value_end = value + strlen (value);
         while (value_end > value && isspace ((unsigned char) value_end [-1]))
             *--value_end = 0;
-        entry_t *entry = find (self, start, (size_t) (key_end - start));
+        entry_t *entry = s_find (self, start, (size_t) (key_end - start));
         if (!entry) {
             fprintf (stderr, "config: %s:%d: unknown key '%.*s'\n", path, number,
                      (int) (key_end - start), start);
             fclose (file);
             return -1;
         }
-        set (entry, value, "file");
+        s_set (entry, value, "file");
     }
     fclose (file);
     return 0;
@@ -117,7 +117,7 @@ dt_config_new (const char *program, const char *summary, const dt_option_t *opti
     self->entries = calloc ((size_t) self->count, sizeof (entry_t));
     for (int i = 0; i < self->count; i++) {
         self->entries [i].option = &options [i];
-        set (&self->entries [i], options [i].value, "default");
+        s_set (&self->entries [i], options [i].value, "default");
     }
     *exit_code = 2;
 
@@ -125,7 +125,7 @@ dt_config_new (const char *program, const char *summary, const dt_option_t *opti
     const char *config_path = getenv ("DT_CONFIG");
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
-            usage (program, summary, options);
+            s_usage (program, summary, options);
             *exit_code = 0;
             goto fail;
         }
@@ -140,14 +140,14 @@ dt_config_new (const char *program, const char *summary, const dt_option_t *opti
         if (strncmp (argv [i], "--config=", 9) == 0)
             config_path = argv [i] + 9;
     }
-    if (config_path && *config_path && load_file (self, config_path))
+    if (config_path && *config_path && s_load_file (self, config_path))
         goto fail;
     for (int i = 0; i < self->count; i++) {
         char name [96];
-        env_name (self->entries [i].option->key, name, sizeof name);
+        s_env_name (self->entries [i].option->key, name, sizeof name);
         const char *value = getenv (name);
         if (value)
-            set (&self->entries [i], value, "env");
+            s_set (&self->entries [i], value, "env");
     }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv [i];
@@ -168,13 +168,13 @@ dt_config_new (const char *program, const char *summary, const dt_option_t *opti
         }
         if (key_len == 6 && strncmp (arg, "config", 6) == 0)
             continue;
-        entry_t *entry = find (self, arg, key_len);
+        entry_t *entry = s_find (self, arg, key_len);
         if (!entry) {
             fprintf (stderr, "%s: unknown option --%.*s (see --help)\n", program,
                      (int) key_len, arg);
             goto fail;
         }
-        set (entry, value, "flag");
+        s_set (entry, value, "flag");
     }
     *exit_code = 0;
     return self;
@@ -199,14 +199,14 @@ dt_config_destroy (dt_config_t **self_p)
 const char *
 dt_config_get (dt_config_t *self, const char *key)
 {
-    entry_t *entry = find (self, key, strlen (key));
+    entry_t *entry = s_find (self, key, strlen (key));
     return entry? entry->value: "";
 }
 
 const char *
 dt_config_origin (dt_config_t *self, const char *key)
 {
-    entry_t *entry = find (self, key, strlen (key));
+    entry_t *entry = s_find (self, key, strlen (key));
     return entry? entry->origin: "none";
 }
 

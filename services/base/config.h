@@ -16,7 +16,7 @@ typedef struct {
     const char *help;
 } dt_option_t;
 
-typedef struct dt_config_t dt_config_t;
+typedef struct _dt_config_t dt_config_t;
 
 //  Parse. options ends with a {NULL} entry. Returns NULL when the program
 //  should exit at once with *exit_code: 0 after --help or --version, 2 after

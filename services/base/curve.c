@@ -3,10 +3,11 @@
 */
 #include "base/curve.h"
 #include "base/log.h"
+#include "base/signals.h"
 
 #include <stdatomic.h>
 
-struct dt_curve_t {
+struct _dt_curve_t {
     zcert_t *cert;
     zactor_t *zap;
     char *clients_dir;
@@ -14,16 +15,31 @@ struct dt_curve_t {
 };
 
 static void
-zap_actor (zsock_t *pipe, void *args)
+s_zap_actor (zsock_t *pipe, void *args)
 {
     dt_curve_t *self = (dt_curve_t *) args;
     zsock_t *handler = zsock_new_rep ("inproc://zeromq.zap.01");
     zcertstore_t *allowed = zcertstore_new (self->clients_dir);
+    dt_signals_block_thread ();
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, handler, NULL);
     while (true) {
         zsock_t *which = zpoller_wait (poller, -1);
-        if (which == pipe || !which)
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool reload = command && streq (command, "RELOAD");
+            if (reload) {
+                //  The store re-reads the directory only when it looks
+                //  changed (file times, in whole seconds): this is at once
+                zcertstore_destroy (&allowed);
+                allowed = zcertstore_new (self->clients_dir);
+                zsock_signal (pipe, 0);
+            }
+            zstr_free (&command);
+            if (reload)
+                continue;
+        }
+        if (which != handler)
             break;      //  $TERM
         zmsg_t *request = zmsg_recv (handler);
         if (!request)
@@ -95,7 +111,7 @@ dt_curve_new (const char *cert_path, const char *clients_dir, char *err, size_t 
             return NULL;
         }
         self->clients_dir = strdup (clients_dir);
-        self->zap = zactor_new (zap_actor, self);
+        self->zap = zactor_new (s_zap_actor, self);
     }
     return self;
 }
@@ -135,6 +151,15 @@ dt_curve_client (dt_curve_t *self, zsock_t *sock, const char *server_cert_path,
     zsock_set_curve_serverkey (sock, zcert_public_txt (server));
     zcert_destroy (&server);
     return 0;
+}
+
+int
+dt_curve_reload (dt_curve_t *self)
+{
+    if (!self->zap)
+        return -1;
+    zstr_send (self->zap, "RELOAD");
+    return zsock_wait (self->zap) == 0? 0: -1;
 }
 
 uint64_t

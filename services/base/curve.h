@@ -4,7 +4,8 @@
     A server socket gets this process's key pair and asks the ZAP handler
     (an actor here, one per process) about every client: its public key must
     be in the allow-list directory (certificates made by `dualtrack keygen`;
-    the directory is re-read when it changes). A refused client is logged.
+    the directory is re-read when it changes, and at once on
+    dt_curve_reload: SIGHUP). A refused client is logged.
     A client socket gets its own key pair and the server's public key.
 */
 #ifndef DT_CURVE_H
@@ -13,7 +14,7 @@
 #include <czmq.h>
 #include <stdbool.h>
 
-typedef struct dt_curve_t dt_curve_t;
+typedef struct _dt_curve_t dt_curve_t;
 
 //  Load this process's certificate (cert_path: the file `dualtrack keygen`
 //  wrote; its _secret twin must be beside it) and, for servers, start the
@@ -28,6 +29,10 @@ void dt_curve_server (dt_curve_t *self, zsock_t *sock);
 //  in server_cert_path. Call before connect. 0, or -1 with err.
 int dt_curve_client (dt_curve_t *self, zsock_t *sock, const char *server_cert_path,
                      char *err, size_t errlen);
+
+//  Re-read the allow-list now; the next handshake uses it. 0, or -1 when
+//  this process has none (a pure client).
+int dt_curve_reload (dt_curve_t *self);
 
 //  Clients refused so far (for metrics)
 uint64_t dt_curve_refused (dt_curve_t *self);

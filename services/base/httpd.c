@@ -23,7 +23,7 @@
 #define TEXT_PLAIN      "text/plain; charset=utf-8"
 #define TEXT_METRICS    "text/plain; version=0.0.4; charset=utf-8"
 
-struct dt_httpd_t {
+struct _dt_httpd_t {
     struct MHD_Daemon *daemon;
     dt_metrics_t *metrics;              //  not ours
     dt_ready_fn *ready;

@@ -20,7 +20,7 @@
 #define DT_HTTPD_CONNECTIONS    32
 #define DT_HTTPD_TIMEOUT        10      //  seconds
 
-typedef struct dt_httpd_t dt_httpd_t;
+typedef struct _dt_httpd_t dt_httpd_t;
 
 //  Readiness: return true if ready, or false with a one-line reason written
 //  into reason (len bytes, already zeroed). Called from the HTTP thread, so

@@ -7,17 +7,17 @@
 #include <string.h>
 #include <time.h>
 
-static char log_service [64] = "dualtrack";
-static dt_log_level_t log_min = DT_LOG_INFO;
-static const char *level_names [] = { "debug", "info", "warn", "error" };
+static char s_log_service [64] = "dualtrack";
+static dt_log_level_t s_log_min = DT_LOG_INFO;
+static const char *s_level_names [] = { "debug", "info", "warn", "error" };
 
 void
 dt_log_init (const char *service, const char *level)
 {
-    snprintf (log_service, sizeof log_service, "%s", service);
+    snprintf (s_log_service, sizeof s_log_service, "%s", service);
     for (int i = 0; i < 4; i++)
-        if (level && strcmp (level, level_names [i]) == 0)
-            log_min = (dt_log_level_t) i;
+        if (level && strcmp (level, s_level_names [i]) == 0)
+            s_log_min = (dt_log_level_t) i;
     //  Line-buffered, so lines from several threads stay whole and a
     //  container log shows them at once
     setvbuf (stdout, NULL, _IOLBF, 0);
@@ -26,7 +26,7 @@ dt_log_init (const char *service, const char *level)
 void
 dt_log (dt_log_level_t level, const char *msg, const char *fields, ...)
 {
-    if (level < log_min)
+    if (level < s_log_min)
         return;
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
@@ -36,7 +36,7 @@ dt_log (dt_log_level_t level, const char *msg, const char *fields, ...)
     int len = snprintf (line, sizeof line,
         "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s svc=%s msg=\"",
         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-        now.tv_nsec / 1000000, level_names [level], log_service);
+        now.tv_nsec / 1000000, s_level_names [level], s_log_service);
     //  Quotes and newlines in the message would break the one-line format
     for (const char *c = msg; *c && len < (int) sizeof line - 8; c++) {
         if (*c == '"' || *c == '\\')
@@ -56,28 +56,4 @@ dt_log (dt_log_level_t level, const char *msg, const char *fields, ...)
     }
     line [len++] = '\n';
     fwrite (line, 1, (size_t) len, stdout);
-}
-
-int64_t
-dt_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-int64_t
-dt_now_us (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
-
-int64_t
-dt_mono_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }

@@ -22,11 +22,4 @@ void dt_log (dt_log_level_t level, const char *msg, const char *fields, ...)
 #define dt_error(...) dt_log (DT_LOG_ERROR, __VA_ARGS__)
 #define dt_debug(...) dt_log (DT_LOG_DEBUG, __VA_ARGS__)
 
-//  Wall clock: ms and µs since the Unix epoch
-int64_t dt_now_ms (void);
-int64_t dt_now_us (void);
-
-//  Monotonic clock in ms, for timeouts
-int64_t dt_mono_ms (void);
-
 #endif

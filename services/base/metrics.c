@@ -30,18 +30,18 @@ typedef struct {
     _Atomic uint64_t value;
 } child_t;
 
-struct dt_counter_t {
+struct _dt_counter_t {
     dt_metrics_t *registry;
     char *label_name;                   //  NULL for a plain counter
     atomic_int count;                   //  children in use, published last
     child_t children [DT_METRICS_LABELS_MAX + 1];   //  + 1 for DT_METRICS_OTHER
 };
 
-struct dt_gauge_t {
+struct _dt_gauge_t {
     _Atomic uint64_t bits;              //  a double
 };
 
-struct dt_histogram_t {
+struct _dt_histogram_t {
     int count;                          //  bounds, not counting +Inf
     double bounds [DT_METRICS_BUCKETS_MAX];
     _Atomic uint64_t buckets [DT_METRICS_BUCKETS_MAX + 1];   //  not cumulative
@@ -61,7 +61,7 @@ struct family_t {
     dt_histogram_t *histogram;
 };
 
-struct dt_metrics_t {
+struct _dt_metrics_t {
     pthread_mutex_t mutex;              //  held to add families and children
     char *prefix;
     _Atomic (family_t *) head;

@@ -21,10 +21,10 @@
 
 #include <stdint.h>
 
-typedef struct dt_metrics_t dt_metrics_t;
-typedef struct dt_counter_t dt_counter_t;
-typedef struct dt_gauge_t dt_gauge_t;
-typedef struct dt_histogram_t dt_histogram_t;
+typedef struct _dt_metrics_t dt_metrics_t;
+typedef struct _dt_counter_t dt_counter_t;
+typedef struct _dt_gauge_t dt_gauge_t;
+typedef struct _dt_histogram_t dt_histogram_t;
 
 //  Called at scrape time, from the rendering (HTTP) thread: must be
 //  thread-safe, quick, and must not register metrics

@@ -15,7 +15,7 @@
 
 //  A small deterministic generator (xorshift), so runs are reproducible
 static uint64_t
-next_random (uint64_t *state)
+s_next_random (uint64_t *state)
 {
     uint64_t x = *state;
     x ^= x << 13;
@@ -74,15 +74,15 @@ dt_cli_gen (int argc, char *argv [])
     };
     uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 1;
     for (long i = 0; i < count; i++) {
-        uint64_t r = next_random (&state);
+        uint64_t r = s_next_random (&state);
         //  Mostly the track's own stages, sometimes the other's (joint work)
         int stage;
         do
-            stage = (int) (next_random (&state) % (uint64_t) stages.count);
+            stage = (int) (s_next_random (&state) % (uint64_t) stages.count);
         while (stages.owner [stage] != own && r % 5 != 0);
         char id [96], account [32], contact [48];
         snprintf (id, sizeof id, "%s-%s-%llu-%ld", prefix, track, seed, i);
-        long account_number = (long) (next_random (&state) % (uint64_t) accounts);
+        long account_number = (long) (s_next_random (&state) % (uint64_t) accounts);
         snprintf (account, sizeof account, "acct-%ld", account_number);
         snprintf (contact, sizeof contact, "contact-%ld-%d", account_number, (int) (r % 3));
 

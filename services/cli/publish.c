@@ -8,6 +8,7 @@
 */
 #include "cli/cli.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/jsonmp.h"
 #include "proto/wire.h"
 
@@ -41,7 +42,7 @@ typedef struct {
 } publisher_t;
 
 static void
-request_destroy (request_t **self_p)
+s_request_destroy (request_t **self_p)
 {
     if (*self_p) {
         request_t *self = *self_p;
@@ -56,18 +57,18 @@ request_destroy (request_t **self_p)
 }
 
 static void
-send_request (publisher_t *self, request_t *request)
+s_send_request (publisher_t *self, request_t *request)
 {
     zframe_t *copy = zframe_dup (request->frame);
     if (zframe_send (&copy, self->dealer, 0) < 0)
         zframe_destroy (&copy);
-    request->sent_at = zclock_mono ();
+    request->sent_at = dt_mono_ms ();
     request->tries++;
 }
 
 //  Reads a reply and reports its rejections
 static void
-handle_reply (publisher_t *self)
+s_handle_reply (publisher_t *self)
 {
     zframe_t *frame = zframe_recv (self->dealer);
     if (!frame)
@@ -148,23 +149,23 @@ handle_reply (publisher_t *self)
 }
 
 static void
-wait_replies (publisher_t *self, size_t until_inflight)
+s_wait_replies (publisher_t *self, size_t until_inflight)
 {
     while (zhashx_size (self->inflight) > until_inflight && !self->failed) {
         if (zsock_events (self->dealer) & ZMQ_POLLIN) {
-            handle_reply (self);
+            s_handle_reply (self);
             continue;
         }
         zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, 200) > 0) {
-            handle_reply (self);
+            s_handle_reply (self);
             continue;
         }
         if (zmq_errno () == EINTR && zsys_interrupted) {
             self->failed = true;
             break;
         }
-        int64_t now = zclock_mono ();
+        int64_t now = dt_mono_ms ();
         request_t *request;
         for (request = zhashx_first (self->inflight); request; request = zhashx_next (self->inflight))
             if (now - request->sent_at > self->timeout_ms) {
@@ -174,7 +175,7 @@ wait_replies (publisher_t *self, size_t until_inflight)
                     self->failed = true;
                     return;
                 }
-                send_request (self, request);
+                s_send_request (self, request);
             }
     }
 }
@@ -251,7 +252,7 @@ dt_cli_publish (int argc, char *argv [])
     //  on send: bound it, and let the resend timer try again
     zsock_set_sndtimeo (self.dealer, 200);
     self.inflight = zhashx_new ();
-    zhashx_set_destructor (self.inflight, (zhashx_destructor_fn *) request_destroy);
+    zhashx_set_destructor (self.inflight, (zhashx_destructor_fn *) s_request_destroy);
     if (acked_path && !(self.acked = fopen (acked_path, "w"))) {
         fprintf (stderr, "publish: can not write %s: %s\n", acked_path, strerror (errno));
         return 2;
@@ -328,9 +329,9 @@ dt_cli_publish (int argc, char *argv [])
             snprintf (key, sizeof key, "%llu", (unsigned long long) request->req);
             zhashx_insert (self.inflight, key, request);
             self.sent += request->count;
-            send_request (&self, request);
+            s_send_request (&self, request);
             request = NULL;
-            wait_replies (&self, (size_t) window - 1);
+            s_wait_replies (&self, (size_t) window - 1);
         }
         if (eof) {
             if (input != stdin)
@@ -342,8 +343,8 @@ dt_cli_publish (int argc, char *argv [])
     }
     if (input && input != stdin)
         fclose (input);
-    wait_replies (&self, 0);
-    request_destroy (&request);
+    s_wait_replies (&self, 0);
+    s_request_destroy (&request);
     free (line);
     dt_buf_free (&events);
     if (self.acked)

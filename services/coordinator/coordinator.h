@@ -31,7 +31,7 @@ typedef struct {
 
 #define DT_STORE_CONNECTIONS_MAX 8
 
-typedef struct dt_coordinator_t dt_coordinator_t;
+typedef struct _dt_coordinator_t dt_coordinator_t;
 
 dt_coordinator_t *dt_coordinator_new (const dt_coordinator_opts_t *opts);
 void dt_coordinator_destroy (dt_coordinator_t **self_p);

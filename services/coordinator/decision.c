@@ -1,6 +1,7 @@
 /*  decision.c - see decision.h
 */
 #include "coordinator/decision.h"
+#include "proto/link.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,7 @@ dt_finding_pack (msgpack_packer *pk, const dt_finding_t *f)
 }
 
 static void
-pack_findings (msgpack_packer *pk, const dt_finding_t *findings, uint32_t count)
+s_pack_findings (msgpack_packer *pk, const dt_finding_t *findings, uint32_t count)
 {
     dt_pack_cstr (pk, "findings");
     msgpack_pack_array (pk, count);
@@ -56,12 +57,12 @@ dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict
     msgpack_pack_int64 (pk, ev->occurred_at);
     dt_pack_cstr (pk, "verdict");
     dt_pack_cstr (pk, dt_verdict_name (verdict));
-    pack_findings (pk, findings, count);
+    s_pack_findings (pk, findings, count);
 }
 
 //  "a.b" into topic (cut to size), without printf: once per verdict
 static void
-join_topic (char *topic, size_t size, const char *first, const char *second)
+s_join_topic (char *topic, size_t size, const char *first, const char *second)
 {
     size_t a = strlen (first), b = strlen (second);
     if (a + 1 + b + 1 > size) {
@@ -76,13 +77,13 @@ join_topic (char *topic, size_t size, const char *first, const char *second)
 void
 dt_decision_topic (char *topic, size_t size, const dt_event_t *ev, dt_verdict_t verdict)
 {
-    join_topic (topic, size, dt_track_name (ev->track), dt_verdict_name (verdict));
+    s_join_topic (topic, size, dt_track_name (ev->track), dt_verdict_name (verdict));
 }
 
 void
 dt_decision_advisory_topic (char *topic, size_t size, dt_track_t advised)
 {
-    join_topic (topic, size, "advisory", dt_track_name (advised));
+    s_join_topic (topic, size, "advisory", dt_track_name (advised));
 }
 
 dt_track_t
@@ -104,12 +105,7 @@ void
 dt_check_reply_pack (msgpack_packer *pk, uint64_t req, dt_verdict_t verdict,
                      const dt_finding_t *findings, uint32_t count)
 {
-    msgpack_pack_map (pk, 4);
-    dt_pack_cstr (pk, "v");
-    msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
-    dt_pack_cstr (pk, "req");
-    msgpack_pack_uint64 (pk, req);
-    dt_pack_cstr (pk, "verdict");
-    dt_pack_cstr (pk, dt_verdict_name (verdict));
-    pack_findings (pk, findings, count);
+    dt_check_reply_pack_head (pk, req, dt_verdict_name (verdict), count);
+    for (uint32_t i = 0; i < count; i++)
+        dt_finding_pack (pk, &findings [i]);
 }

@@ -6,21 +6,20 @@
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/signals.h"
+#include "proto/event.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const dt_option_t base_options [] = {
+static const dt_option_t s_base_options [] = {
     { "links", "tcp://*:7720", "where the track daemons connect" },
     { "decisions", "tcp://*:7710", "the decisions feed (PUB): every verdict" },
     { "check", "tcp://*:7711", "the check API (ROUTER): judge a planned touchpoint" },
     { "http", "127.0.0.1:9720", "health (/healthz, /readyz) and /metrics on HOST:PORT; off: none" },
     { "pg.uri", "postgresql:///dualtrack", "PostgreSQL connection URI" },
     { "pg.password_file", "", "a file holding only the database password (e.g. a compose secret)" },
-    { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
-                "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
-      "funnel stages in order, each name:owner" },
+    { "stages", DT_DEFAULT_STAGES, "funnel stages in order, each name:owner" },
     { "credit", "20000", "items each track may have unacknowledged (bounds memory and transaction size)" },
     { "store.connections", "2", "PostgreSQL connections writing at once (each commits whole writesets)" },
     { "writeset.max", "4000", "items per transaction at most (more wait for the next one)" },
@@ -35,14 +34,14 @@ static const dt_option_t base_options [] = {
 //  The rule settings (docs/rules.md) join the options, with their defaults,
 //  so they come from flags, environment or the config file like the rest
 static dt_option_t *
-all_options (void)
+s_all_options (void)
 {
     const char *const *keys = dt_rules_config_keys ();
-    size_t base = sizeof base_options / sizeof base_options [0] - 1, rules = 0;
+    size_t base = sizeof s_base_options / sizeof s_base_options [0] - 1, rules = 0;
     while (keys [rules])
         rules++;
     dt_option_t *options = calloc (base + rules + 1, sizeof (dt_option_t));
-    memcpy (options, base_options, base * sizeof (dt_option_t));
+    memcpy (options, s_base_options, base * sizeof (dt_option_t));
     dt_rules_config_t defaults;
     dt_rules_config_default (&defaults);
     static char values [64][32];
@@ -60,7 +59,7 @@ main (int argc, char *argv [])
 {
     dt_heap_keep_freed_memory ();
     int exit_code;
-    dt_option_t *options = all_options ();
+    dt_option_t *options = s_all_options ();
     dt_config_t *config = dt_config_new ("dualtrack-coordinator",
         "The Dualtrack coordinator: takes events from both track daemons, judges\n"
         "them against the four rules, publishes verdicts and stores everything\n"

@@ -55,8 +55,8 @@ extern "C" {
 //  Bytes in front of every payload on disk.
 #define DT_JOURNAL_HEADER       16
 
-typedef struct dt_journal_t dt_journal_t;
-typedef struct dt_journal_cursor_t dt_journal_cursor_t;
+typedef struct _dt_journal_t dt_journal_t;
+typedef struct _dt_journal_cursor_t dt_journal_cursor_t;
 
 typedef struct {
     uint64_t segment_bytes;     //  roll to a new segment past this; 0 = 64 MiB
@@ -154,15 +154,6 @@ uint64_t
 
 void
     dt_journal_cursor_destroy (dt_journal_cursor_t **self_p);
-
-//  CRC-32C (Castagnoli), continuing from crc (start with 0); the CPU's
-//  instruction where it has one
-uint32_t
-    dt_crc32c (uint32_t crc, const void *data, size_t len);
-
-//  The same from tables only (tests compare the two)
-uint32_t
-    dt_crc32c_portable (uint32_t crc, const void *data, size_t len);
 
 #ifdef __cplusplus
 }

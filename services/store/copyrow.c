@@ -10,7 +10,7 @@
 
 //  Bytes COPY's text format escapes
 static inline bool
-needs_escape (unsigned char c)
+s_needs_escape (unsigned char c)
 {
     return c == '\\' || c == '\n' || c == '\r' || c == '\t';
 }
@@ -24,7 +24,7 @@ dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len)
     }
     //  Most text has nothing to escape: one pass to find out, one memcpy
     size_t i = 0;
-    while (i < len && !needs_escape ((unsigned char) ptr [i]))
+    while (i < len && !s_needs_escape ((unsigned char) ptr [i]))
         i++;
     dt_buf_append (buf, ptr, i);
     if (i == len)
@@ -33,7 +33,7 @@ dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len)
     char *out = buf->data + buf->size;
     for (; i < len; i++) {
         char c = ptr [i];
-        if (needs_escape ((unsigned char) c)) {
+        if (s_needs_escape ((unsigned char) c)) {
             *out++ = '\\';
             *out++ = c == '\n'? 'n': c == '\r'? 'r': c == '\t'? 't': '\\';
         }
@@ -45,14 +45,14 @@ dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len)
 
 //  Two decimal digits at out
 static inline void
-put2 (char *out, int value)
+s_put2 (char *out, int value)
 {
     out [0] = (char) ('0' + value / 10);
     out [1] = (char) ('0' + value % 10);
 }
 
 static void
-copy_time (dt_buf_t *buf, int64_t seconds, int64_t micros)
+s_copy_time (dt_buf_t *buf, int64_t seconds, int64_t micros)
 {
     int64_t days = seconds / 86400, second_of_day = seconds % 86400;
     if (second_of_day < 0) {
@@ -76,24 +76,24 @@ copy_time (dt_buf_t *buf, int64_t seconds, int64_t micros)
     //  2026-11-27 04:10:26.123000+00
     dt_buf_reserve (buf, 29);
     char *out = buf->data + buf->size;
-    put2 (out, (int) (year / 100));
-    put2 (out + 2, (int) (year % 100));
+    s_put2 (out, (int) (year / 100));
+    s_put2 (out + 2, (int) (year % 100));
     out [4] = '-';
-    put2 (out + 5, month);
+    s_put2 (out + 5, month);
     out [7] = '-';
-    put2 (out + 8, day);
+    s_put2 (out + 8, day);
     out [10] = ' ';
     int s = (int) second_of_day;
-    put2 (out + 11, s / 3600);
+    s_put2 (out + 11, s / 3600);
     out [13] = ':';
-    put2 (out + 14, s / 60 % 60);
+    s_put2 (out + 14, s / 60 % 60);
     out [16] = ':';
-    put2 (out + 17, s % 60);
+    s_put2 (out + 17, s % 60);
     out [19] = '.';
     int us = (int) micros;
-    put2 (out + 20, us / 10000);
-    put2 (out + 22, us / 100 % 100);
-    put2 (out + 24, us % 100);
+    s_put2 (out + 20, us / 10000);
+    s_put2 (out + 22, us / 100 % 100);
+    s_put2 (out + 24, us % 100);
     memcpy (out + 26, "+00", 3);
     buf->size += 29;
 }
@@ -106,7 +106,7 @@ dt_copy_time_ms (dt_buf_t *buf, int64_t ms)
         seconds--;
         rest += 1000;
     }
-    copy_time (buf, seconds, rest * 1000);
+    s_copy_time (buf, seconds, rest * 1000);
 }
 
 void
@@ -117,11 +117,11 @@ dt_copy_time_us (dt_buf_t *buf, int64_t us)
         seconds--;
         rest += 1000000;
     }
-    copy_time (buf, seconds, rest);
+    s_copy_time (buf, seconds, rest);
 }
 
 static void
-json_string (dt_buf_t *buf, const char *ptr, size_t len)
+s_json_string (dt_buf_t *buf, const char *ptr, size_t len)
 {
     dt_buf_putc (buf, '"');
     size_t start = 0;
@@ -145,7 +145,7 @@ json_string (dt_buf_t *buf, const char *ptr, size_t len)
 //  The shortest decimal that reads back as the same number: jsonb keeps
 //  numbers as exact decimals, so 0.1 must not become 0.10000000000000001
 static void
-json_number (dt_buf_t *buf, double value, bool single)
+s_json_number (dt_buf_t *buf, double value, bool single)
 {
     char text [40];
     for (int digits = single? 6: 15; digits <= 17; digits++) {
@@ -177,10 +177,10 @@ dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj)
             break;
         case MSGPACK_OBJECT_FLOAT32:
         case MSGPACK_OBJECT_FLOAT64:
-            json_number (buf, obj->via.f64, obj->type == MSGPACK_OBJECT_FLOAT32);
+            s_json_number (buf, obj->via.f64, obj->type == MSGPACK_OBJECT_FLOAT32);
             break;
         case MSGPACK_OBJECT_STR:
-            json_string (buf, obj->via.str.ptr, obj->via.str.size);
+            s_json_string (buf, obj->via.str.ptr, obj->via.str.size);
             break;
         case MSGPACK_OBJECT_ARRAY:
             dt_buf_putc (buf, '[');
@@ -212,31 +212,31 @@ dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj)
 //  msgpack-c may give an empty string a NULL pointer: present is what
 //  decides between '' and NULL
 static void
-copy_str (dt_buf_t *buf, dt_str_t str, bool present)
+s_copy_str (dt_buf_t *buf, dt_str_t str, bool present)
 {
     dt_copy_text (buf, present? (str.ptr? str.ptr: ""): NULL, str.len);
 }
 
 static void
-touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
+s_touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
 {
-    copy_str (buf, ev->id, true);
+    s_copy_str (buf, ev->id, true);
     dt_buf_putc (buf, '\t');
     dt_buf_puts (buf, dt_track_name (ev->track));
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->source, true);
+    s_copy_str (buf, ev->source, true);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->account, true);
+    s_copy_str (buf, ev->account, true);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->contact, ev->present & DT_HAS_CONTACT);
+    s_copy_str (buf, ev->contact, ev->present & DT_HAS_CONTACT);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->stage, true);
+    s_copy_str (buf, ev->stage, true);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->channel, true);
+    s_copy_str (buf, ev->channel, true);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->kind, true);
+    s_copy_str (buf, ev->kind, true);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->actor, ev->present & DT_HAS_ACTOR);
+    s_copy_str (buf, ev->actor, ev->present & DT_HAS_ACTOR);
     dt_buf_putc (buf, '\t');
     dt_copy_time_ms (buf, ev->occurred_at);
     dt_buf_putc (buf, '\t');
@@ -253,9 +253,9 @@ touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
             comma = true;
         }
     dt_buf_append (buf, "}\t", 2);
-    copy_str (buf, ev->project, ev->present & DT_HAS_PROJECT);
+    s_copy_str (buf, ev->project, ev->present & DT_HAS_PROJECT);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->theme, ev->present & DT_HAS_THEME);
+    s_copy_str (buf, ev->theme, ev->present & DT_HAS_THEME);
     dt_buf_putc (buf, '\t');
     if (ev->present & DT_HAS_CLAIMS) {
         dt_buf_reset (scratch);
@@ -273,7 +273,7 @@ touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
     else
         dt_copy_text (buf, NULL, 0);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, ev->body, ev->present & DT_HAS_BODY);
+    s_copy_str (buf, ev->body, ev->present & DT_HAS_BODY);
     dt_buf_putc (buf, '\t');
     if (ev->present & DT_HAS_ATTRS) {
         dt_buf_reset (scratch);
@@ -289,7 +289,7 @@ touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
 void
 dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
 {
-    touchpoint_fields (buf, scratch, ev);
+    s_touchpoint_fields (buf, scratch, ev);
     dt_buf_putc (buf, '\n');
 }
 
@@ -297,7 +297,7 @@ void
 dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev,
                            const char *verdict)
 {
-    touchpoint_fields (buf, scratch, ev);
+    s_touchpoint_fields (buf, scratch, ev);
     dt_buf_putc (buf, '\t');
     dt_buf_puts (buf, verdict);
     dt_buf_putc (buf, '\n');
@@ -308,7 +308,7 @@ dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *ru
                  const char *severity, const char *message, const char (*related) [DT_ID_MAX + 1],
                  int related_count)
 {
-    copy_str (buf, ev->id, true);
+    s_copy_str (buf, ev->id, true);
     dt_buf_putc (buf, '\t');
     dt_buf_put_int (buf, number);
     dt_buf_putc (buf, '\t');
@@ -333,7 +333,7 @@ dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *ru
         dt_buf_putc (buf, '"');
     }
     dt_buf_append (buf, "}\t", 2);
-    copy_str (buf, ev->account, true);
+    s_copy_str (buf, ev->account, true);
     dt_buf_putc (buf, '\t');
     dt_buf_puts (buf, dt_track_name (ev->track));
     dt_buf_putc (buf, '\t');
@@ -346,13 +346,13 @@ dt_copy_reject (dt_buf_t *buf, const dt_reject_t *r)
 {
     dt_copy_time_us (buf, r->received_at);
     dt_buf_printf (buf, "\t%s\t", dt_track_name (r->track));
-    copy_str (buf, r->code, true);
+    s_copy_str (buf, r->code, true);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, r->field, true);
+    s_copy_str (buf, r->field, true);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, r->message, true);
+    s_copy_str (buf, r->message, true);
     dt_buf_putc (buf, '\t');
-    copy_str (buf, r->event_id, r->event_id.len > 0);
+    s_copy_str (buf, r->event_id, r->event_id.len > 0);
     dt_buf_printf (buf, "\t%d\t\\\\x", r->index);
     static const char hex [] = "0123456789abcdef";
     dt_buf_reserve (buf, 2 * r->raw_size + 1);

@@ -10,12 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct dt_history_t {
+struct _dt_history_t {
     char *uri;
     char *password;
     dt_stageset_t stages;
     PGconn *conn;
     dt_buf_t claims;            //  one row's claims as msgpack
+    dt_buf_t accounts;          //  accounts to load, as an array literal
     dt_history_observer_fn *observer;
     void *observer_ctx;
 };
@@ -52,6 +53,7 @@ dt_history_destroy (dt_history_t **self_p)
         if (self->conn)
             PQfinish (self->conn);
         dt_buf_free (&self->claims);
+        dt_buf_free (&self->accounts);
         free (self->uri);
         free (self->password);
         free (self);
@@ -60,7 +62,7 @@ dt_history_destroy (dt_history_t **self_p)
 }
 
 static void
-first_line (char *err, size_t errlen, const char *message)
+s_first_line (char *err, size_t errlen, const char *message)
 {
     snprintf (err, errlen, "%s", message);
     char *newline = strchr (err, '\n');
@@ -79,13 +81,13 @@ dt_history_connect (dt_history_t *self, char *err, size_t errlen)
         keys [2] = NULL;
     self->conn = PQconnectdbParams (keys, values, 1);
     if (PQstatus (self->conn) != CONNECTION_OK) {
-        first_line (err, errlen, PQerrorMessage (self->conn));
+        s_first_line (err, errlen, PQerrorMessage (self->conn));
         return -1;
     }
     PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook");
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK? 0: -1;
     if (rc)
-        first_line (err, errlen, PQerrorMessage (self->conn));
+        s_first_line (err, errlen, PQerrorMessage (self->conn));
     PQclear (result);
     return rc;
 }
@@ -129,7 +131,7 @@ dt_history_tonebook (dt_history_t *self, char *err, size_t errlen)
     dt_tonebook_t *book = NULL;
     if (PQresultStatus (themes) != PGRES_TUPLES_OK || PQresultStatus (claims) != PGRES_TUPLES_OK
     ||  PQresultStatus (banned) != PGRES_TUPLES_OK)
-        first_line (err, errlen, PQerrorMessage (self->conn));
+        s_first_line (err, errlen, PQerrorMessage (self->conn));
     else {
         book = dt_tonebook_new ();
         int rc = 0;
@@ -163,7 +165,7 @@ dt_history_record_reload (dt_history_t *self, bool ok, const char *message)
 }
 
 static dt_str_t
-column (PGresult *result, int row, int col)
+s_column (PGresult *result, int row, int col)
 {
     dt_str_t s = { PQgetvalue (result, row, col), (uint32_t) PQgetlength (result, row, col) };
     return s;
@@ -172,18 +174,18 @@ column (PGresult *result, int row, int col)
 //  Turn one row into an event and remember it. The claims live in
 //  self->claims and an unpacked zone until the engine has copied them.
 static void
-remember_row (dt_history_t *self, dt_engine_t *engine, PGresult *result, int row)
+s_remember_row (dt_history_t *self, dt_engine_t *engine, PGresult *result, int row)
 {
     dt_event_t ev;
     memset (&ev, 0, sizeof ev);
-    ev.id = column (result, row, 0);
+    ev.id = s_column (result, row, 0);
     ev.track = dt_track_parse (PQgetvalue (result, row, 1), (size_t) PQgetlength (result, row, 1));
-    ev.account = column (result, row, 2);
+    ev.account = s_column (result, row, 2);
     if (!PQgetisnull (result, row, 3)) {
-        ev.contact = column (result, row, 3);
+        ev.contact = s_column (result, row, 3);
         ev.present |= DT_HAS_CONTACT;
     }
-    ev.stage = column (result, row, 4);
+    ev.stage = s_column (result, row, 4);
     ev.stage_index = dt_stageset_find (&self->stages, ev.stage.ptr, ev.stage.len);
     ev.lead = dt_track_parse (PQgetvalue (result, row, 5), (size_t) PQgetlength (result, row, 5));
     const char *advisors = PQgetvalue (result, row, 6);
@@ -193,11 +195,11 @@ remember_row (dt_history_t *self, dt_engine_t *engine, PGresult *result, int row
     if (ev.advisors)
         ev.present |= DT_HAS_ADVISORS;
     if (!PQgetisnull (result, row, 7)) {
-        ev.project = column (result, row, 7);
+        ev.project = s_column (result, row, 7);
         ev.present |= DT_HAS_PROJECT;
     }
     if (!PQgetisnull (result, row, 8)) {
-        ev.theme = column (result, row, 8);
+        ev.theme = s_column (result, row, 8);
         ev.present |= DT_HAS_THEME;
     }
     ev.occurred_at = atoll (PQgetvalue (result, row, 10));
@@ -205,9 +207,9 @@ remember_row (dt_history_t *self, dt_engine_t *engine, PGresult *result, int row
     ev.category = strcmp (category, "promotional") == 0? DT_CATEGORY_PROMOTIONAL:
                   strcmp (category, "transactional") == 0? DT_CATEGORY_TRANSACTIONAL:
                   DT_CATEGORY_ONE_TO_ONE;
-    ev.source = column (result, row, 12);
-    ev.channel = column (result, row, 13);
-    ev.kind = column (result, row, 14);
+    ev.source = s_column (result, row, 12);
+    ev.channel = s_column (result, row, 13);
+    ev.kind = s_column (result, row, 14);
     if (ev.track == DT_TRACK_NONE || ev.lead == DT_TRACK_NONE || ev.stage_index < 0)
         return;     //  a row from another stage configuration: nothing to learn
 
@@ -239,12 +241,12 @@ remember_row (dt_history_t *self, dt_engine_t *engine, PGresult *result, int row
 //  Stream a query's rows into the engine one at a time (single-row mode),
 //  so a million rows never sit in memory at once
 static int64_t
-stream_rows (dt_history_t *self, dt_engine_t *engine, const char *sql,
+s_stream_rows (dt_history_t *self, dt_engine_t *engine, const char *sql,
              int params, const char *const *values, char *err, size_t errlen)
 {
     if (!PQsendQueryParams (self->conn, sql, params, NULL, values, NULL, NULL, 0)
     ||  !PQsetSingleRowMode (self->conn)) {
-        first_line (err, errlen, PQerrorMessage (self->conn));
+        s_first_line (err, errlen, PQerrorMessage (self->conn));
         return -1;
     }
     int64_t count = 0;
@@ -253,12 +255,12 @@ stream_rows (dt_history_t *self, dt_engine_t *engine, const char *sql,
     while ((result = PQgetResult (self->conn))) {
         ExecStatusType status = PQresultStatus (result);
         if (status == PGRES_SINGLE_TUPLE) {
-            remember_row (self, engine, result, 0);
+            s_remember_row (self, engine, result, 0);
             count++;
         }
         else
         if (status != PGRES_TUPLES_OK) {
-            first_line (err, errlen, PQresultErrorMessage (result));
+            s_first_line (err, errlen, PQresultErrorMessage (result));
             rc = -1;
         }
         PQclear (result);
@@ -274,28 +276,46 @@ dt_history_rebuild (dt_history_t *self, dt_engine_t *engine, int64_t horizon_ms,
     snprintf (horizon, sizeof horizon, "%lld", (long long) horizon_ms);
     const char *values [] = { horizon };
     //  In occurred order, as the engine would have seen them live
-    return stream_rows (self, engine,
+    return s_stream_rows (self, engine,
         "SELECT " HISTORY_COLUMNS " FROM touchpoints"
         " WHERE occurred_at > now () - $1::bigint * interval '1 millisecond'"
         "    OR received_at > now () - $1::bigint * interval '1 millisecond'"
         " ORDER BY occurred_at", 1, values, err, errlen);
 }
 
-int64_t
-dt_history_load_account (dt_history_t *self, dt_engine_t *engine, dt_str_t account,
-                         int64_t since_ms)
+//  Append text to a PostgreSQL array literal as one quoted element
+static void
+s_array_element (dt_buf_t *array, dt_str_t text)
 {
-    char account_text [DT_TEXT_MAX + 1], since [32];
-    snprintf (account_text, sizeof account_text, "%.*s", (int) account.len, account.ptr);
+    dt_buf_append (array, array->size > 1? ",\"": "\"", array->size > 1? 2: 1);
+    for (uint32_t i = 0; i < text.len; i++) {
+        if (text.ptr [i] == '"' || text.ptr [i] == '\\')
+            dt_buf_append (array, "\\", 1);
+        dt_buf_append (array, text.ptr + i, 1);
+    }
+    dt_buf_append (array, "\"", 1);
+}
+
+int64_t
+dt_history_load_accounts (dt_history_t *self, dt_engine_t *engine,
+                          const dt_str_t *accounts, size_t count, int64_t since_ms)
+{
+    if (count == 0)
+        return 0;
+    dt_buf_reset (&self->accounts);
+    dt_buf_append (&self->accounts, "{", 1);
+    for (size_t i = 0; i < count; i++)
+        s_array_element (&self->accounts, accounts [i]);
+    dt_buf_append (&self->accounts, "}", 2);      //  with its NUL
+    char since [32];
     snprintf (since, sizeof since, "%lld", (long long) since_ms);
-    const char *values [] = { account_text, since };
+    const char *values [] = { self->accounts.data, since };
     char err [256];
-    int64_t count = stream_rows (self, engine,
+    int64_t rows = s_stream_rows (self, engine,
         "SELECT " HISTORY_COLUMNS " FROM touchpoints"
-        " WHERE account = $1 AND occurred_at >= to_timestamp ($2::bigint / 1000.0)"
+        " WHERE account = ANY ($1::text[]) AND occurred_at >= to_timestamp ($2::bigint / 1000.0)"
         " ORDER BY occurred_at", 2, values, err, sizeof err);
-    if (count < 0)
-        dt_warn ("could not reload an account's history", "account=%s error=\"%s\"",
-                 account_text, err);
-    return count;
+    if (rows < 0)
+        dt_warn ("could not reload accounts' history", "accounts=%zu error=\"%s\"", count, err);
+    return rows;
 }

@@ -10,7 +10,7 @@
 
 #include "rules/engine.h"
 
-typedef struct dt_history_t dt_history_t;
+typedef struct _dt_history_t dt_history_t;
 
 dt_history_t *dt_history_new (const char *uri, const char *password, const dt_stageset_t *stages);
 void dt_history_destroy (dt_history_t **self_p);
@@ -42,9 +42,10 @@ void dt_history_record_reload (dt_history_t *self, bool ok, const char *message)
 int64_t dt_history_rebuild (dt_history_t *self, dt_engine_t *engine, int64_t horizon_ms,
                             char *err, size_t errlen);
 
-//  Feed the engine one account's touchpoints since since_ms (the loader of
-//  an evicted account). Returns the count, or -1.
-int64_t dt_history_load_account (dt_history_t *self, dt_engine_t *engine,
-                                 dt_str_t account, int64_t since_ms);
+//  Feed the engine the touchpoints of these accounts since since_ms, in one
+//  query (the accounts a batch needs that memory evicted). Returns the
+//  count, or -1 (logged).
+int64_t dt_history_load_accounts (dt_history_t *self, dt_engine_t *engine,
+                                  const dt_str_t *accounts, size_t count, int64_t since_ms);
 
 #endif

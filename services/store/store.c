@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct dt_store_t {
+struct _dt_store_t {
     char *uri;
     char *password;
     PGconn *conn;
@@ -68,7 +68,7 @@ dt_store_backend_pid (dt_store_t *self)
 //  Keep the SQLSTATE of a failed command (23505: a unique violation;
 //  40P01, 40001: a concurrent transaction won, try again)
 static void
-note_sqlstate (dt_store_t *self, const PGresult *result)
+s_note_sqlstate (dt_store_t *self, const PGresult *result)
 {
     const char *state = result? PQresultErrorField (result, PG_DIAG_SQLSTATE): NULL;
     snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state? state: "");
@@ -76,12 +76,12 @@ note_sqlstate (dt_store_t *self, const PGresult *result)
 
 //  Run a command; on failure fill err with the server's message
 static int
-exec_ok (dt_store_t *self, const char *sql, ExecStatusType want, char *err, size_t errlen)
+s_exec_ok (dt_store_t *self, const char *sql, ExecStatusType want, char *err, size_t errlen)
 {
     PGresult *result = PQexec (self->conn, sql);
     int rc = 0;
     if (PQresultStatus (result) != want) {
-        note_sqlstate (self, result);
+        s_note_sqlstate (self, result);
         snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
         char *newline = strchr (err, '\n');
         if (newline)
@@ -93,15 +93,15 @@ exec_ok (dt_store_t *self, const char *sql, ExecStatusType want, char *err, size
 }
 
 static int
-migrate (dt_store_t *self, char *err, size_t errlen)
+s_migrate (dt_store_t *self, char *err, size_t errlen)
 {
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT pg_advisory_lock (%lld)", MIGRATION_LOCK);
-    if (exec_ok (self, sql, PGRES_TUPLES_OK, err, errlen)
-    ||  exec_ok (self, "SET client_min_messages = warning", PGRES_COMMAND_OK, err, errlen)
+    if (s_exec_ok (self, sql, PGRES_TUPLES_OK, err, errlen)
+    ||  s_exec_ok (self, "SET client_min_messages = warning", PGRES_COMMAND_OK, err, errlen)
     //  A DO block, so a writer role without CREATE on the schema passes
     //  once the table exists
-    ||  exec_ok (self, "DO $$ BEGIN IF to_regclass ('schema_migrations') IS NULL THEN"
+    ||  s_exec_ok (self, "DO $$ BEGIN IF to_regclass ('schema_migrations') IS NULL THEN"
                        " CREATE TABLE schema_migrations ("
                        " version integer PRIMARY KEY, name text NOT NULL,"
                        " applied_at timestamptz NOT NULL DEFAULT now()); END IF; END $$",
@@ -125,15 +125,15 @@ migrate (dt_store_t *self, char *err, size_t errlen)
         snprintf (record, sizeof record,
                   "INSERT INTO schema_migrations (version, name) VALUES (%d, '%s')",
                   m->version, m->name);
-        if (exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen)
-        ||  exec_ok (self, m->sql, PGRES_COMMAND_OK, err, errlen)
-        ||  exec_ok (self, record, PGRES_COMMAND_OK, err, errlen)
-        ||  exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen)) {
+        if (s_exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen)
+        ||  s_exec_ok (self, m->sql, PGRES_COMMAND_OK, err, errlen)
+        ||  s_exec_ok (self, record, PGRES_COMMAND_OK, err, errlen)
+        ||  s_exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen)) {
             char reason [512];
             snprintf (reason, sizeof reason, "%s", err);
             snprintf (err, errlen, "migration %s failed: %s", m->name, reason);
-            PGresult *rollback = PQexec (self->conn, "ROLLBACK");
-            PQclear (rollback);
+            PGresult *undo = PQexec (self->conn, "ROLLBACK");
+            PQclear (undo);
             rc = -1;
         }
         else
@@ -141,7 +141,7 @@ migrate (dt_store_t *self, char *err, size_t errlen)
     }
     snprintf (sql, sizeof sql, "SELECT pg_advisory_unlock (%lld)", MIGRATION_LOCK);
     char ignore [256];
-    exec_ok (self, sql, PGRES_TUPLES_OK, ignore, sizeof ignore);
+    s_exec_ok (self, sql, PGRES_TUPLES_OK, ignore, sizeof ignore);
     return rc;
 }
 
@@ -167,24 +167,24 @@ dt_store_connect (dt_store_t *self, char *err, size_t errlen)
             *newline = 0;
         return -1;
     }
-    if (migrate (self, err, errlen))
+    if (s_migrate (self, err, errlen))
         return -1;
     //  The monthly partitions of touchpoints, made ahead (rows of a month
     //  without one land in touchpoints_default)
-    if (exec_ok (self, "SELECT ensure_touchpoint_partitions (now (), 3)",
+    if (s_exec_ok (self, "SELECT ensure_touchpoint_partitions (now (), 3)",
                  PGRES_TUPLES_OK, err, errlen))
         return -1;
     //  Staging tables live in the session: COPY lands there, and one
     //  INSERT ... SELECT moves the rows the store does not have yet
-    if (exec_ok (self,
+    if (s_exec_ok (self,
             "CREATE TEMP TABLE stage_touchpoints"
             " (LIKE touchpoints INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
             PGRES_COMMAND_OK, err, errlen)
-    ||  exec_ok (self,
+    ||  s_exec_ok (self,
             "CREATE TEMP TABLE stage_rejects"
             " (LIKE rejects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
             PGRES_COMMAND_OK, err, errlen)
-    ||  exec_ok (self,
+    ||  s_exec_ok (self,
             "CREATE TEMP TABLE stage_findings"
             " (LIKE findings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
             PGRES_COMMAND_OK, err, errlen))
@@ -195,10 +195,10 @@ dt_store_connect (dt_store_t *self, char *err, size_t errlen)
 //  COPY a buffer of rows. On failure err has the message and
 //  self->sqlstate the SQLSTATE (23505: a unique violation)
 static int
-copy_buffer (dt_store_t *self, const char *sql, const dt_buf_t *rows, char *err, size_t errlen)
+s_copy_buffer (dt_store_t *self, const char *sql, const dt_buf_t *rows, char *err, size_t errlen)
 {
     self->sqlstate [0] = 0;
-    if (exec_ok (self, sql, PGRES_COPY_IN, err, errlen))
+    if (s_exec_ok (self, sql, PGRES_COPY_IN, err, errlen))
         return -1;
     //  libpq takes the whole buffer; it flushes as the socket allows
     if (PQputCopyData (self->conn, rows->data, (int) rows->size) != 1
@@ -211,7 +211,7 @@ copy_buffer (dt_store_t *self, const char *sql, const dt_buf_t *rows, char *err,
     while ((result = PQgetResult (self->conn))) {
         if (PQresultStatus (result) != PGRES_COMMAND_OK) {
             snprintf (err, errlen, "COPY: %s", PQresultErrorMessage (result));
-            note_sqlstate (self, result);
+            s_note_sqlstate (self, result);
             rc = -1;
         }
         PQclear (result);
@@ -224,7 +224,7 @@ copy_buffer (dt_store_t *self, const char *sql, const dt_buf_t *rows, char *err,
 //  two, and none for the BEGIN, SAVEPOINT or COMMIT riding along. An error
 //  ends the query there (the server skips the rest of it).
 static int
-copy_chain (dt_store_t *self, const char *sql, const dt_buf_t *const *buffers, int count,
+s_copy_chain (dt_store_t *self, const char *sql, const dt_buf_t *const *buffers, int count,
             char *err, size_t errlen)
 {
     self->sqlstate [0] = 0;
@@ -238,7 +238,7 @@ copy_chain (dt_store_t *self, const char *sql, const dt_buf_t *const *buffers, i
         ExecStatusType status = PQresultStatus (result);
         if (status != PGRES_COPY_IN && status != PGRES_COMMAND_OK && rc == 0) {
             snprintf (err, errlen, "COPY: %s", PQresultErrorMessage (result));
-            note_sqlstate (self, result);
+            s_note_sqlstate (self, result);
             rc = -1;
         }
         PQclear (result);
@@ -264,14 +264,14 @@ copy_chain (dt_store_t *self, const char *sql, const dt_buf_t *const *buffers, i
 }
 
 static int
-copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
+s_copy_rows (dt_store_t *self, const char *sql, char *err, size_t errlen)
 {
-    return copy_buffer (self, sql, &self->rows, err, errlen);
+    return s_copy_buffer (self, sql, &self->rows, err, errlen);
 }
 
 //  Mark the writeset's events that the INSERT reported as new
 static void
-mark_new (dt_writeset_t *ws, uint32_t from, uint32_t count, PGresult *result)
+s_mark_new (dt_writeset_t *ws, uint32_t from, uint32_t count, PGresult *result)
 {
     zhashx_t *new_ids = zhashx_new ();
     for (int row = 0; row < PQntuples (result); row++)
@@ -292,12 +292,12 @@ mark_new (dt_writeset_t *ws, uint32_t from, uint32_t count, PGresult *result)
 //  verdicts and findings, and (if with_rejects) the writeset's rejects plus
 //  extra ones. *stored gets the number of events new to the store.
 static int
-write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t count,
+s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t count,
                    const dt_reject_t *rejects, uint32_t reject_count, uint32_t *stored,
                    char *err, size_t errlen)
 {
     *stored = 0;
-    if (count == 0 && exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen))
+    if (count == 0 && s_exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen))
         return -1;
     if (count) {
         //  The writeset's rows, made as its events were judged (an id twice
@@ -343,7 +343,7 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
         //  tables is the cheapest write PostgreSQL has. A resend makes the
         //  COPY of the ids fail on their primary key (23505): then, and only
         //  then, the rows go through staging tables and ON CONFLICT DO NOTHING.
-        //  All of it one query (copy_chain): a light load commits many small
+        //  All of it one query (s_copy_chain): a light load commits many small
         //  writesets, and round trips were most of their time. With no
         //  rejects to add, the COMMIT rides along too.
         const dt_buf_t *buffers [3] = { &self->id_rows, rows, finding_rows };
@@ -354,7 +354,7 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
                   " COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN;%s%s",
                   with_findings? " COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN;": "",
                   commit_here? " COMMIT": "");
-        if (copy_chain (self, sql, buffers, with_findings? 3: 2, err, errlen) == 0) {
+        if (s_copy_chain (self, sql, buffers, with_findings? 3: 2, err, errlen) == 0) {
             for (uint32_t i = from; i < from + count; i++)
                 ws->judgements [i].is_new = !ws->judgements [i].repeat;
             *stored = distinct;
@@ -363,13 +363,13 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
         }
         else {
             bool resend = streq (self->sqlstate, "23505");
-            if (!resend || exec_ok (self, "ROLLBACK TO SAVEPOINT direct", PGRES_COMMAND_OK,
+            if (!resend || s_exec_ok (self, "ROLLBACK TO SAVEPOINT direct", PGRES_COMMAND_OK,
                                     err, errlen))
                 return -1;
-            if (copy_buffer (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
+            if (s_copy_buffer (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
                              rows, err, errlen)
             ||  (finding_rows->size
-              && copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",
+              && s_copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",
                               finding_rows, err, errlen)))
                 return -1;
             //  The ids the store does not have yet decide; the touchpoints
@@ -387,13 +387,13 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
                 "             WHERE touchpoint_id IN (SELECT id FROM new))"
                 " SELECT id FROM new");
             if (PQresultStatus (result) != PGRES_TUPLES_OK) {
-                note_sqlstate (self, result);
+                s_note_sqlstate (self, result);
                 snprintf (err, errlen, "insert: %s", PQresultErrorMessage (result));
                 PQclear (result);
                 return -1;
             }
             *stored = (uint32_t) PQntuples (result);
-            mark_new (ws, from, count, result);
+            s_mark_new (ws, from, count, result);
             PQclear (result);
         }
     }
@@ -401,28 +401,28 @@ write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t 
         dt_buf_reset (&self->rows);
         for (uint32_t i = 0; i < reject_count; i++)
             dt_copy_reject (&self->rows, &rejects [i]);
-        if (copy_rows (self, "COPY stage_rejects (" DT_REJECT_COLUMNS ") FROM STDIN",
+        if (s_copy_rows (self, "COPY stage_rejects (" DT_REJECT_COLUMNS ") FROM STDIN",
                        err, errlen)
-        ||  exec_ok (self,
+        ||  s_exec_ok (self,
                 "INSERT INTO rejects (" DT_REJECT_COLUMNS ")"
                 " SELECT " DT_REJECT_COLUMNS " FROM stage_rejects"
                 " ON CONFLICT (track, received_at, item_index) DO NOTHING",
                 PGRES_COMMAND_OK, err, errlen))
             return -1;
     }
-    return exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen);
+    return s_exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen);
 }
 
 //  The last failure was a deadlock or serialization failure: a concurrent
 //  transaction won, and the same write can simply be tried again
 static bool
-lost_to_concurrent (dt_store_t *self)
+s_lost_to_concurrent (dt_store_t *self)
 {
     return streq (self->sqlstate, "40P01") || streq (self->sqlstate, "40001");
 }
 
 static void
-rollback (dt_store_t *self)
+s_rollback (dt_store_t *self)
 {
     //  Leave no transaction open behind a failure; if the COMMIT itself was
     //  cut off its outcome is unknown, and the retry's ON CONFLICT settles it
@@ -437,7 +437,7 @@ rollback (dt_store_t *self)
 //  one, so a single bad event becomes a reject (store_refused) instead of
 //  holding every other event back forever.
 static int
-write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+s_write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
 {
     dt_reject_t *refused = calloc (ws->event_count + ws->reject_count + 1, sizeof (dt_reject_t));
     dt_buf_t *raws = calloc (ws->event_count + 1, sizeof (dt_buf_t));
@@ -449,11 +449,11 @@ write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
         uint32_t stored;
         int written = -1;
         for (int attempt = 1; written && attempt <= 5; attempt++) {
-            written = write_transaction (self, ws, i, 1, NULL, 0, &stored,
+            written = s_write_transaction (self, ws, i, 1, NULL, 0, &stored,
                                          messages [refused_count], 256);
             if (written) {
-                rollback (self);
-                if (!lost_to_concurrent (self))
+                s_rollback (self);
+                if (!s_lost_to_concurrent (self))
                     break;
             }
         }
@@ -487,10 +487,10 @@ write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
     if (rc == 0) {
         memcpy (refused + refused_count, ws->rejects, ws->reject_count * sizeof (dt_reject_t));
         uint32_t unused;
-        rc = write_transaction (self, ws, 0, 0, refused, refused_count + ws->reject_count,
+        rc = s_write_transaction (self, ws, 0, 0, refused, refused_count + ws->reject_count,
                                 &unused, err, errlen);
         if (rc)
-            rollback (self);
+            s_rollback (self);
     }
     for (uint32_t i = 0; i < refused_count; i++)
         dt_buf_free (&raws [i]);
@@ -513,22 +513,22 @@ dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
     for (int attempt = 1; ; attempt++) {
         for (uint32_t i = 0; i < ws->event_count; i++)
             ws->judgements [i].is_new = false;
-        if (write_transaction (self, ws, 0, ws->event_count, ws->rejects, ws->reject_count,
+        if (s_write_transaction (self, ws, 0, ws->event_count, ws->rejects, ws->reject_count,
                                &ws->stored, err, errlen) == 0) {
             ws->duplicates = ws->event_count - ws->stored;
             return 0;
         }
-        rollback (self);
+        s_rollback (self);
         if (!dt_store_connected (self))
             return -1;
-        if (attempt == 5 || !lost_to_concurrent (self))
+        if (attempt == 5 || !s_lost_to_concurrent (self))
             break;
         dt_info ("a concurrent writeset won a lock: writing again", "attempt=%d error=\"%s\"",
                  attempt, err);
     }
     dt_warn ("PostgreSQL refused a writeset: writing its events one by one",
              "events=%u error=\"%s\"", ws->event_count, err);
-    if (write_isolating (self, ws, err, errlen))
+    if (s_write_isolating (self, ws, err, errlen))
         return -1;
     ws->duplicates = ws->event_count - ws->stored;
     return 0;

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct dt_store_t dt_store_t;
+typedef struct _dt_store_t dt_store_t;
 
 //  password may be NULL (then the URI's, or libpq's usual sources, apply)
 dt_store_t *dt_store_new (const char *uri, const char *password);

@@ -4,6 +4,7 @@
 #include "store/copyrow.h"
 #include "base/hash.h"
 #include "base/log.h"
+#include "base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ dt_writeset_new (void)
 }
 
 static dt_str_t
-keep_string (dt_writeset_t *self, const char *text)
+s_keep_string (dt_writeset_t *self, const char *text)
 {
     char *copy = strdup (text);
     zlistx_add_end (self->strings, copy);
@@ -81,14 +82,14 @@ dt_writeset_reset (dt_writeset_t *self)
 }
 
 static inline bool
-same_id (dt_str_t a, dt_str_t b)
+s_same_id (dt_str_t a, dt_str_t b)
 {
     return a.len == b.len && (a.len == 0 || memcmp (a.ptr, b.ptr, a.len) == 0);
 }
 
 //  Has an earlier event of the writeset this event's id? If not, remember it.
 static bool
-id_seen_before (dt_writeset_t *self, uint32_t index)
+s_id_seen_before (dt_writeset_t *self, uint32_t index)
 {
     if (2 * (self->distinct + 1) > self->id_slot_count) {
         //  Grow and put back the distinct ids seen so far
@@ -111,7 +112,7 @@ id_seen_before (dt_writeset_t *self, uint32_t index)
     uint32_t mask = self->id_slot_count - 1;
     uint32_t slot = (uint32_t) dt_hash (ev->id.ptr, ev->id.len, 0) & mask;
     for (; self->id_slots [slot]; slot = (slot + 1) & mask)
-        if (same_id (self->events [self->id_slots [slot] - 1].id, ev->id))
+        if (s_same_id (self->events [self->id_slots [slot] - 1].id, ev->id))
             return true;
     self->id_slots [slot] = index + 1;
     return false;
@@ -161,8 +162,8 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked
             reject->received_at = dt_now_us ();
             reject->track = track;
             reject->code = dt_str_c ("bad_link_item");
-            reject->field = keep_string (self, err.field);
-            reject->message = keep_string (self, err.message);
+            reject->field = s_keep_string (self, err.field);
+            reject->message = s_keep_string (self, err.message);
             reject->index = -2 - (int32_t) i;     //  never a request index
             reject->raw = "";
             self->reject_count++;
@@ -206,7 +207,7 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         self->finding_count += j->finding_count;
 
         const dt_event_t *ev = &self->events [self->judged];
-        j->repeat = id_seen_before (self, self->judged);
+        j->repeat = s_id_seen_before (self, self->judged);
         if (j->repeat)
             continue;
         self->distinct++;

@@ -10,7 +10,7 @@
 
 #include "base/buf.h"
 #include "rules/engine.h"
-#include "proto/wire.h"
+#include "proto/link.h"
 
 #include <czmq.h>
 

@@ -5,6 +5,7 @@
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/signals.h"
+#include "proto/event.h"
 #include "track/trackd.h"
 
 #include <czmq.h>
@@ -21,14 +22,12 @@ static const struct {
     { DT_TRACK_SALES, "tcp://*:7702", "127.0.0.1:9702" }
 };
 
-static const dt_option_t options [] = {
+static const dt_option_t s_options [] = {
     { "track", "", "marketing or sales (required)" },
     { "ingress", "", "where publishers connect (default tcp://*:7701 marketing, tcp://*:7702 sales)" },
     { "coordinator", "tcp://127.0.0.1:7720", "the coordinator's link endpoint" },
     { "http", "", "health and metrics HOST:PORT (default 127.0.0.1:9701 marketing, :9702 sales; off: none)" },
-    { "stages", "awareness:marketing,interest:marketing,consideration:marketing,"
-                "intent:sales,evaluation:sales,negotiation:sales,purchase:sales",
-      "funnel stages in order, each name:owner" },
+    { "stages", DT_DEFAULT_STAGES, "funnel stages in order, each name:owner" },
     { "batch.max", "1000", "items per batch forwarded to the coordinator" },
     { "window", "16", "batches in flight to the coordinator" },
     { "heartbeat.ms", "1000", "ping the coordinator after this many quiet ms" },
@@ -51,7 +50,7 @@ main (int argc, char *argv [])
     int exit_code;
     dt_config_t *config = dt_config_new ("dualtrack-trackd",
         "The Dualtrack track daemon: takes touchpoint events from publishers,\n"
-        "validates them and forwards them to the coordinator.", options, argc, argv, &exit_code);
+        "validates them and forwards them to the coordinator.", s_options, argc, argv, &exit_code);
     if (!config)
         return exit_code;
 

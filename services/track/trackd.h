@@ -35,7 +35,7 @@ typedef struct {
     uint64_t journal_max_bytes;     //  unconfirmed bytes before answering overloaded
 } dt_trackd_opts_t;
 
-typedef struct dt_trackd_t dt_trackd_t;
+typedef struct _dt_trackd_t dt_trackd_t;
 
 //  Bind and connect. Returns NULL (logged) if the ingress can not be bound.
 dt_trackd_t *dt_trackd_new (const dt_trackd_opts_t *opts);

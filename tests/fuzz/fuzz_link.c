@@ -2,9 +2,10 @@
     coordinator takes it (services/store/writeset.c,
     dt_writeset_add_batch):
 
-        dt_msgpack_scan, dt_wire_unpack, dt_link_batch_open (the map
-        {t, track, first, items}), then dt_item_decode (events in
-        DT_FORM_STAMPED) on each item
+        dt_msgpack_scan, dt_wire_unpack, dt_link_open (any link message;
+        a batch {t, track, first, items} must open the same way with
+        dt_link_batch_open), then dt_item_decode (events in
+        DT_FORM_STAMPED) on each item of a batch
 
     A decoded event item must pack (dt_item_pack_event) and decode again to
     the same fields; a decoded reject item likewise (dt_item_pack_reject).
@@ -12,6 +13,7 @@
     it must be UTF-8. Built and run by tests/fuzz/run.
 */
 #include "fuzz_common.h"
+#include "proto/link.h"
 
 static void
 event_round_trip (const dt_event_t *event)
@@ -41,13 +43,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     msgpack_unpacked unpacked;
     if (fuzz_unpack (&unpacked, (const char *) data, size, &err))
         return 0;
+    dt_link_msg_t msg;
     const msgpack_object *items;
     dt_track_t track;
     uint64_t first;
-    if (dt_link_batch_open (&unpacked.data, &items, &track, &first)) {
+    int opened = dt_link_open (&unpacked.data, &msg);
+    int batch = dt_link_batch_open (&unpacked.data, &items, &track, &first);
+    bool is_batch = opened == 0 && msg.type == DT_LINK_BATCH;
+    FUZZ_ASSERT (!is_batch || batch == 0, "dt_link_open took a batch dt_link_batch_open refuses");
+    if (batch) {
         msgpack_unpacked_destroy (&unpacked);
         return 0;
     }
+    FUZZ_ASSERT (!is_batch || (msg.items == items && msg.first == first),
+                 "a batch opened two ways");
     for (uint32_t i = 0; i < items->via.array.size; i++) {
         dt_event_t event;
         dt_reject_t reject;

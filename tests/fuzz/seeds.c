@@ -3,7 +3,7 @@
     Usage: seeds INGRESS_DIR LINK_DIR (tests/fuzz/run calls it)
 */
 #include "base/buf.h"
-#include "proto/wire.h"
+#include "proto/link.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 # Who may connect: with CURVE on (the default), a publisher or subscriber
 # whose key is on the allow-list gets in; one that is not, or that speaks
-# plain TCP, cannot publish or subscribe, and the refusal is logged.
+# plain TCP, cannot publish or subscribe, and the refusal is logged. SIGHUP
+# makes the daemons re-read their allow-lists at once.
 source "$(dirname "$0")/lib.sh"
 K=$IT_DIR/keys
 "$BIN/dualtrack" keygen --dir "$K" coordinator marketing sales good-publisher bad-publisher \
@@ -51,4 +52,24 @@ it_eq "a subscriber not on the allow-list sees nothing" "$(cat "$IT_DIR/bad-watc
 it_eq "a plain subscriber sees nothing" "$(cat "$IT_DIR/plain-watch.out")" "watched 0 verdicts"
 it_check "the coordinator logs the refused subscriber" \
     grep -q 'msg="connection refused: client key not in the allow-list"' "$IT_DIR/coordinator.log"
+
+# SIGHUP re-reads the allow-lists at once, and the daemons keep serving
+cp "$K/bad-publisher.cert" "$K/publishers/"
+kill -HUP "${IT_PID[sales]}" "${IT_PID[coordinator]}"
+for _ in $(seq 1 50); do
+    grep -q 'msg="SIGHUP: allow-list re-read"' "$IT_DIR/sales.log" \
+    && grep -q 'msg="SIGHUP: allow-list re-read"' "$IT_DIR/coordinator.log" && break
+    sleep 0.1
+done
+it_check "SIGHUP: the track logs its allow-list re-read" \
+    grep -q 'msg="SIGHUP: allow-list re-read" track=sales allow_list=' "$IT_DIR/sales.log"
+it_check "SIGHUP: the coordinator logs its allow-list re-read" \
+    grep -q 'msg="SIGHUP: allow-list re-read" allow_list=' "$IT_DIR/coordinator.log"
+it_check "the daemons keep running after SIGHUP" kill -0 "${IT_PID[sales]}" "${IT_PID[coordinator]}"
+it_publish sales --cert "$K/bad-publisher.cert" --server-cert "$K/sales.cert" \
+    --quiet "$IT_DIR/bad.jsonl" > "$IT_DIR/added.out"
+it_eq "a publisher added to the allow-list publishes" "$(cat "$IT_DIR/added.out")" \
+    "published 5 events: accepted 5, rejected 0, invalid lines 0"
+it_eq "and its events are stored" \
+    "$(it_wait_value "SELECT count(*) FROM touchpoints WHERE id LIKE 'bad-%'" 5)" 5
 it_done

@@ -2,7 +2,8 @@
 # before publishing sees every verdict of a 10,000-event run; the check API
 # answers while the data path is under load; a tone book change made with SQL
 # takes effect for the next touchpoint (a broken one is refused); collisions
-# still count after a coordinator restart.
+# still count after a coordinator restart, and for a late event whose
+# account memory had let go.
 source "$(dirname "$0")/lib.sh"
 it_start
 CHECK=("$BIN/dualtrack" check --endpoint "tcp://127.0.0.1:$CHECK_PORT" --timeout 5000)
@@ -67,4 +68,17 @@ echo "{\"id\":\"mem-s\",\"source\":\"t\",\"account\":\"memco\",\"contact\":\"ann
     it_publish sales --quiet > /dev/null
 it_eq "a collision is found across the restart" \
     "$(it_wait_value "SELECT string_agg (rule || ':' || array_to_string (related, ','), ' ') FROM findings WHERE touchpoint_id = 'mem-s' AND rule = 'collision'" "collision:mem-m")" "collision:mem-m"
+# An evicted account comes back for a late event: marketing touched eve 40
+# days ago (past the 30-day window behind the stream's clock, so memory lets
+# the account go within moments), then a sales touch of the same day
+# arrives late: the account's history is loaded from the store for that
+# event's time, and the collision is found
+echo "{\"id\":\"late-m\",\"source\":\"t\",\"account\":\"lateco\",\"contact\":\"eve\",\"stage\":\"interest\",\"channel\":\"email\",\"kind\":\"newsletter\",\"occurred_at\":$((now - 40 * 86400000))}" |
+    it_publish marketing --quiet > /dev/null
+it_wait_value "SELECT count(*) FROM touchpoints WHERE id = 'late-m'" 1 > /dev/null
+sleep 1         # eviction looks at the whole (small) memory every 100 ms
+echo "{\"id\":\"late-s\",\"source\":\"t\",\"account\":\"lateco\",\"contact\":\"eve\",\"stage\":\"intent\",\"channel\":\"phone\",\"kind\":\"call\",\"occurred_at\":$((now - 40 * 86400000 + 3600000))}" |
+    it_publish sales --quiet > /dev/null
+it_eq "a late event sees its evicted account's history" \
+    "$(it_wait_value "SELECT string_agg (rule || ':' || array_to_string (related, ','), ' ') FROM findings WHERE touchpoint_id = 'late-s' AND rule = 'collision'" "collision:late-m")" "collision:late-m"
 it_done

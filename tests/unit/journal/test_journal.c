@@ -3,6 +3,7 @@
     in the middle of appends.
 */
 #include "journal/journal.h"
+#include "base/crc32c.h"
 #include "unit/testing.h"
 
 #include <dirent.h>
@@ -178,26 +179,6 @@ s_file_size (const char *path)
 
 //  --------------------------------------------------------------------------
 //  Tests
-
-static void
-test_crc (void)
-{
-    CHECK_INT (dt_crc32c (0, "123456789", 9), 0xE3069283u);
-    CHECK_INT (dt_crc32c (0, "", 0), 0);
-    uint8_t buf [1000];
-    s_fill (buf, 42, 0, sizeof buf);
-    uint32_t whole = dt_crc32c (0, buf, sizeof buf);
-    CHECK_INT (dt_crc32c (dt_crc32c (0, buf, 333), buf + 333, sizeof buf - 333), whole);
-    CHECK_INT (dt_crc32c (dt_crc32c (0, buf, 3), buf + 3, sizeof buf - 3), whole);
-    //  The instruction and the tables agree on every length and alignment
-    CHECK_INT (dt_crc32c_portable (0, "123456789", 9), 0xE3069283u);
-    int differ = 0;
-    for (size_t start = 0; start < 9; start++)
-        for (size_t len = 0; start + len <= sizeof buf; len += 1 + len / 7)
-            if (dt_crc32c (7, buf + start, len) != dt_crc32c_portable (7, buf + start, len))
-                differ++;
-    CHECK_INT (differ, 0);
-}
 
 static void
 test_replay (void)
@@ -1061,7 +1042,6 @@ test_kill9 (void)
 int
 main (void)
 {
-    test_crc ();
     test_replay ();
     test_confirm ();
     test_recycle ();

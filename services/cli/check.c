@@ -1,0 +1,101 @@
+/*  check.c - `dualtrack check`: ask the coordinator's check API what it
+    would say about a planned touchpoint (one JSON event on stdin)
+*/
+#include "cli/cli.h"
+#include "base/buf.h"
+#include "base/jsonmp.h"
+#include "proto/link.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int
+dt_cli_check (int argc, char *argv [])
+{
+    const char *endpoint = "tcp://127.0.0.1:7711", *track = NULL;
+    const char *cert = NULL, *server_cert = NULL;
+    int timeout_ms = 5000;
+    static struct option longopts [] = {
+        { "endpoint", required_argument, 0, 'e' }, { "track", required_argument, 0, 't' },
+        { "timeout", required_argument, 0, 'T' }, { "cert", required_argument, 0, 'c' },
+        { "server-cert", required_argument, 0, 's' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+    };
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long (argc, argv, "e:t:T:c:s:h", longopts, NULL)) != -1) {
+        switch (opt) {
+            case 'e': endpoint = optarg; break;
+            case 't': track = optarg; break;
+            case 'T': timeout_ms = atoi (optarg); break;
+            case 'c': cert = optarg; break;
+            case 's': server_cert = optarg; break;
+            default:
+                printf ("Usage: dualtrack check --track marketing|sales [--endpoint EP]\n"
+                        "         [--cert FILE --server-cert FILE] < event.json\n"
+                        "Asks the coordinator's check API (default tcp://127.0.0.1:7711) what it\n"
+                        "would say about a planned touchpoint (one JSON event on stdin), without\n"
+                        "storing it. Exit status: 0 ok, 1 warn, 2 violation, 3 error.\n");
+                return opt == 'h'? 0: 3;
+        }
+    }
+    if (!track) {
+        fprintf (stderr, "check: --track marketing|sales is required\n");
+        return 3;
+    }
+    json_error_t jerr;
+    json_t *event = json_loadf (stdin, JSON_REJECT_DUPLICATES, &jerr);
+    if (!event) {
+        fprintf (stderr, "check: stdin is not one JSON event: %s\n", jerr.text);
+        return 3;
+    }
+    dt_buf_t frame = { 0 };
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &frame, dt_buf_msgpack_write);
+    dt_check_request_pack_head (&pk, 1, track);
+    dt_pack_json (&pk, event);
+    json_decref (event);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zsock_set_rcvtimeo (dealer, timeout_ms);
+    if (dt_cli_secure (dealer, cert, server_cert) || zsock_connect (dealer, "%s", endpoint) < 0) {
+        zsock_destroy (&dealer);
+        dt_buf_free (&frame);
+        return 3;
+    }
+    zframe_t *request = zframe_new (frame.data, frame.size);
+    dt_buf_free (&frame);
+    zframe_send (&request, dealer, 0);
+    zframe_t *reply = zframe_recv (dealer);
+    int rc = 3;
+    if (!reply)
+        fprintf (stderr, "check: no answer from %s\n", endpoint);
+    else {
+        msgpack_unpacked answer;
+        msgpack_unpacked_init (&answer);
+        dt_error_t err;
+        if (dt_wire_unpack (&answer, (const char *) zframe_data (reply), zframe_size (reply), &err) == 0) {
+            dt_check_reply_t answered;
+            bool opened = dt_check_reply_open (&answer.data, &answered) == 0;
+            if (opened && answered.error) {
+                printf ("error: ");
+                dt_cli_print_str (answered.error, "code");
+                printf (": ");
+                dt_cli_print_str (answered.error, "message");
+                printf ("\n");
+            }
+            else
+            if (opened) {
+                printf ("verdict: %.*s\n", (int) answered.verdict.len, answered.verdict.ptr);
+                dt_cli_print_findings (answered.findings);
+                rc = dt_str_eq (answered.verdict, "ok")? 0:
+                     dt_str_eq (answered.verdict, "warn")? 1: 2;
+            }
+        }
+        msgpack_unpacked_destroy (&answer);
+        zframe_destroy (&reply);
+    }
+    zsock_destroy (&dealer);
+    return rc;
+}
