@@ -14,27 +14,27 @@
 //  Names with their lengths: decoding compares them with every event's
 //  keys and values, and a strlen per comparison showed in profiles
 #define NAME(literal) { literal, sizeof literal - 1 }
-static const dt_str_t track_names [DT_TRACKS] = { NAME ("marketing"), NAME ("sales") };
-static const dt_str_t category_names [] = {
+static const dt_str_t s_track_names [DT_TRACKS] = { NAME ("marketing"), NAME ("sales") };
+static const dt_str_t s_category_names [] = {
     NAME ("one_to_one"), NAME ("promotional"), NAME ("transactional")
 };
-static const dt_str_t channel_names [] = {
+static const dt_str_t s_channel_names [] = {
     NAME ("email"), NAME ("phone"), NAME ("meeting"), NAME ("webinar"), NAME ("event"),
     NAME ("ad"), NAME ("web"), NAME ("social"), NAME ("chat"), NAME ("letter"), NAME ("other")
 };
-#define CHANNELS (sizeof (channel_names) / sizeof (channel_names [0]))
+#define CHANNELS (sizeof (s_channel_names) / sizeof (s_channel_names [0]))
 
 const char *
 dt_track_name (dt_track_t track)
 {
-    return track >= 0 && track < DT_TRACKS? track_names [track].ptr: "none";
+    return track >= 0 && track < DT_TRACKS? s_track_names [track].ptr: "none";
 }
 
 dt_track_t
 dt_track_parse (const char *ptr, size_t len)
 {
     for (int i = 0; i < DT_TRACKS; i++)
-        if (track_names [i].len == len && memcmp (track_names [i].ptr, ptr, len) == 0)
+        if (s_track_names [i].len == len && memcmp (s_track_names [i].ptr, ptr, len) == 0)
             return (dt_track_t) i;
     return DT_TRACK_NONE;
 }
@@ -42,14 +42,14 @@ dt_track_parse (const char *ptr, size_t len)
 const char *
 dt_category_name (dt_category_t category)
 {
-    return category_names [category].ptr;
+    return s_category_names [category].ptr;
 }
 
 //  Replace every byte that does not start a valid UTF-8 sequence with '?':
 //  quoting a value cut at a byte count (or the message itself cut at its
 //  size) may split a character, and the message goes into a text column
 static void
-utf8_sanitize (char *text)
+s_utf8_sanitize (char *text)
 {
     size_t len = strlen (text);
     for (size_t i = 0; i < len;) {
@@ -71,7 +71,7 @@ dt_error_set (dt_error_t *err, const char *code, const char *field, const char *
     va_start (args, format);
     vsnprintf (err->message, sizeof err->message, format, args);
     va_end (args);
-    utf8_sanitize (err->message);
+    s_utf8_sanitize (err->message);
     return -1;
 }
 
@@ -146,7 +146,7 @@ typedef enum {
     F_CLAIMS, F_BODY, F_ATTRS, F_CATEGORY, F_TRACK, F_RECEIVED_AT, F_COUNT
 } field_t;
 
-static const dt_str_t field_names [F_COUNT] = {
+static const dt_str_t s_field_names [F_COUNT] = {
     NAME ("id"), NAME ("source"), NAME ("account"), NAME ("contact"), NAME ("stage"),
     NAME ("channel"), NAME ("kind"), NAME ("occurred_at"), NAME ("actor"), NAME ("lead"),
     NAME ("advisors"), NAME ("project"), NAME ("theme"), NAME ("claims"), NAME ("body"),
@@ -154,18 +154,18 @@ static const dt_str_t field_names [F_COUNT] = {
 };
 
 static int
-field_lookup (const msgpack_object *key)
+s_field_lookup (const msgpack_object *key)
 {
     if (key->type != MSGPACK_OBJECT_STR)
         return -1;
     for (int i = 0; i < F_COUNT; i++)
-        if (dt_str_same (dt_str_of (key), field_names [i]))
+        if (dt_str_same (dt_str_of (key), s_field_names [i]))
             return i;
     return -2;
 }
 
 static const char *
-type_name (const msgpack_object *obj)
+s_type_name (const msgpack_object *obj)
 {
     switch (obj->type) {
         case MSGPACK_OBJECT_NIL: return "nil";
@@ -184,12 +184,12 @@ type_name (const msgpack_object *obj)
 
 //  A string field: type, UTF-8, length bounds
 static int
-take_str (const msgpack_object *obj, const char *field, uint32_t min, uint32_t max,
+s_take_str (const msgpack_object *obj, const char *field, uint32_t min, uint32_t max,
           dt_str_t *out, dt_error_t *err)
 {
     if (obj->type != MSGPACK_OBJECT_STR)
         return dt_error_set (err, "wrong_type", field, "%s: must be a string, got %s",
-                             field, type_name (obj));
+                             field, s_type_name (obj));
     if (obj->via.str.size < min)
         return dt_error_set (err, "bad_value", field, "%s: must not be empty", field);
     if (obj->via.str.size > max)
@@ -203,7 +203,7 @@ take_str (const msgpack_object *obj, const char *field, uint32_t min, uint32_t m
 }
 
 static int
-take_int (const msgpack_object *obj, const char *field, int64_t min, int64_t max,
+s_take_int (const msgpack_object *obj, const char *field, int64_t min, int64_t max,
           int64_t *out, dt_error_t *err)
 {
     int64_t value;
@@ -217,7 +217,7 @@ take_int (const msgpack_object *obj, const char *field, int64_t min, int64_t max
         value = obj->via.i64;
     else
         return dt_error_set (err, "wrong_type", field, "%s: must be an integer, got %s",
-                             field, type_name (obj));
+                             field, s_type_name (obj));
     if (value < min || value > max)
         return dt_error_set (err, "bad_value", field,
                              "%s: %lld is outside %lld..%lld", field,
@@ -227,10 +227,10 @@ take_int (const msgpack_object *obj, const char *field, int64_t min, int64_t max
 }
 
 static int
-take_track (const msgpack_object *obj, const char *field, dt_track_t *out, dt_error_t *err)
+s_take_track (const msgpack_object *obj, const char *field, dt_track_t *out, dt_error_t *err)
 {
     dt_str_t name;
-    if (take_str (obj, field, 1, 32, &name, err))
+    if (s_take_str (obj, field, 1, 32, &name, err))
         return -1;
     *out = dt_track_parse (name.ptr, name.len);
     if (*out == DT_TRACK_NONE)
@@ -244,7 +244,7 @@ take_track (const msgpack_object *obj, const char *field, dt_track_t *out, dt_er
 //  what JSON and PostgreSQL jsonb cannot hold (bin, ext, non-finite floats,
 //  non-string keys, NUL bytes) so the coordinator never fails a batch on it.
 static int
-check_attrs_value (const msgpack_object *obj, int depth, size_t *size, dt_error_t *err)
+s_check_attrs_value (const msgpack_object *obj, int depth, size_t *size, dt_error_t *err)
 {
     //  Only containers make a level: attrs itself is level 1
     if (depth > DT_ATTRS_DEPTH
@@ -276,7 +276,7 @@ check_attrs_value (const msgpack_object *obj, int depth, size_t *size, dt_error_
         case MSGPACK_OBJECT_ARRAY:
             *size += 2;
             for (uint32_t i = 0; i < obj->via.array.size; i++) {
-                if (check_attrs_value (&obj->via.array.ptr [i], depth + 1, size, err))
+                if (s_check_attrs_value (&obj->via.array.ptr [i], depth + 1, size, err))
                     return -1;
                 *size += 1;
             }
@@ -288,16 +288,16 @@ check_attrs_value (const msgpack_object *obj, int depth, size_t *size, dt_error_
                 if (key->type != MSGPACK_OBJECT_STR)
                     return dt_error_set (err, "wrong_type", "attrs",
                                          "attrs: map keys must be strings, got %s",
-                                         type_name (key));
-                if (check_attrs_value (key, depth + 1, size, err)
-                ||  check_attrs_value (&obj->via.map.ptr [i].val, depth + 1, size, err))
+                                         s_type_name (key));
+                if (s_check_attrs_value (key, depth + 1, size, err)
+                ||  s_check_attrs_value (&obj->via.map.ptr [i].val, depth + 1, size, err))
                     return -1;
                 *size += 2;
             }
             return 0;
         default:
             return dt_error_set (err, "wrong_type", "attrs",
-                                 "attrs: %s values have no JSON form", type_name (obj));
+                                 "attrs: %s values have no JSON form", s_type_name (obj));
     }
 }
 
@@ -311,15 +311,15 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     ev->stage_index = -1;
     if (obj->type != MSGPACK_OBJECT_MAP)
         return dt_error_set (err, "not_a_map", "", "an event must be a map, got %s",
-                             type_name (obj));
+                             s_type_name (obj));
 
     const msgpack_object *seen [F_COUNT] = { NULL };
     for (uint32_t i = 0; i < obj->via.map.size; i++) {
         const msgpack_object *key = &obj->via.map.ptr [i].key;
-        int field = field_lookup (key);
+        int field = s_field_lookup (key);
         if (field == -1)
             return dt_error_set (err, "unknown_field", "",
-                                 "field names must be strings, got %s", type_name (key));
+                                 "field names must be strings, got %s", s_type_name (key));
         if (field == -2 || (form == DT_FORM_INGRESS && (field == F_TRACK || field == F_RECEIVED_AT))) {
             char name [48];
             int len = key->via.str.size > 40? 40: (int) key->via.str.size;
@@ -332,8 +332,8 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
                                  name);
         }
         if (seen [field])
-            return dt_error_set (err, "duplicate_field", field_names [field].ptr,
-                                 "%s: given twice", field_names [field].ptr);
+            return dt_error_set (err, "duplicate_field", s_field_names [field].ptr,
+                                 "%s: given twice", s_field_names [field].ptr);
         seen [field] = &obj->via.map.ptr [i].val;
     }
 
@@ -342,8 +342,8 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     };
     for (size_t i = 0; i < sizeof required / sizeof required [0]; i++)
         if (!seen [required [i]])
-            return dt_error_set (err, "missing_field", field_names [required [i]].ptr,
-                                 "%s: required", field_names [required [i]].ptr);
+            return dt_error_set (err, "missing_field", s_field_names [required [i]].ptr,
+                                 "%s: required", s_field_names [required [i]].ptr);
     if (form == DT_FORM_STAMPED && (!seen [F_TRACK] || !seen [F_RECEIVED_AT]))
         return dt_error_set (err, "missing_field", seen [F_TRACK]? "received_at": "track",
                              "a stamped event needs track and received_at");
@@ -361,13 +361,13 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
                 seen [f] = NULL;
         }
 
-    if (take_str (seen [F_ID], "id", 1, DT_ID_MAX, &ev->id, err)
-    ||  take_str (seen [F_SOURCE], "source", 1, DT_TEXT_MAX, &ev->source, err)
-    ||  take_str (seen [F_ACCOUNT], "account", 1, DT_TEXT_MAX, &ev->account, err)
-    ||  take_str (seen [F_STAGE], "stage", 1, DT_TEXT_MAX, &ev->stage, err)
-    ||  take_str (seen [F_CHANNEL], "channel", 1, DT_TEXT_MAX, &ev->channel, err)
-    ||  take_str (seen [F_KIND], "kind", 1, DT_TEXT_MAX, &ev->kind, err)
-    ||  take_int (seen [F_OCCURRED_AT], "occurred_at", DT_OCCURRED_MIN, DT_OCCURRED_MAX,
+    if (s_take_str (seen [F_ID], "id", 1, DT_ID_MAX, &ev->id, err)
+    ||  s_take_str (seen [F_SOURCE], "source", 1, DT_TEXT_MAX, &ev->source, err)
+    ||  s_take_str (seen [F_ACCOUNT], "account", 1, DT_TEXT_MAX, &ev->account, err)
+    ||  s_take_str (seen [F_STAGE], "stage", 1, DT_TEXT_MAX, &ev->stage, err)
+    ||  s_take_str (seen [F_CHANNEL], "channel", 1, DT_TEXT_MAX, &ev->channel, err)
+    ||  s_take_str (seen [F_KIND], "kind", 1, DT_TEXT_MAX, &ev->kind, err)
+    ||  s_take_int (seen [F_OCCURRED_AT], "occurred_at", DT_OCCURRED_MIN, DT_OCCURRED_MAX,
                   &ev->occurred_at, err))
         return -1;
 
@@ -385,7 +385,7 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     }
     bool known_channel = false;
     for (size_t i = 0; i < CHANNELS; i++)
-        if (dt_str_same (ev->channel, channel_names [i]))
+        if (dt_str_same (ev->channel, s_channel_names [i]))
             known_channel = true;
     if (!known_channel)
         return dt_error_set (err, "bad_value", "channel",
@@ -403,20 +403,20 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     for (size_t i = 0; i < sizeof optional / sizeof optional [0]; i++)
         if (seen [optional [i].field]) {
             uint32_t min = optional [i].field == F_BODY? 0: 1;
-            if (take_str (seen [optional [i].field], field_names [optional [i].field].ptr,
+            if (s_take_str (seen [optional [i].field], s_field_names [optional [i].field].ptr,
                           min, optional [i].max, optional [i].out, err))
                 return -1;
             ev->present |= optional [i].bit;
         }
 
     if (form == DT_FORM_STAMPED) {
-        if (take_track (seen [F_TRACK], "track", &ev->track, err)
-        ||  take_int (seen [F_RECEIVED_AT], "received_at", 0, INT64_MAX, &ev->received_at, err))
+        if (s_take_track (seen [F_TRACK], "track", &ev->track, err)
+        ||  s_take_int (seen [F_RECEIVED_AT], "received_at", 0, INT64_MAX, &ev->received_at, err))
             return -1;
     }
     ev->lead = ev->track;
     if (seen [F_LEAD]) {
-        if (take_track (seen [F_LEAD], "lead", &ev->lead, err))
+        if (s_take_track (seen [F_LEAD], "lead", &ev->lead, err))
             return -1;
         ev->present |= DT_HAS_LEAD;
     }
@@ -425,13 +425,13 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         if (list->type != MSGPACK_OBJECT_ARRAY)
             return dt_error_set (err, "wrong_type", "advisors",
                                  "advisors: must be an array of track names, got %s",
-                                 type_name (list));
+                                 s_type_name (list));
         if (list->via.array.size > DT_TRACKS)
             return dt_error_set (err, "bad_value", "advisors",
                                  "advisors: at most %d tracks", DT_TRACKS);
         for (uint32_t i = 0; i < list->via.array.size; i++) {
             dt_track_t advisor;
-            if (take_track (&list->via.array.ptr [i], "advisors", &advisor, err))
+            if (s_take_track (&list->via.array.ptr [i], "advisors", &advisor, err))
                 return -1;
             if (ev->advisors & (1u << advisor))
                 return dt_error_set (err, "bad_value", "advisors",
@@ -446,11 +446,11 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
     }
     if (seen [F_CATEGORY]) {
         dt_str_t name;
-        if (take_str (seen [F_CATEGORY], "category", 1, 32, &name, err))
+        if (s_take_str (seen [F_CATEGORY], "category", 1, 32, &name, err))
             return -1;
         bool found = false;
         for (int i = 0; i < 3; i++)
-            if (dt_str_same (name, category_names [i])) {
+            if (dt_str_same (name, s_category_names [i])) {
                 ev->category = (dt_category_t) i;
                 found = true;
             }
@@ -465,15 +465,15 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         if (map->type != MSGPACK_OBJECT_MAP)
             return dt_error_set (err, "wrong_type", "claims",
                                  "claims: must be a map of string to string, got %s",
-                                 type_name (map));
+                                 s_type_name (map));
         if (map->via.map.size > DT_CLAIMS_MAX)
             return dt_error_set (err, "too_long", "claims",
                                  "claims: %u entries, at most %d allowed",
                                  map->via.map.size, DT_CLAIMS_MAX);
         for (uint32_t i = 0; i < map->via.map.size; i++) {
             dt_str_t key, value;
-            if (take_str (&map->via.map.ptr [i].key, "claims", 1, DT_CLAIM_KEY_MAX, &key, err)
-            ||  take_str (&map->via.map.ptr [i].val, "claims", 0, DT_TEXT_MAX, &value, err))
+            if (s_take_str (&map->via.map.ptr [i].key, "claims", 1, DT_CLAIM_KEY_MAX, &key, err)
+            ||  s_take_str (&map->via.map.ptr [i].val, "claims", 0, DT_TEXT_MAX, &value, err))
                 return -1;
             for (uint32_t j = 0; j < i; j++)
                 if (map->via.map.ptr [j].key.via.str.size == key.len
@@ -490,9 +490,9 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         const msgpack_object *map = seen [F_ATTRS];
         if (map->type != MSGPACK_OBJECT_MAP)
             return dt_error_set (err, "wrong_type", "attrs", "attrs: must be a map, got %s",
-                                 type_name (map));
+                                 s_type_name (map));
         size_t size = 0;
-        if (check_attrs_value (map, 1, &size, err))
+        if (s_check_attrs_value (map, 1, &size, err))
             return -1;
         if (size > DT_ATTRS_MAX)
             return dt_error_set (err, "too_long", "attrs",
@@ -508,9 +508,9 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
 //  Packing
 
 static void
-pack_field_str (msgpack_packer *pk, field_t field, dt_str_t value)
+s_pack_field_str (msgpack_packer *pk, field_t field, dt_str_t value)
 {
-    dt_pack_str (pk, field_names [field]);
+    dt_pack_str (pk, s_field_names [field]);
     dt_pack_str (pk, value);
 }
 
@@ -526,24 +526,24 @@ dt_event_pack (msgpack_packer *pk, const dt_event_t *ev, dt_form_t form)
         if (present & bit)
             count++;
     msgpack_pack_map (pk, count);
-    pack_field_str (pk, F_ID, ev->id);
-    pack_field_str (pk, F_SOURCE, ev->source);
-    pack_field_str (pk, F_ACCOUNT, ev->account);
-    pack_field_str (pk, F_STAGE, ev->stage);
-    pack_field_str (pk, F_CHANNEL, ev->channel);
-    pack_field_str (pk, F_KIND, ev->kind);
+    s_pack_field_str (pk, F_ID, ev->id);
+    s_pack_field_str (pk, F_SOURCE, ev->source);
+    s_pack_field_str (pk, F_ACCOUNT, ev->account);
+    s_pack_field_str (pk, F_STAGE, ev->stage);
+    s_pack_field_str (pk, F_CHANNEL, ev->channel);
+    s_pack_field_str (pk, F_KIND, ev->kind);
     dt_pack_cstr (pk, "occurred_at");
     msgpack_pack_int64 (pk, ev->occurred_at);
     if (present & DT_HAS_CONTACT)
-        pack_field_str (pk, F_CONTACT, ev->contact);
+        s_pack_field_str (pk, F_CONTACT, ev->contact);
     if (present & DT_HAS_ACTOR)
-        pack_field_str (pk, F_ACTOR, ev->actor);
+        s_pack_field_str (pk, F_ACTOR, ev->actor);
     if (present & DT_HAS_PROJECT)
-        pack_field_str (pk, F_PROJECT, ev->project);
+        s_pack_field_str (pk, F_PROJECT, ev->project);
     if (present & DT_HAS_THEME)
-        pack_field_str (pk, F_THEME, ev->theme);
+        s_pack_field_str (pk, F_THEME, ev->theme);
     if (present & DT_HAS_BODY)
-        pack_field_str (pk, F_BODY, ev->body);
+        s_pack_field_str (pk, F_BODY, ev->body);
     if (present & DT_HAS_CLAIMS) {
         dt_pack_cstr (pk, "claims");
         msgpack_pack_map (pk, ev->claim_count);
@@ -573,7 +573,7 @@ dt_event_pack (msgpack_packer *pk, const dt_event_t *ev, dt_form_t form)
     }
     if (present & DT_HAS_CATEGORY) {
         dt_pack_cstr (pk, "category");
-        dt_pack_str (pk, category_names [ev->category]);
+        dt_pack_str (pk, s_category_names [ev->category]);
     }
     if (stamped) {
         dt_pack_cstr (pk, "track");

@@ -105,7 +105,7 @@ dt_request_parse (const msgpack_object *root, dt_request_t *req, dt_error_t *err
 }
 
 static void
-pack_error_map (msgpack_packer *pk, const dt_error_t *err)
+s_pack_error_map (msgpack_packer *pk, const dt_error_t *err)
 {
     msgpack_pack_map (pk, err->field [0]? 3: 2);
     dt_pack_cstr (pk, "code");
@@ -130,7 +130,7 @@ dt_reply_pack_error (msgpack_packer *pk, bool has_req, uint64_t req, const dt_er
     else
         msgpack_pack_nil (pk);
     dt_pack_cstr (pk, "error");
-    pack_error_map (pk, err);
+    s_pack_error_map (pk, err);
 }
 
 void
@@ -211,7 +211,7 @@ dt_str_c (const char *cstr)
 
 //  A string of a reject map, checked for UTF-8 since it goes to a text column
 static bool
-reject_str (const msgpack_object *map, const char *key, dt_str_t *out)
+s_reject_str (const msgpack_object *map, const char *key, dt_str_t *out)
 {
     const msgpack_object *obj = dt_map_get (map, key);
     if (!obj || obj->type != MSGPACK_OBJECT_STR
@@ -243,9 +243,9 @@ dt_item_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         if (!received || received->type != MSGPACK_OBJECT_POSITIVE_INTEGER
         ||  received->via.u64 > (uint64_t) INT64_MAX
         ||  !raw || raw->type != MSGPACK_OBJECT_BIN
-        ||  !reject_str (body, "track", &track) || !reject_str (body, "code", &reject->code)
-        ||  !reject_str (body, "field", &reject->field)
-        ||  !reject_str (body, "error", &reject->message))
+        ||  !s_reject_str (body, "track", &track) || !s_reject_str (body, "code", &reject->code)
+        ||  !s_reject_str (body, "field", &reject->field)
+        ||  !s_reject_str (body, "error", &reject->message))
             return dt_error_set (err, "bad_link_item", "", "a reject item lacks a field");
         reject->received_at = (int64_t) received->via.u64;
         const msgpack_object *index = dt_map_get (body, "index");
@@ -256,7 +256,7 @@ dt_item_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         reject->raw = raw->via.bin.ptr;
         reject->raw_size = raw->via.bin.size;
         dt_str_t event_id;
-        if (reject_str (body, "event_id", &event_id))
+        if (s_reject_str (body, "event_id", &event_id))
             reject->event_id = event_id;
         return DT_ITEM_REJECT;
     }

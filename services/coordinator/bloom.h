@@ -1,6 +1,6 @@
 /*  bloom.h - a Bloom filter of 64-bit hashes: "certainly never added" or
     "maybe added". The coordinator keeps the accounts ever stored in one, so
-    the rule engine's loader asks the store only about accounts that may
+    the coordinator asks the store only about missing accounts that may
     have history. The caller hashes its keys (dt_hash); the filter owns
     only its bits.
 */

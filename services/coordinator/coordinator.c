@@ -417,7 +417,7 @@ s_acknowledge (dt_coordinator_t *self, dt_writeset_t *ws)
 }
 
 //  --------------------------------------------------------------------------
-//  Judgement: Bloom filter of known accounts, the engine's loader, the feed
+//  Judgement: Bloom filter of known accounts, loading missing accounts, the feed
 
 //  An account's key in the Bloom filter
 static uint64_t

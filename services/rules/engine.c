@@ -39,23 +39,15 @@
 #include <assert.h>
 #include <stdlib.h>
 
-//  The account's memory, looked up from the slot s_probe found; creates it
-//  (and lets the loader fill it) if asked
+//  The account's memory, looked up from the slot s_probe found; created if
+//  asked
 static account_t *
-s_account (dt_engine_t *self, dt_str_t id, uint64_t key, size_t slot, bool create, bool load)
+s_account (dt_engine_t *self, uint64_t key, size_t slot, bool create)
 {
     account_t *account = table_find_from (self, key, slot);
     if (account || !create)
         return account;
-    account = table_create (self, key);
-    if (account && load && self->loader && !self->loading) {
-        //  Blocks never move, so the pointer survives whatever the loader
-        //  remembers; eviction is off while it runs
-        self->loading = true;
-        self->loader (self->loader_ctx, id, self);
-        self->loading = false;
-    }
-    return account;
+    return table_create (self, key);
 }
 
 
@@ -195,8 +187,8 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     }
     check_event (self, &info, &sink);
 
-    //  A check needs no memory of its own, but a loader can fill the cache
-    account_t *account = s_account (self, ev->account, key, slot, commit || self->loader, true);
+    //  A check needs no memory of its own
+    account_t *account = s_account (self, key, slot, commit);
     const account_t *memory = account? account: &self->empty;
     int replay = account_replay (memory, &info);
     check_memory (self, memory, &info, replay, &sink);
@@ -225,17 +217,9 @@ dt_engine_remember (dt_engine_t *self, const dt_event_t *ev)
         return;
     uint64_t key = dt_hash (ev->account.ptr, ev->account.len, SEED_ACCOUNT);
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
-    account_t *account = s_account (self, ev->account, key, slot, true, false);
+    account_t *account = s_account (self, key, slot, true);
     if (account)
         account_commit (account, &info, account_replay (account, &info));
-}
-
-void
-dt_engine_set_loader (dt_engine_t *self, dt_engine_loader_fn *loader, void *ctx)
-{
-    assert (self);
-    self->loader = loader;
-    self->loader_ctx = ctx;
 }
 
 int64_t
@@ -249,8 +233,6 @@ dt_engine_horizon (dt_engine_t *self)
 static size_t
 s_evict_slots (dt_engine_t *self, int64_t now_ms, size_t *cursor, size_t budget)
 {
-    if (self->loading)
-        return 0;
     int64_t cutoff = now_ms - dt_engine_horizon (self);
     size_t evicted = 0, slot = *cursor < self->slot_count? *cursor: 0;
     while (budget > 0 && slot < self->slot_count) {

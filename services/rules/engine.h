@@ -4,8 +4,9 @@
 
     Pure: no sockets, no SQL, no files, no clock. Time is the events'
     occurred_at; the caller passes "now" only to dt_engine_evict. The caller
-    owns persistence: it rebuilds memory at start-up with dt_engine_remember
-    and reloads evicted accounts through a loader callback.
+    owns persistence: it rebuilds memory at start-up with dt_engine_remember,
+    and before judging feeds back, the same way, the history of accounts
+    memory let go (dt_engine_has_account says which are missing).
 
     Memory per account is fixed (see docs/rules.md, "Memory"): the last
     DT_TOUCHES_KEPT touches, the leading tracks' latest claims, the themes
@@ -34,12 +35,6 @@ typedef struct {
 } dt_finding_t;
 
 typedef struct _dt_engine_t dt_engine_t;
-
-//  Called when dt_engine_judge meets an account that is not in memory, so
-//  the caller can feed its recent history (dt_engine_horizon back from the
-//  event) with dt_engine_remember. The loader must not judge or evict; the
-//  engine does not call it again for accounts met while it runs.
-typedef void (dt_engine_loader_fn) (void *ctx, dt_str_t account, dt_engine_t *engine);
 
 //  Create an engine. cfg NULL means the defaults; stages NULL means the
 //  default funnel. Both are copied. Returns NULL if cfg does not pass
@@ -79,18 +74,16 @@ int dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
 void dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev);
 
 //  Remember a touchpoint without judging it: rebuilds memory from the
-//  store. Never calls the loader. Events in any order; idempotent by id.
+//  store. Events in any order; idempotent by id.
 void dt_engine_remember (dt_engine_t *self, const dt_event_t *ev);
 
-//  Set the loader (NULL to remove it)
-void dt_engine_set_loader (dt_engine_t *self, dt_engine_loader_fn *loader, void *ctx);
-
-//  How far back memory reaches, in ms: the largest configured window. A
-//  loader should feed touches with occurred_at >= event time - horizon.
+//  How far back memory reaches, in ms: the largest configured window. To
+//  bring back an account memory let go, feed its touches with occurred_at
+//  >= event time - horizon before judging the event.
 int64_t dt_engine_horizon (dt_engine_t *self);
 
 //  Forget accounts whose newest touch is older than now_ms - horizon.
-//  Returns the number evicted. Does nothing while a loader runs.
+//  Returns the number evicted.
 size_t dt_engine_evict (dt_engine_t *self, int64_t now_ms);
 
 //  The same, a slice of the memory per call (1/64 of its table, at least

@@ -116,9 +116,6 @@ struct _dt_engine_t {
     uint32_t *free_list;        //  room for every block, so eviction never allocates
     size_t free_count;
     size_t blocks_used;         //  blocks handed out from the chunks so far
-    dt_engine_loader_fn *loader;
-    void *loader_ctx;
-    bool loading;
     account_t empty;            //  the memory of an account never seen
     //  The windows messages name, formatted once per configuration:
     //  dt_duration_format is snprintf, dearer than the rest of a message,

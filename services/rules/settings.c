@@ -1,5 +1,5 @@
 /*  settings.c - rule ids, severities and the rule configuration (see
-    rulesconfig.h, docs/rules.md for every key and its default).
+    settings.h, docs/rules.md for every key and its default).
 */
 #include "rules/settings.h"
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *rule_ids [DT_RULES] = {
+static const char *s_rule_ids [DT_RULES] = {
     "stage_crossing", "collision", "unknown_theme", "theme_stage",
     "banned_phrase", "claim_conflict", "lead_violation", "sequence",
     "key_project_solo", "contact_pressure"
@@ -18,7 +18,7 @@ static const char *rule_ids [DT_RULES] = {
 //  Defaults: what breaks one of the four rules outright is a violation;
 //  what may have a good reason (a busy week, a theme not yet approved at
 //  that stage) is a warning a manager looks at.
-static const dt_severity_t default_severity [DT_RULES] = {
+static const dt_severity_t s_default_severity [DT_RULES] = {
     [DT_RULE_STAGE_CROSSING]   = DT_SEV_VIOLATION,
     [DT_RULE_COLLISION]        = DT_SEV_WARN,
     [DT_RULE_UNKNOWN_THEME]    = DT_SEV_WARN,
@@ -48,14 +48,14 @@ static const char *const config_keys [] = {
 const char *
 dt_rule_id (dt_rule_t rule)
 {
-    return rule >= 0 && rule < DT_RULES? rule_ids [rule]: "unknown";
+    return rule >= 0 && rule < DT_RULES? s_rule_ids [rule]: "unknown";
 }
 
 dt_rule_t
 dt_rule_parse (const char *id)
 {
     for (int i = 0; i < DT_RULES; i++)
-        if (strcmp (rule_ids [i], id) == 0)
+        if (strcmp (s_rule_ids [i], id) == 0)
             return (dt_rule_t) i;
     return DT_RULES;
 }
@@ -98,7 +98,7 @@ void
 dt_rules_config_default (dt_rules_config_t *cfg)
 {
     memset (cfg, 0, sizeof *cfg);
-    memcpy (cfg->severity, default_severity, sizeof cfg->severity);
+    memcpy (cfg->severity, s_default_severity, sizeof cfg->severity);
     cfg->collision_window = 72 * HOUR_MS;
     cfg->collision_scope = DT_SCOPE_CONTACT;
     cfg->pressure_contact_max = 3;
@@ -291,7 +291,7 @@ dt_rules_config_check (const dt_rules_config_t *cfg, char *err, size_t errlen)
     for (int i = 0; i < DT_RULES; i++)
         if (cfg->severity [i] < DT_SEV_OFF || cfg->severity [i] > DT_SEV_VIOLATION) {
             snprintf (err, errlen, "severity.%s is not off, info, warn or violation",
-                      rule_ids [i]);
+                      s_rule_ids [i]);
             return -1;
         }
     const struct { const char *key; int64_t value; } windows [] = {

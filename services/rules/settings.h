@@ -58,7 +58,7 @@ typedef enum {
 
 //  A plain struct: copy it, compare it, set fields in tests. Use
 //  dt_rules_config_set for anything that comes from outside.
-struct dt_rules_config_t {
+struct _dt_rules_config_t {
     dt_severity_t severity [DT_RULES];
     int64_t collision_window;       //  ms, default 72h
     dt_scope_t collision_scope;     //  default contact
@@ -68,7 +68,7 @@ struct dt_rules_config_t {
     int64_t sequence_window;        //  ms, default 30d
     int64_t memory_window;          //  ms, default 30d: claims, themes, projects
 };
-typedef struct dt_rules_config_t dt_rules_config_t;
+typedef struct _dt_rules_config_t dt_rules_config_t;
 
 //  The public rule id ("stage_crossing", ...), or "unknown"
 const char *dt_rule_id (dt_rule_t rule);
@@ -111,7 +111,7 @@ const char *const *dt_rules_config_keys (void);
 int dt_rules_config_check (const dt_rules_config_t *cfg, char *err, size_t errlen);
 
 //  How far back the engine must remember: the largest window. Accounts with
-//  no touch inside it are evicted; a loader reloads this much history.
+//  no touch inside it are evicted; the caller reloads this much history for an account memory let go.
 int64_t dt_rules_config_horizon (const dt_rules_config_t *cfg);
 
 //  Parse a duration such as "72h", "7d", "30m", "90s", "250ms" or "1d12h"
