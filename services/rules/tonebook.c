@@ -405,6 +405,60 @@ s_same_phrase (const phrase_t *a, const phrase_t *b)
         && memcmp (a->cps, b->cps, a->cp_count * sizeof (uint32_t)) == 0;
 }
 
+//  The name an index is keyed by, with its hash: entry i of themes or claims
+typedef uint64_t (s_index_key_fn) (const dt_tonebook_t *self, size_t i,
+                                   const char **name, size_t *len);
+
+static uint64_t
+s_theme_name (const dt_tonebook_t *self, size_t i, const char **name, size_t *len)
+{
+    *name = self->themes [i].name;
+    *len = self->themes [i].name_len;
+    return self->themes [i].hash;
+}
+
+static uint64_t
+s_claim_key (const dt_tonebook_t *self, size_t i, const char **name, size_t *len)
+{
+    *name = self->claims [i].key;
+    *len = self->claims [i].key_len;
+    return self->claims [i].hash;
+}
+
+//  (Re)build an open-addressing index (entry + 1, 0 for an empty slot) of
+//  count entries, refusing a name listed twice ("<what> 'x' is listed twice")
+static int
+s_index_build (dt_tonebook_t *self, uint32_t **index_p, size_t *size_p, size_t count,
+               s_index_key_fn *key_of, const char *what, char *err, size_t errlen)
+{
+    if (*index_p)
+        self->bytes -= *size_p * sizeof (uint32_t);
+    free (*index_p);
+    *size_p = s_index_size (count);
+    uint32_t *index = (uint32_t *) s_alloc (self, *size_p * sizeof (uint32_t));
+    *index_p = index;
+    if (!index) {
+        snprintf (err, errlen, "out of memory indexing the tone book");
+        return -1;
+    }
+    size_t mask = *size_p - 1;
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *other;
+        size_t len, other_len;
+        size_t slot = key_of (self, i, &name, &len) & mask;
+        while (index [slot]) {
+            key_of (self, index [slot] - 1, &other, &other_len);
+            if (other_len == len && memcmp (other, name, len) == 0) {
+                snprintf (err, errlen, "%s '%.60s' is listed twice", what, name);
+                return -1;
+            }
+            slot = (slot + 1) & mask;
+        }
+        index [slot] = (uint32_t) i + 1;
+    }
+    return 0;
+}
+
 int
 dt_tonebook_validate (dt_tonebook_t *self, const dt_stageset_t *stages,
                       char *err, size_t errlen)
@@ -425,55 +479,11 @@ dt_tonebook_validate (dt_tonebook_t *self, const dt_stageset_t *stages,
     for (size_t i = 0; i < self->theme_count; i++)
         if (s_resolve_stages (self, &self->themes [i], stages, err, errlen))
             return -1;
-    if (self->theme_index)
-        self->bytes -= self->theme_index_size * sizeof (uint32_t);
-    free (self->theme_index);
-    self->theme_index_size = s_index_size (self->theme_count);
-    self->theme_index = (uint32_t *) s_alloc (self, self->theme_index_size * sizeof (uint32_t));
-    if (!self->theme_index) {
-        snprintf (err, errlen, "out of memory indexing the tone book");
+    if (s_index_build (self, &self->theme_index, &self->theme_index_size, self->theme_count,
+                       s_theme_name, "theme", err, errlen)
+    ||  s_index_build (self, &self->claim_index, &self->claim_index_size, self->claim_count,
+                       s_claim_key, "canonical claim", err, errlen))
         return -1;
-    }
-    size_t mask = self->theme_index_size - 1;
-    for (size_t i = 0; i < self->theme_count; i++) {
-        theme_t *theme = &self->themes [i];
-        size_t slot = theme->hash & mask;
-        while (self->theme_index [slot]) {
-            theme_t *other = &self->themes [self->theme_index [slot] - 1];
-            if (other->name_len == theme->name_len
-            &&  memcmp (other->name, theme->name, theme->name_len) == 0) {
-                snprintf (err, errlen, "theme '%.60s' is listed twice", theme->name);
-                return -1;
-            }
-            slot = (slot + 1) & mask;
-        }
-        self->theme_index [slot] = (uint32_t) i + 1;
-    }
-    //  Claims
-    if (self->claim_index)
-        self->bytes -= self->claim_index_size * sizeof (uint32_t);
-    free (self->claim_index);
-    self->claim_index_size = s_index_size (self->claim_count);
-    self->claim_index = (uint32_t *) s_alloc (self, self->claim_index_size * sizeof (uint32_t));
-    if (!self->claim_index) {
-        snprintf (err, errlen, "out of memory indexing the tone book");
-        return -1;
-    }
-    mask = self->claim_index_size - 1;
-    for (size_t i = 0; i < self->claim_count; i++) {
-        claim_t *claim = &self->claims [i];
-        size_t slot = claim->hash & mask;
-        while (self->claim_index [slot]) {
-            claim_t *other = &self->claims [self->claim_index [slot] - 1];
-            if (other->key_len == claim->key_len
-            &&  memcmp (other->key, claim->key, claim->key_len) == 0) {
-                snprintf (err, errlen, "canonical claim '%s' is listed twice", claim->key);
-                return -1;
-            }
-            slot = (slot + 1) & mask;
-        }
-        self->claim_index [slot] = (uint32_t) i + 1;
-    }
     //  Phrases: sort by first character, refuse duplicates (after folding)
     size_t count = self->phrase_count;
     if (self->phrase_order)
