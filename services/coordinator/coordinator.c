@@ -1,4 +1,5 @@
-/*  coordinator.c - the link loop and the store actors (see coordinator.h).
+/*  coordinator.c - the link loop, which drives the store actors
+    (store_actor.c), the check API and the decisions feed (see coordinator.h).
 
     Ownership of a writeset moves by pointer over an actor pipe: the link
     thread fills it, sends it ("WRITE", ptr) to an idle store actor (each
@@ -27,6 +28,7 @@
 #include "base/curve.h"
 #include "coordinator/bloom.h"
 #include "coordinator/decision.h"
+#include "coordinator/store_actor.h"
 #include "base/envelope.h"
 #include "base/hash.h"
 #include "store/history.h"
@@ -58,6 +60,7 @@ struct _dt_coordinator_t {
     zsock_t *decisions;             //  PUB: every verdict
     zsock_t *check;                 //  ROUTER: what would you say about this?
     zactor_t *stores [DT_STORE_CONNECTIONS_MAX];
+    dt_store_actor_args_t store_args;   //  what every store actor shares
     dt_writeset_t *at_store [DT_STORE_CONNECTIONS_MAX];    //  what each is writing
     dt_writeset_t *filling;         //  collecting items
     zlistx_t *ready;                //  full writesets waiting for a store actor
@@ -139,93 +142,6 @@ s_metrics_setup (dt_coordinator_t *self)
         dt_counter_add (self->m_findings, dt_rule_id ((dt_rule_t) r), 0);
 }
 
-//  --------------------------------------------------------------------------
-//  Store actor: owns the PostgreSQL connection
-
-static void
-s_store_actor (zsock_t *pipe, void *args)
-{
-    dt_coordinator_t *coordinator = (dt_coordinator_t *) args;
-    const dt_coordinator_opts_t *opts = &coordinator->opts;
-    dt_store_t *store = dt_store_new (opts->pg_uri, opts->pg_password);
-    dt_signals_block_thread ();
-    zsock_signal (pipe, 0);
-    char err [512];
-    int backoff = 100;
-    bool terminated = false;
-    //  Connect early, so readiness and migrations do not wait for traffic
-    if (dt_store_connect (store, err, sizeof err))
-        dt_warn ("PostgreSQL not reachable yet", "error=\"%s\"", err);
-    else {
-        dt_info ("connected to PostgreSQL", NULL);
-        zsock_send (pipe, "sp", "CONNECTED", NULL);
-    }
-
-    while (!terminated) {
-        char *command = NULL;
-        void *ptr = NULL;
-        //  Until the first connection, try again every second
-        if (!dt_store_connected (store) && !(zsock_events (pipe) & ZMQ_POLLIN)) {
-            zmq_pollitem_t item = { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 };
-            if (zmq_poll (&item, 1, 1000) == 0) {
-                if (dt_store_connect (store, err, sizeof err) == 0) {
-                    dt_info ("connected to PostgreSQL", NULL);
-                    zsock_send (pipe, "sp", "CONNECTED", NULL);
-                }
-                continue;
-            }
-        }
-        if (zsock_recv (pipe, "sp", &command, &ptr) < 0)
-            break;
-        if (streq (command, "$TERM"))
-            terminated = true;
-        else
-        if (streq (command, "WRITE")) {
-            dt_writeset_t *ws = (dt_writeset_t *) ptr;
-            //  Retry until committed: the tracks hold these events and wait
-            //  for the acknowledgement, so giving up would only delay them
-            while (true) {
-                int64_t started = dt_mono_us ();
-                if (dt_store_connected (store) && dt_store_write (store, ws, err, sizeof err) == 0) {
-                    int64_t now = dt_mono_us ();
-                    dt_histogram_observe (coordinator->m_commit_seconds, (double) (now - started) / 1e6);
-                    //  received_at is the track's wall clock, in µs
-                    int64_t wall = dt_now_us ();
-                    dt_histogram_observe (coordinator->m_writeset_items, dt_writeset_size (ws));
-                    for (uint32_t i = 0; i < ws->event_count; i++)
-                        dt_histogram_observe (coordinator->m_ingress_to_commit,
-                                              (double) (wall - ws->events [i].received_at) / 1e6);
-                    atomic_store (&coordinator->ready_store, true);
-                    break;
-                }
-                atomic_store (&coordinator->ready_store, dt_store_connected (store));
-                if (dt_store_connected (store))
-                    dt_warn ("commit failed, retrying", "error=\"%s\"", err);
-                if (zsock_events (pipe) & ZMQ_POLLIN) {
-                    //  $TERM while PostgreSQL is away: the tracks resend
-                    dt_error ("stopping with a writeset uncommitted; the tracks will resend it",
-                              "events=%u", ws->event_count);
-                    ws = NULL;
-                    terminated = true;
-                    break;
-                }
-                zclock_sleep (backoff);
-                backoff = backoff < 5000? backoff * 2: 5000;
-                if (dt_store_connect (store, err, sizeof err) == 0) {
-                    dt_info ("reconnected to PostgreSQL", NULL);
-                    zsock_send (pipe, "sp", "CONNECTED", NULL);
-                    backoff = 100;
-                }
-                else
-                    dt_warn ("PostgreSQL unreachable", "error=\"%s\" retry_ms=%d", err, backoff);
-            }
-            zsock_send (pipe, "sp", "DONE", ws);
-        }
-        free (command);
-    }
-    dt_store_destroy (&store);
-}
-
 static void s_note_event (void *ctx, const dt_event_t *event);
 
 //  --------------------------------------------------------------------------
@@ -294,8 +210,13 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
             return NULL;
         }
     }
+    self->store_args = (dt_store_actor_args_t) {
+        .pg_uri = opts->pg_uri, .pg_password = opts->pg_password,
+        .commit_seconds = self->m_commit_seconds, .writeset_items = self->m_writeset_items,
+        .ingress_to_commit = self->m_ingress_to_commit, .ready = &self->ready_store
+    };
     for (int i = 0; i < opts->store_connections; i++)
-        self->stores [i] = zactor_new (s_store_actor, self);
+        self->stores [i] = zactor_new (dt_store_actor, &self->store_args);
     dt_info ("coordinator ready", "links=%s decisions=%s check=%s security=%s",
              opts->links, opts->decisions, opts->check, self->curve? "curve": "plain");
     return self;

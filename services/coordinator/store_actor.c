@@ -1,0 +1,90 @@
+/*  store_actor.c - see store_actor.h
+*/
+#include "coordinator/store_actor.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/signals.h"
+#include "store/store.h"
+
+void
+dt_store_actor (zsock_t *pipe, void *args)
+{
+    const dt_store_actor_args_t *shared = (const dt_store_actor_args_t *) args;
+    dt_store_t *store = dt_store_new (shared->pg_uri, shared->pg_password);
+    dt_signals_block_thread ();
+    zsock_signal (pipe, 0);
+    char err [512];
+    int backoff = 100;
+    bool terminated = false;
+    //  Connect early, so readiness and migrations do not wait for traffic
+    if (dt_store_connect (store, err, sizeof err))
+        dt_warn ("PostgreSQL not reachable yet", "error=\"%s\"", err);
+    else {
+        dt_info ("connected to PostgreSQL", NULL);
+        zsock_send (pipe, "sp", "CONNECTED", NULL);
+    }
+
+    while (!terminated) {
+        char *command = NULL;
+        void *ptr = NULL;
+        //  Until the first connection, try again every second
+        if (!dt_store_connected (store) && !(zsock_events (pipe) & ZMQ_POLLIN)) {
+            zmq_pollitem_t item = { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 };
+            if (zmq_poll (&item, 1, 1000) == 0) {
+                if (dt_store_connect (store, err, sizeof err) == 0) {
+                    dt_info ("connected to PostgreSQL", NULL);
+                    zsock_send (pipe, "sp", "CONNECTED", NULL);
+                }
+                continue;
+            }
+        }
+        if (zsock_recv (pipe, "sp", &command, &ptr) < 0)
+            break;
+        if (streq (command, "$TERM"))
+            terminated = true;
+        else
+        if (streq (command, "WRITE")) {
+            dt_writeset_t *ws = (dt_writeset_t *) ptr;
+            //  Retry until committed: the tracks hold these events and wait
+            //  for the acknowledgement, so giving up would only delay them
+            while (true) {
+                int64_t started = dt_mono_us ();
+                if (dt_store_connected (store) && dt_store_write (store, ws, err, sizeof err) == 0) {
+                    int64_t now = dt_mono_us ();
+                    dt_histogram_observe (shared->commit_seconds, (double) (now - started) / 1e6);
+                    //  received_at is the track's wall clock, in µs
+                    int64_t wall = dt_now_us ();
+                    dt_histogram_observe (shared->writeset_items, dt_writeset_size (ws));
+                    for (uint32_t i = 0; i < ws->event_count; i++)
+                        dt_histogram_observe (shared->ingress_to_commit,
+                                              (double) (wall - ws->events [i].received_at) / 1e6);
+                    atomic_store (shared->ready, true);
+                    break;
+                }
+                atomic_store (shared->ready, dt_store_connected (store));
+                if (dt_store_connected (store))
+                    dt_warn ("commit failed, retrying", "error=\"%s\"", err);
+                if (zsock_events (pipe) & ZMQ_POLLIN) {
+                    //  $TERM while PostgreSQL is away: the tracks resend
+                    dt_error ("stopping with a writeset uncommitted; the tracks will resend it",
+                              "events=%u", ws->event_count);
+                    ws = NULL;
+                    terminated = true;
+                    break;
+                }
+                zclock_sleep (backoff);
+                backoff = backoff < 5000? backoff * 2: 5000;
+                if (dt_store_connect (store, err, sizeof err) == 0) {
+                    dt_info ("reconnected to PostgreSQL", NULL);
+                    zsock_send (pipe, "sp", "CONNECTED", NULL);
+                    backoff = 100;
+                }
+                else
+                    dt_warn ("PostgreSQL unreachable", "error=\"%s\" retry_ms=%d", err, backoff);
+            }
+            zsock_send (pipe, "sp", "DONE", ws);
+        }
+        free (command);
+    }
+    dt_store_destroy (&store);
+}
