@@ -233,6 +233,27 @@ s_family_publish (dt_metrics_t *self, family_t *family)
     self->tail = family;
 }
 
+//  Register a family like model (its kind and its member: counter, gauge,
+//  fn or histogram, made by the caller) under name, and publish it.
+//  Returns false if the name is bad or taken; the member is the caller's
+//  then.
+static bool
+s_family_add (dt_metrics_t *self, const family_t *model, const char *name, const char *help)
+{
+    pthread_mutex_lock (&self->mutex);
+    family_t *family = s_family_new (self, model->kind, name, help);
+    if (family) {
+        family->counter = model->counter;
+        family->gauge = model->gauge;
+        family->fn = model->fn;
+        family->ctx = model->ctx;
+        family->histogram = model->histogram;
+        s_family_publish (self, family);
+    }
+    pthread_mutex_unlock (&self->mutex);
+    return family != NULL;
+}
+
 //  --------------------------------------------------------------------------
 //  Counters
 
@@ -243,25 +264,20 @@ dt_metrics_counter (dt_metrics_t *self, const char *name, const char *help,
     assert (self);
     if (label_name && !s_valid_label_name (label_name))
         return NULL;
-    pthread_mutex_lock (&self->mutex);
-    family_t *family = s_family_new (self, KIND_COUNTER, name, help);
-    dt_counter_t *counter = family? calloc (1, sizeof *counter): NULL;
-    if (counter) {
-        family->counter = counter;
-        counter->registry = self;
-        for (int i = 0; i < DT_METRICS_LABELS_MAX + 1; i++)
-            atomic_init (&counter->children [i].value, 0);
-        //  A plain counter has its one child, with no label, from the start
-        atomic_init (&counter->count, label_name? 0: 1);
-        if (label_name && !(counter->label_name = strdup (label_name)))
-            counter = NULL;
+    dt_counter_t *counter = calloc (1, sizeof *counter);
+    if (!counter)
+        return NULL;
+    counter->registry = self;
+    for (int i = 0; i < DT_METRICS_LABELS_MAX + 1; i++)
+        atomic_init (&counter->children [i].value, 0);
+    //  A plain counter has its one child, with no label, from the start
+    atomic_init (&counter->count, label_name? 0: 1);
+    if ((label_name && !(counter->label_name = strdup (label_name)))
+    ||  !s_family_add (self, &(family_t) { .kind = KIND_COUNTER, .counter = counter }, name, help)) {
+        free (counter->label_name);
+        free (counter);
+        return NULL;
     }
-    if (counter)
-        s_family_publish (self, family);
-    else
-    if (family)
-        s_family_free (family);
-    pthread_mutex_unlock (&self->mutex);
     return counter;
 }
 
@@ -333,18 +349,14 @@ dt_gauge_t *
 dt_metrics_gauge (dt_metrics_t *self, const char *name, const char *help)
 {
     assert (self);
-    pthread_mutex_lock (&self->mutex);
-    family_t *family = s_family_new (self, KIND_GAUGE, name, help);
-    dt_gauge_t *gauge = family? calloc (1, sizeof *gauge): NULL;
-    if (gauge) {
-        atomic_init (&gauge->bits, s_bits (0.0));
-        family->gauge = gauge;
-        s_family_publish (self, family);
+    dt_gauge_t *gauge = calloc (1, sizeof *gauge);
+    if (!gauge)
+        return NULL;
+    atomic_init (&gauge->bits, s_bits (0.0));
+    if (!s_family_add (self, &(family_t) { .kind = KIND_GAUGE, .gauge = gauge }, name, help)) {
+        free (gauge);
+        return NULL;
     }
-    else
-    if (family)
-        s_family_free (family);
-    pthread_mutex_unlock (&self->mutex);
     return gauge;
 }
 
@@ -375,15 +387,8 @@ dt_metrics_gauge_fn (dt_metrics_t *self, const char *name, const char *help,
 {
     assert (self);
     assert (fn);
-    pthread_mutex_lock (&self->mutex);
-    family_t *family = s_family_new (self, KIND_GAUGE_FN, name, help);
-    if (family) {
-        family->fn = fn;
-        family->ctx = ctx;
-        s_family_publish (self, family);
-    }
-    pthread_mutex_unlock (&self->mutex);
-    return family? 0: -1;
+    return s_family_add (self, &(family_t) { .kind = KIND_GAUGE_FN, .fn = fn, .ctx = ctx },
+                         name, help)? 0: -1;
 }
 
 //  --------------------------------------------------------------------------
@@ -400,22 +405,19 @@ dt_metrics_histogram (dt_metrics_t *self, const char *name, const char *help,
         if (!isfinite (bounds [i]) || (i > 0 && bounds [i] <= bounds [i - 1]))
             return NULL;
 
-    pthread_mutex_lock (&self->mutex);
-    family_t *family = s_family_new (self, KIND_HISTOGRAM, name, help);
-    dt_histogram_t *histogram = family? calloc (1, sizeof *histogram): NULL;
-    if (histogram) {
-        histogram->count = count;
-        memcpy (histogram->bounds, bounds, (size_t) count * sizeof *bounds);
-        for (int i = 0; i <= count; i++)
-            atomic_init (&histogram->buckets [i], 0);
-        atomic_init (&histogram->sum_bits, s_bits (0.0));
-        family->histogram = histogram;
-        s_family_publish (self, family);
+    dt_histogram_t *histogram = calloc (1, sizeof *histogram);
+    if (!histogram)
+        return NULL;
+    histogram->count = count;
+    memcpy (histogram->bounds, bounds, (size_t) count * sizeof *bounds);
+    for (int i = 0; i <= count; i++)
+        atomic_init (&histogram->buckets [i], 0);
+    atomic_init (&histogram->sum_bits, s_bits (0.0));
+    if (!s_family_add (self, &(family_t) { .kind = KIND_HISTOGRAM, .histogram = histogram },
+                       name, help)) {
+        free (histogram);
+        return NULL;
     }
-    else
-    if (family)
-        s_family_free (family);
-    pthread_mutex_unlock (&self->mutex);
     return histogram;
 }
 
