@@ -1,6 +1,7 @@
 /*  bench_common.h - shared by the benchmark tools in bench/tools (each .c
     there is its own program, so this header holds the little they share):
-    events from `dualtrack gen` JSON lines as msgpack, clocks, percentiles.
+    events from `dualtrack gen` JSON lines as msgpack, clocks, percentiles,
+    a libpq COPY.
     Not a test; see bench/README.md.
 */
 #ifndef DT_BENCH_COMMON_H
@@ -14,6 +15,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +83,18 @@ bench_process_cpu_s (int pid)
                           &utime, &stime) != 2)
         return -1;
     return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+}
+
+//  The key=value lines of a timed write: rows, seconds, rows_per_s, and
+//  backend_cpu_s (the server process's CPU seconds between the two
+//  readings of bench_process_cpu_s; -1 if either failed)
+static inline void
+bench_print_write (size_t rows, double seconds, double cpu_before, double cpu_after)
+{
+    printf ("rows=%zu\n", rows);
+    printf ("seconds=%.6f\n", seconds);
+    printf ("rows_per_s=%.1f\n", seconds > 0? (double) rows / seconds: 0.0);
+    printf ("backend_cpu_s=%.3f\n", cpu_before < 0 || cpu_after < 0? -1.0: cpu_after - cpu_before);
 }
 
 //  Reads every line of path; returns 0, or -1 with a message on stderr
@@ -196,6 +210,50 @@ bench_print_latency (const char *name, double *values, size_t count)
     printf ("%s_p99_ms=%.3f\n", name, bench_percentile (values, count, 0.99));
     printf ("%s_p999_ms=%.3f\n", name, bench_percentile (values, count, 0.999));
     printf ("%s_max_ms=%.3f\n", name, count? values [count - 1]: NAN);
+}
+
+//  Runs a command that should end in want; 0, or -1 with a message on stderr
+static inline int
+bench_pg_exec (PGconn *conn, const char *sql, ExecStatusType want)
+{
+    PGresult *result = PQexec (conn, sql);
+    int rc = PQresultStatus (result) == want? 0: -1;
+    if (rc)
+        fprintf (stderr, "bench: %s: %s", sql, PQerrorMessage (conn));
+    PQclear (result);
+    return rc;
+}
+
+//  COPY a buffer of rows with the given statement (COPY ... FROM STDIN);
+//  0, or -1 with a message on stderr
+static inline int
+bench_pg_copy (PGconn *conn, const char *sql, const char *data, size_t size)
+{
+    if (bench_pg_exec (conn, sql, PGRES_COPY_IN))
+        return -1;
+    //  In slices of 256 KiB, as a streaming client would send them
+    const size_t slice = 256 * 1024;
+    for (size_t at = 0; at < size; at += slice) {
+        size_t len = size - at < slice? size - at: slice;
+        if (PQputCopyData (conn, data + at, (int) len) != 1) {
+            fprintf (stderr, "bench: COPY: %s", PQerrorMessage (conn));
+            return -1;
+        }
+    }
+    if (PQputCopyEnd (conn, NULL) != 1) {
+        fprintf (stderr, "bench: COPY end: %s", PQerrorMessage (conn));
+        return -1;
+    }
+    PGresult *result;
+    int rc = 0;
+    while ((result = PQgetResult (conn))) {
+        if (PQresultStatus (result) != PGRES_COMMAND_OK) {
+            fprintf (stderr, "bench: COPY: %s", PQresultErrorMessage (result));
+            rc = -1;
+        }
+        PQclear (result);
+    }
+    return rc;
 }
 
 //  CURVE client side, when the daemons run with --security curve: this

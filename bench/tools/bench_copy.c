@@ -8,7 +8,9 @@
     starts; the clock covers BEGIN, one COPY ... FROM STDIN of every row and
     COMMIT, which is what the store can do at best from one client.
 
-    The coordinator's own store path on the same events is bench_store.c.
+    The coordinator's own store path on the same events is bench_store.c;
+    the second baseline, everything the system stores for them in its
+    transaction sizes, is bench_copy_all.c.
 
     Usage: bench_copy URI TABLE FILE:TRACK [FILE:TRACK ...]
     Prints key=value lines: rows, bytes, seconds, rows_per_s, and the CPU
@@ -17,50 +19,6 @@
 */
 #include "bench_common.h"
 #include "store/copyrow.h"
-
-#include <libpq-fe.h>
-
-static int
-exec_ok (PGconn *conn, const char *sql, ExecStatusType want)
-{
-    PGresult *result = PQexec (conn, sql);
-    int rc = PQresultStatus (result) == want? 0: -1;
-    if (rc)
-        fprintf (stderr, "bench_copy: %s: %s", sql, PQerrorMessage (conn));
-    PQclear (result);
-    return rc;
-}
-
-//  COPY a buffer of rows with the given statement
-static int
-copy_slice (PGconn *conn, const char *sql, const char *data, size_t size)
-{
-    if (exec_ok (conn, sql, PGRES_COPY_IN))
-        return -1;
-    //  In slices of 256 KiB, as a streaming client would send them
-    const size_t slice = 256 * 1024;
-    for (size_t at = 0; at < size; at += slice) {
-        size_t len = size - at < slice? size - at: slice;
-        if (PQputCopyData (conn, data + at, (int) len) != 1) {
-            fprintf (stderr, "bench_copy: COPY: %s", PQerrorMessage (conn));
-            return -1;
-        }
-    }
-    if (PQputCopyEnd (conn, NULL) != 1) {
-        fprintf (stderr, "bench_copy: COPY end: %s", PQerrorMessage (conn));
-        return -1;
-    }
-    PGresult *result;
-    int rc = 0;
-    while ((result = PQgetResult (conn))) {
-        if (PQresultStatus (result) != PGRES_COMMAND_OK) {
-            fprintf (stderr, "bench_copy: COPY: %s", PQresultErrorMessage (result));
-            rc = -1;
-        }
-        PQclear (result);
-    }
-    return rc;
-}
 
 int
 main (int argc, char *argv [])
@@ -124,18 +82,15 @@ main (int argc, char *argv [])
     snprintf (sql, sizeof sql, "COPY %s (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN", table);
 
     int64_t start = bench_mono_ns ();
-    if (exec_ok (conn, "BEGIN", PGRES_COMMAND_OK)
-    ||  copy_slice (conn, sql, rows.data, rows.size)
-    ||  exec_ok (conn, "COMMIT", PGRES_COMMAND_OK))
+    if (bench_pg_exec (conn, "BEGIN", PGRES_COMMAND_OK)
+    ||  bench_pg_copy (conn, sql, rows.data, rows.size)
+    ||  bench_pg_exec (conn, "COMMIT", PGRES_COMMAND_OK))
         return 2;
     double seconds = (double) (bench_mono_ns () - start) / 1e9;
     double cpu_after = bench_process_cpu_s (backend);
 
-    printf ("rows=%zu\n", made);
     printf ("bytes=%zu\n", rows.size);
-    printf ("seconds=%.6f\n", seconds);
-    printf ("rows_per_s=%.1f\n", (double) made / seconds);
-    printf ("backend_cpu_s=%.3f\n", cpu_before < 0 || cpu_after < 0? -1.0: cpu_after - cpu_before);
+    bench_print_write (made, seconds, cpu_before, cpu_after);
     PQfinish (conn);
     dt_buf_free (&rows);
     dt_buf_free (&scratch);

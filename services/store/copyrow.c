@@ -304,6 +304,15 @@ dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *e
 }
 
 void
+dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *ev)
+{
+    s_copy_str (buf, ev->id, true);
+    dt_buf_putc (buf, '\t');
+    dt_copy_time_ms (buf, ev->occurred_at);
+    dt_buf_putc (buf, '\n');
+}
+
+void
 dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *rule,
                  const char *severity, const char *message, const char (*related) [DT_ID_MAX + 1],
                  int related_count)

@@ -12,6 +12,7 @@
     "occurred_at, received_at, lead, advisors, project, theme, claims, body, attrs, category"
 #define DT_FINDING_COLUMNS "touchpoint_id, finding_no, rule, severity, message, related, " \
     "account, track, occurred_at"
+#define DT_TOUCHPOINT_ID_COLUMNS "id, occurred_at"
 #define DT_REJECT_COLUMNS "received_at, track, code, field, error, event_id, item_index, raw"
 
 //  Text with COPY's backslash escapes; a NULL ptr writes \N
@@ -31,6 +32,10 @@ void dt_copy_reject (dt_buf_t *buf, const dt_reject_t *reject);
 //  A touchpoint row with its verdict as one more column (DT_TOUCHPOINT_COLUMNS, verdict)
 void dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event,
                                 const char *verdict);
+
+//  A touchpoint_ids row (DT_TOUCHPOINT_ID_COLUMNS): the id kept unique
+//  across the partitions of touchpoints
+void dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *event);
 
 //  A finding row (DT_FINDING_COLUMNS) of the event's finding number
 void dt_copy_finding (dt_buf_t *buf, const dt_event_t *event, int number, const char *rule,

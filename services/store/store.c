@@ -331,13 +331,8 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
         //  across the partitions of touchpoints
         dt_buf_reset (&self->id_rows);
         for (uint32_t i = from; i < from + count; i++) {
-            if (ws->judgements [i].repeat)
-                continue;
-            const dt_event_t *ev = &ws->events [i];
-            dt_copy_text (&self->id_rows, ev->id.ptr, ev->id.len);
-            dt_buf_putc (&self->id_rows, '\t');
-            dt_copy_time_ms (&self->id_rows, ev->occurred_at);
-            dt_buf_putc (&self->id_rows, '\n');
+            if (!ws->judgements [i].repeat)
+                dt_copy_touchpoint_id (&self->id_rows, &ws->events [i]);
         }
         //  The usual case: every event is new, and COPY straight into the
         //  tables is the cheapest write PostgreSQL has. A resend makes the
@@ -350,7 +345,7 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
         bool with_findings = finding_rows->size > 0, commit_here = reject_count == 0;
         char sql [1024];
         snprintf (sql, sizeof sql, "BEGIN; SAVEPOINT direct;"
-                  " COPY touchpoint_ids (id, occurred_at) FROM STDIN;"
+                  " COPY touchpoint_ids (" DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN;"
                   " COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN;%s%s",
                   with_findings? " COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN;": "",
                   commit_here? " COMMIT": "");

@@ -1027,6 +1027,10 @@ test_finding_rows (void)
     dt_buf_reset (&buf);
     dt_copy_finding (&buf, &ev, 0, "tone", "violation", "", related, 0);
     CHECK_BUF (&buf, "f-1\t0\ttone\tviolation\t\t{}\tacme\tmarketing\t2023-11-14 22:13:20.123000+00\n");
+    //  Its touchpoint_ids row
+    dt_buf_reset (&buf);
+    dt_copy_touchpoint_id (&buf, &ev);
+    CHECK_BUF (&buf, "f-1\t2023-11-14 22:13:20.123000+00\n");
     mp_free (&m);
     dt_buf_free (&buf);
 }
