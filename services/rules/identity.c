@@ -129,16 +129,24 @@ dt_identity_normalise (dt_str_t id, char *out)
     size_t out_len = 0;
     if (at) {
         //  An e-mail address: one '@' with text both sides, no white space
-        if (at == start || at == end - 1 || memchr (at + 1, '@', (size_t) (end - at - 1))
-        ||  !dt_utf8_valid ((const char *) start, len))
+        if (at == start || at == end - 1 || memchr (at + 1, '@', (size_t) (end - at - 1)))
             return id;
         const uint8_t *cursor = start;
         while (cursor < end) {
+            uint8_t c = *cursor;
+            if (c < 0x80) {         //  ASCII, most addresses: no decoding
+                if (c <= ' ')
+                    return id;      //  white space or a control character
+                out [out_len++] = (char) (c >= 'A' && c <= 'Z'? c + 32: c);
+                cursor++;
+                continue;
+            }
             uint32_t cp;
-            cursor += dt_utf8_next (cursor, end, &cp);
-            if (dt_utf8_is_space (cp))
-                return id;
+            size_t n = dt_utf8_next (cursor, end, &cp);
+            if (dt_utf8_is_space (cp) || (cp == 0xFFFD && n == 1))
+                return id;          //  white space, or not valid UTF-8
             out_len += s_utf8_put (dt_utf8_fold (cp), out + out_len);
+            cursor += n;
         }
     }
     else

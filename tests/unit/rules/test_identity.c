@@ -66,6 +66,10 @@ s_test_normalise (void)
     CHECK_STR (s_normal ("@Acme"), "@Acme");
     CHECK_STR (s_normal ("Acme@"), "Acme@");
     CHECK_STR (s_normal ("a@b@C"), "a@b@C");
+    CHECK_STR (s_normal ("Bob\x01@Acme.com"), "Bob\x01@Acme.com");    //  a control character
+    CHECK_STR (s_normal ("B\xFF@Acme.com"), "B\xFF@Acme.com");        //  not UTF-8
+    CHECK_STR (s_normal ("B\xEF\xBF\xBD@Acme.com"), "b\xEF\xBF\xBD@acme.com");   //  U+FFFD itself
+    CHECK_STR (s_normal ("Bob\xE3\x80\x80x@Acme.com"), "Bob\xE3\x80\x80x@Acme.com");    //  U+3000
     //  Phone numbers: '+' and digits
     CHECK_STR (s_normal ("+49 30 1234567"), "+49301234567");
     CHECK_STR (s_normal ("+49 (30) 123-45.67"), "+49301234567");
