@@ -1,7 +1,8 @@
 /*  hash.h - the one string hash of the project. The rule engine's account
     table and value fingerprints, the tone book's indexes, the store's
-    writeset and the coordinator's Bloom filter all key on it; it lives in
-    base so none of them has to include the rule engine to get it.
+    writeset, the identity maps and the coordinator's Bloom filter all key
+    on it; it lives in base so none of them has to include the rule engine
+    to get it.
 */
 #ifndef DT_HASH_H
 #define DT_HASH_H
@@ -43,6 +44,17 @@ dt_hash (const void *ptr, size_t len, uint64_t seed)
     hash *= 0xc4ceb9fe1a85ec53ULL;
     hash ^= hash >> 33;
     return hash;
+}
+
+//  The slots of an open-addressing table for count entries: a power of two,
+//  at least 16, so the table is at most half full
+static inline size_t
+dt_hash_slots (size_t count)
+{
+    size_t size = 16;
+    while (size < count * 2)
+        size *= 2;
+    return size;
 }
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
     { "check", dt_cli_check, "ask what the coordinator would say about a planned touchpoint" },
     { "keygen", dt_cli_keygen, "make CURVE certificates for daemons and clients" },
     { "report", dt_cli_report, "render an HTML report (inline SVG) from the store for a date range" },
+    { "identity", dt_cli_identity, "add, remove, import, export or list the contact and account aliases" },
 };
 
 int

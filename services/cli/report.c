@@ -146,13 +146,7 @@ s_day_label (const report_t *self, int index, char *out, size_t size, const char
 static PGresult *
 s_query (PGconn *conn, const char *sql, int nparams, const char *const *params)
 {
-    PGresult *r = PQexecParams (conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus (r) != PGRES_TUPLES_OK && PQresultStatus (r) != PGRES_COMMAND_OK) {
-        fprintf (stderr, "report: query failed: %s", PQerrorMessage (conn));
-        PQclear (r);
-        return NULL;
-    }
-    return r;
+    return dt_cli_pg_query ("report", conn, sql, nparams, params);
 }
 
 static stage_t *
@@ -854,21 +848,6 @@ s_render (FILE *out, const report_t *self)
 
 //  The first line of a file that holds only a password (a compose secret)
 static int
-s_read_password (const char *path, char *out, size_t size)
-{
-    FILE *file = fopen (path, "r");
-    if (!file) {
-        fprintf (stderr, "report: cannot read the password file %s: %s\n", path, strerror (errno));
-        return -1;
-    }
-    if (!fgets (out, (int) size, file))
-        out [0] = 0;
-    fclose (file);
-    out [strcspn (out, "\r\n")] = 0;
-    return 0;
-}
-
-static int
 s_usage (int code)
 {
     printf ("Usage: dualtrack report --from YYYY-MM-DD --to YYYY-MM-DD [--pg URI] [--out FILE]\n"
@@ -890,10 +869,8 @@ s_usage (int code)
 int
 dt_cli_report (int argc, char *argv [])
 {
-    const char *uri = getenv ("DT_PG_URI"), *from = NULL, *to = NULL, *out_path = NULL;
+    const char *uri = dt_cli_pg_uri (), *from = NULL, *to = NULL, *out_path = NULL;
     const char *password_file = getenv ("DT_PG_PASSWORD_FILE");
-    if (!uri || !*uri)
-        uri = "postgresql:///dualtrack";
     long top = 10;
     static struct option longopts [] = {
         { "pg", required_argument, 0, 'p' }, { "from", required_argument, 0, 'f' },
@@ -953,21 +930,10 @@ dt_cli_report (int argc, char *argv [])
     memcpy (self.from, from, 11);
     memcpy (self.to, to, 11);
 
-    char password [1024] = "";
-    if (password_file && *password_file && s_read_password (password_file, password,
-                                                            sizeof password))
-        return 2;
-    const char *keys [] = { "dbname", "application_name", "password", NULL };
-    const char *values [] = { uri, "dualtrack-report", password, NULL };
-    if (!*password)
-        keys [2] = NULL;    //  the URI, PGPASSWORD or ~/.pgpass
-    PGconn *conn = PQconnectdbParams (keys, values, 1);
-    explicit_bzero (password, sizeof password);
-    if (PQstatus (conn) != CONNECTION_OK) {
-        fprintf (stderr, "report: cannot connect to the store: %s", PQerrorMessage (conn));
-        PQfinish (conn);
-        return 1;
-    }
+    int rc = 0;
+    PGconn *conn = dt_cli_pg_connect ("report", uri, password_file, &rc);
+    if (!conn)
+        return rc;
     if (s_load (&self, conn, (int) top)) {
         PQfinish (conn);
         s_free (&self);
@@ -975,7 +941,6 @@ dt_cli_report (int argc, char *argv [])
     }
     PQfinish (conn);
 
-    int rc = 0;
     FILE *out = stdout;
     char *tmp_path = NULL;
     if (out_path) {

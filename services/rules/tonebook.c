@@ -320,15 +320,6 @@ dt_tonebook_add_banned (dt_tonebook_t *self, const char *phrase, char *err, size
 //  --------------------------------------------------------------------------
 //  Validation and indexes
 
-static size_t
-s_index_size (size_t count)
-{
-    size_t size = 16;
-    while (size < count * 2)
-        size *= 2;
-    return size;
-}
-
 //  Resolve a theme's stage list to a mask; 0 or -1 with err
 static int
 s_resolve_stages (dt_tonebook_t *self, theme_t *theme, const dt_stageset_t *stages,
@@ -434,7 +425,7 @@ s_index_build (dt_tonebook_t *self, uint32_t **index_p, size_t *size_p, size_t c
     if (*index_p)
         self->bytes -= *size_p * sizeof (uint32_t);
     free (*index_p);
-    *size_p = s_index_size (count);
+    *size_p = dt_hash_slots (count);
     uint32_t *index = (uint32_t *) s_alloc (self, *size_p * sizeof (uint32_t));
     *index_p = index;
     if (!index) {

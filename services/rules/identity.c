@@ -1,0 +1,645 @@
+/*  identity.c - the alias maps (see identity.h).
+
+    Layout, for about 100 bytes an alias or less: a row is 28 bytes of
+    offsets and lengths into one arena that holds every string as added;
+    the normalised forms that differ from them sit in a second arena that
+    each dt_identity_validate rebuilds; sources are interned (a row holds a
+    16-bit number). Each kind has an open-addressing index of 8-byte slots
+    (row number + 1, 32 bits of the key's dt_hash), at most half full.
+    After a successful validate the arrays are shrunk to their contents.
+*/
+#include "rules/identity.h"
+#include "base/hash.h"
+#include "base/utf8.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define SOURCES_MAX     65535       //  distinct sources in one map
+
+enum {
+    ROW_KEY_NORM    = 1 << 0,       //  key is in the norm arena, not the arena
+    ROW_TARGET_NORM = 1 << 1,       //  target likewise
+    ROW_SELF        = 1 << 2,       //  key == target: the row changes nothing
+    ROW_DUP         = 1 << 3,       //  an earlier row says the same
+    ROW_TOLD        = 1 << 4        //  counted as a problem by validate
+};
+
+typedef struct {
+    uint32_t alias, canonical;      //  arena offsets, as added
+    uint32_t key, target;           //  normalised, set by validate
+    uint16_t alias_len, canonical_len, key_len, target_len;
+    uint16_t source;                //  sources [source - 1], 0 none
+    uint8_t kind;
+    uint8_t flags;
+} row_t;
+
+typedef struct {
+    uint32_t row;                   //  row number + 1, 0 for an empty slot
+    uint32_t tag;                   //  high 32 bits of the key's hash
+} slot_t;
+
+typedef struct {
+    char *data;
+    size_t size, alloc;
+} arena_t;
+
+struct _dt_identity_t {
+    row_t *rows;
+    size_t row_count, row_alloc;
+    size_t kind_rows [DT_ID_KINDS];
+    arena_t arena, norm;
+    char **sources;
+    size_t source_count, source_alloc;
+    size_t last_source;             //  the source the last add named, + 1
+    bool normalise [DT_ID_KINDS];
+    slot_t *index [DT_ID_KINDS];
+    size_t index_size [DT_ID_KINDS];    //  a power of two, or 0
+    bool valid;
+    char add_error [256];           //  the first add that failed, if any
+    char message [256];             //  the last add that failed
+    char scratch [DT_IDENTITY_NORM_MAX];
+};
+
+//  --------------------------------------------------------------------------
+//  Normalisation
+
+//  Write cp as UTF-8; returns its length
+static size_t
+s_utf8_put (uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out [0] = (char) cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out [0] = (char) (0xC0 | (cp >> 6));
+        out [1] = (char) (0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out [0] = (char) (0xE0 | (cp >> 12));
+        out [1] = (char) (0x80 | ((cp >> 6) & 0x3F));
+        out [2] = (char) (0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out [0] = (char) (0xF0 | (cp >> 18));
+    out [1] = (char) (0x80 | ((cp >> 12) & 0x3F));
+    out [2] = (char) (0x80 | ((cp >> 6) & 0x3F));
+    out [3] = (char) (0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static bool
+s_phone_char (uint8_t c)
+{
+    return (c >= '0' && c <= '9') || c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+dt_str_t
+dt_identity_normalise (dt_str_t id, char *out)
+{
+    if (id.len == 0 || id.len > DT_IDENTITY_ID_MAX)
+        return id;
+    const uint8_t *start = (const uint8_t *) id.ptr, *end = start + id.len;
+    //  Trim white space at both ends
+    while (start < end) {
+        uint32_t cp;
+        size_t n = dt_utf8_next (start, end, &cp);
+        if (!dt_utf8_is_space (cp))
+            break;
+        start += n;
+    }
+    while (end > start) {
+        const uint8_t *last = end - 1;
+        while (last > start && (*last & 0xC0) == 0x80)
+            last--;
+        uint32_t cp;
+        dt_utf8_next (last, end, &cp);
+        if (!dt_utf8_is_space (cp))
+            break;
+        end = last;
+    }
+    if (start == end)
+        return id;
+    size_t len = (size_t) (end - start);
+    const uint8_t *at = (const uint8_t *) memchr (start, '@', len);
+    size_t out_len = 0;
+    if (at) {
+        //  An e-mail address: one '@' with text both sides, no white space
+        if (at == start || at == end - 1 || memchr (at + 1, '@', (size_t) (end - at - 1)))
+            return id;
+        const uint8_t *cursor = start;
+        while (cursor < end) {
+            uint8_t c = *cursor;
+            if (c < 0x80) {         //  ASCII, most addresses: no decoding
+                if (c <= ' ')
+                    return id;      //  white space or a control character
+                out [out_len++] = (char) (c >= 'A' && c <= 'Z'? c + 32: c);
+                cursor++;
+                continue;
+            }
+            uint32_t cp;
+            size_t n = dt_utf8_next (cursor, end, &cp);
+            if (dt_utf8_is_space (cp) || (cp == 0xFFFD && n == 1))
+                return id;          //  white space, or not valid UTF-8
+            out_len += s_utf8_put (dt_utf8_fold (cp), out + out_len);
+            cursor += n;
+        }
+    }
+    else
+    if (*start == '+' || (*start >= '0' && *start <= '9')) {
+        //  A phone number: '+' and digits, the usual separators between
+        if (*start == '+')
+            out [out_len++] = '+';
+        for (const uint8_t *cursor = start + (*start == '+'); cursor < end; cursor++) {
+            if (!s_phone_char (*cursor))
+                return id;
+            if (*cursor >= '0' && *cursor <= '9')
+                out [out_len++] = (char) *cursor;
+        }
+        if (out_len == 0 || (out_len == 1 && out [0] == '+'))
+            return id;
+    }
+    else
+        return id;              //  any other id: as sent
+    if (out_len == id.len && memcmp (out, id.ptr, out_len) == 0)
+        return id;
+    dt_str_t result = { out, (uint32_t) out_len };
+    return result;
+}
+
+//  --------------------------------------------------------------------------
+//  Building
+
+//  Append bytes to an arena; their offset, or -1 when it would pass 4 GB
+static int64_t
+s_arena_put (arena_t *arena, const char *data, size_t len)
+{
+    if (arena->size + len > UINT32_MAX)
+        return -1;
+    if (arena->size + len > arena->alloc) {
+        size_t alloc = arena->alloc? arena->alloc: 4096;
+        while (alloc < arena->size + len)
+            alloc *= 2;
+        char *grown = (char *) realloc (arena->data, alloc);
+        if (!grown)
+            return -1;
+        arena->data = grown;
+        arena->alloc = alloc;
+    }
+    if (len)
+        memcpy (arena->data + arena->size, data, len);
+    arena->size += len;
+    return (int64_t) (arena->size - len);
+}
+
+static void
+s_arena_shrink (arena_t *arena)
+{
+    if (arena->size && arena->size < arena->alloc) {
+        char *shrunk = (char *) realloc (arena->data, arena->size);
+        if (shrunk) {
+            arena->data = shrunk;
+            arena->alloc = arena->size;
+        }
+    }
+}
+
+//  printf to out (NULL or size 0: nowhere); returns out
+static const char *
+s_say (char *out, size_t size, const char *format, ...) __attribute__ ((format (printf, 3, 4)));
+
+static const char *
+s_say (char *out, size_t size, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    if (out && size)
+        vsnprintf (out, size, format, args);
+    va_end (args);
+    return out;
+}
+
+//  Refuse an add: the message goes to err, and is kept for validate if it
+//  is the first refusal
+static int
+s_refuse (dt_identity_t *self, const char *message, char *err, size_t errlen)
+{
+    if (!self->add_error [0])
+        snprintf (self->add_error, sizeof self->add_error, "%s", message);
+    s_say (err, errlen, "%s", message);
+    return -1;
+}
+
+dt_identity_t *
+dt_identity_new (void)
+{
+    dt_identity_t *self = (dt_identity_t *) calloc (1, sizeof (dt_identity_t));
+    if (self)
+        for (int kind = 0; kind < DT_ID_KINDS; kind++)
+            self->normalise [kind] = true;
+    return self;
+}
+
+void
+dt_identity_destroy (dt_identity_t **self_p)
+{
+    assert (self_p);
+    dt_identity_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->source_count; i++)
+        free (self->sources [i]);
+    free (self->sources);
+    for (int kind = 0; kind < DT_ID_KINDS; kind++)
+        free (self->index [kind]);
+    free (self->rows);
+    free (self->arena.data);
+    free (self->norm.data);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+dt_identity_kind_name (dt_id_kind_t kind)
+{
+    return kind == DT_ID_ACCOUNT? "account": "contact";
+}
+
+void
+dt_identity_set_normalise (dt_identity_t *self, dt_id_kind_t kind, bool on)
+{
+    assert (self);
+    assert ((unsigned) kind < DT_ID_KINDS);
+    if (self->normalise [kind] != on)
+        self->valid = false;
+    self->normalise [kind] = on;
+}
+
+//  The number of source, interned; 0 for none, -1 out of room
+static int
+s_source (dt_identity_t *self, const char *source)
+{
+    if (!source || !*source)
+        return 0;
+    if (self->last_source && strcmp (self->sources [self->last_source - 1], source) == 0)
+        return (int) self->last_source;
+    for (size_t i = 0; i < self->source_count; i++)
+        if (strcmp (self->sources [i], source) == 0) {
+            self->last_source = i + 1;
+            return (int) (i + 1);
+        }
+    if (self->source_count == SOURCES_MAX)
+        return -1;
+    if (self->source_count == self->source_alloc) {
+        size_t alloc = self->source_alloc? self->source_alloc * 2: 8;
+        char **grown = (char **) realloc (self->sources, alloc * sizeof (char *));
+        if (!grown)
+            return -1;
+        self->sources = grown;
+        self->source_alloc = alloc;
+    }
+    char *copy = strdup (source);
+    if (!copy)
+        return -1;
+    self->sources [self->source_count++] = copy;
+    self->last_source = self->source_count;
+    return (int) self->source_count;
+}
+
+static bool
+s_id_ok (const char *id, size_t len)
+{
+    return len > 0 && len <= DT_IDENTITY_ID_MAX && dt_utf8_valid (id, len);
+}
+
+int
+dt_identity_add (dt_identity_t *self, dt_id_kind_t kind, const char *alias,
+                 const char *canonical, const char *source, char *err, size_t errlen)
+{
+    assert (self);
+    assert ((unsigned) kind < DT_ID_KINDS);
+    self->valid = false;
+    const char *name = dt_identity_kind_name (kind);
+    if (!alias || !canonical)
+        return s_refuse (self, s_say (self->message, sizeof self->message,
+                         "a %s alias row has no alias or no canonical id",
+                         name), err, errlen);
+    size_t alias_len = strlen (alias), canonical_len = strlen (canonical);
+    if (!s_id_ok (alias, alias_len))
+        return s_refuse (self, s_say (self->message, sizeof self->message,
+                         "%s alias '%.80s' (-> '%.80s') is empty, longer "
+                         "than %d bytes or not valid UTF-8", name, alias, canonical,
+                         DT_IDENTITY_ID_MAX), err, errlen);
+    if (!s_id_ok (canonical, canonical_len))
+        return s_refuse (self, s_say (self->message, sizeof self->message,
+                         "%s alias '%.80s': its canonical id '%.80s' is "
+                         "empty, longer than %d bytes or not valid UTF-8", name, alias,
+                         canonical, DT_IDENTITY_ID_MAX), err, errlen);
+    if (source && (strlen (source) > DT_IDENTITY_ID_MAX
+               ||  !dt_utf8_valid (source, strlen (source))))
+        return s_refuse (self, s_say (self->message, sizeof self->message,
+                         "%s alias '%.80s': its source is longer than %d "
+                         "bytes or not valid UTF-8", name, alias, DT_IDENTITY_ID_MAX),
+                         err, errlen);
+    int source_no = s_source (self, source);
+    if (source_no < 0)
+        return s_refuse (self, s_say (self->message, sizeof self->message,
+                         "%s alias '%.80s': more than %d sources, or out "
+                         "of memory", name, alias, SOURCES_MAX), err, errlen);
+    if (self->row_count == self->row_alloc) {
+        size_t alloc = self->row_alloc? self->row_alloc * 2: 64;
+        row_t *grown = (row_t *) realloc (self->rows, alloc * sizeof (row_t));
+        if (!grown || self->row_count >= UINT32_MAX - 1) {
+            if (grown)
+                self->rows = grown;
+            return s_refuse (self, s_say (self->message, sizeof self->message,
+                         "out of memory adding %s alias '%.80s'",
+                             name, alias), err, errlen);
+        }
+        self->rows = grown;
+        self->row_alloc = alloc;
+    }
+    //  Rows of one buyer usually come together (the loaders order by the
+    //  canonical id): they share its bytes
+    const row_t *prev = self->row_count? &self->rows [self->row_count - 1]: NULL;
+    int64_t alias_at = s_arena_put (&self->arena, alias, alias_len);
+    int64_t canonical_at;
+    if (prev && alias_at >= 0 && prev->canonical_len == canonical_len
+    &&  memcmp (self->arena.data + prev->canonical, canonical, canonical_len) == 0)
+        canonical_at = prev->canonical;
+    else
+        canonical_at = alias_at < 0? -1: s_arena_put (&self->arena, canonical, canonical_len);
+    if (canonical_at < 0)
+        return s_refuse (self, s_say (self->message, sizeof self->message,
+                         "out of memory adding %s alias '%.80s'",
+                         name, alias), err, errlen);
+    row_t *row = &self->rows [self->row_count++];
+    memset (row, 0, sizeof *row);
+    row->alias = (uint32_t) alias_at;
+    row->alias_len = (uint16_t) alias_len;
+    row->canonical = (uint32_t) canonical_at;
+    row->canonical_len = (uint16_t) canonical_len;
+    row->source = (uint16_t) source_no;
+    row->kind = (uint8_t) kind;
+    self->kind_rows [kind]++;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Validation
+
+static inline const char *
+s_key (const dt_identity_t *self, const row_t *row)
+{
+    return (row->flags & ROW_KEY_NORM? self->norm.data: self->arena.data) + row->key;
+}
+
+static inline const char *
+s_target (const dt_identity_t *self, const row_t *row)
+{
+    return (row->flags & ROW_TARGET_NORM? self->norm.data: self->arena.data) + row->target;
+}
+
+//  Normalise one side of a row: its offset, length and whether it went to
+//  the norm arena; -1 out of memory
+static int
+s_normalise_side (dt_identity_t *self, bool on, uint32_t at, uint16_t len,
+                  uint32_t *out_at, uint16_t *out_len, bool *in_norm)
+{
+    *out_at = at;
+    *out_len = len;
+    *in_norm = false;
+    if (!on)
+        return 0;
+    char buffer [DT_IDENTITY_NORM_MAX];
+    dt_str_t id = { self->arena.data + at, len };
+    dt_str_t normal = dt_identity_normalise (id, buffer);
+    if (normal.ptr == id.ptr)
+        return 0;
+    int64_t offset = s_arena_put (&self->norm, normal.ptr, normal.len);
+    if (offset < 0)
+        return -1;
+    *out_at = (uint32_t) offset;
+    *out_len = (uint16_t) normal.len;
+    *in_norm = true;
+    return 0;
+}
+
+//  "'alias' -> 'canonical' (source)" for messages
+static void
+s_row_text (const dt_identity_t *self, const row_t *row, char *out, size_t size)
+{
+    const char *source = row->source? self->sources [row->source - 1]: NULL;
+    snprintf (out, size, "'%.*s' -> '%.*s'%s%.40s%s",
+              row->alias_len > 80? 80: row->alias_len, self->arena.data + row->alias,
+              row->canonical_len > 80? 80: row->canonical_len, self->arena.data + row->canonical,
+              source? " (from ": "", source? source: "", source? ")": "");
+}
+
+//  Find key in a kind's index: the row number + 1, or 0
+static uint32_t
+s_find (const dt_identity_t *self, int kind, const char *key, size_t len, uint64_t hash)
+{
+    size_t mask = self->index_size [kind] - 1;
+    const slot_t *slots = self->index [kind];
+    uint32_t tag = (uint32_t) (hash >> 32);
+    for (size_t at = hash & mask; slots [at].row; at = (at + 1) & mask) {
+        if (slots [at].tag != tag)
+            continue;
+        const row_t *row = &self->rows [slots [at].row - 1];
+        if (row->key_len == len && memcmp (s_key (self, row), key, len) == 0)
+            return slots [at].row;
+    }
+    return 0;
+}
+
+int
+dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
+{
+    assert (self);
+    self->valid = false;
+    if (self->add_error [0]) {
+        if (err && errlen)
+            snprintf (err, errlen, "%s", self->add_error);
+        return -1;
+    }
+    //  Normalise every row
+    self->norm.size = 0;
+    for (size_t i = 0; i < self->row_count; i++) {
+        row_t *row = &self->rows [i];
+        bool on = self->normalise [row->kind], key_norm, target_norm;
+        const row_t *prev = i? &self->rows [i - 1]: NULL;
+        int rc = 0;
+        if (prev && prev->canonical == row->canonical && self->normalise [prev->kind] == on) {
+            //  The canonical id the row shares with the one before
+            row->target = prev->target;
+            row->target_len = prev->target_len;
+            target_norm = (prev->flags & ROW_TARGET_NORM) != 0;
+        }
+        else
+            rc = s_normalise_side (self, on, row->canonical, row->canonical_len,
+                                   &row->target, &row->target_len, &target_norm);
+        if (rc == 0)
+            rc = s_normalise_side (self, on, row->alias, row->alias_len, &row->key,
+                                   &row->key_len, &key_norm);
+        if (rc) {
+            if (err && errlen)
+                snprintf (err, errlen, "out of memory validating the alias maps");
+            return -1;
+        }
+        row->flags = (key_norm? ROW_KEY_NORM: 0) | (target_norm? ROW_TARGET_NORM: 0);
+        if (row->key_len == row->target_len
+        &&  memcmp (s_key (self, row), s_target (self, row), row->key_len) == 0)
+            row->flags |= ROW_SELF;
+    }
+    //  The indexes: an alias pointing at two canonical ids is refused here
+    for (int kind = 0; kind < DT_ID_KINDS; kind++) {
+        free (self->index [kind]);
+        self->index_size [kind] = dt_hash_slots (self->kind_rows [kind]);
+        self->index [kind] = (slot_t *) calloc (self->index_size [kind], sizeof (slot_t));
+        if (!self->index [kind]) {
+            self->index_size [kind] = 0;
+            if (err && errlen)
+                snprintf (err, errlen, "out of memory validating the alias maps");
+            return -1;
+        }
+    }
+    size_t problems = 0;
+    char first [256], second [256];
+    for (size_t i = 0; i < self->row_count; i++) {
+        row_t *row = &self->rows [i];
+        const char *key = s_key (self, row);
+        uint64_t hash = dt_hash (key, row->key_len, 0);
+        uint32_t found = s_find (self, row->kind, key, row->key_len, hash);
+        if (found) {
+            const row_t *earlier = &self->rows [found - 1];
+            if (earlier->target_len == row->target_len
+            &&  memcmp (s_target (self, earlier), s_target (self, row), row->target_len) == 0)
+                row->flags |= ROW_DUP;
+            else {
+                row->flags |= ROW_TOLD;
+                if (problems++ > 0)
+                    continue;
+                s_row_text (self, earlier, first, sizeof first);
+                s_row_text (self, row, second, sizeof second);
+                s_say (err, errlen, "%s alias '%.*s' points at two canonical ids: rows %s "
+                       "and %s", dt_identity_kind_name (row->kind),
+                       row->key_len > 80? 80: row->key_len, key, first, second);
+            }
+            continue;
+        }
+        size_t mask = self->index_size [row->kind] - 1;
+        slot_t *slots = self->index [row->kind];
+        size_t at = hash & mask;
+        while (slots [at].row)
+            at = (at + 1) & mask;
+        slots [at].row = (uint32_t) (i + 1);
+        slots [at].tag = (uint32_t) (hash >> 32);
+    }
+    //  Chains: a row whose canonical id is itself an alias. The later of the
+    //  two rows is the change that broke the map, and the sentence says so.
+    for (size_t i = 0; i < self->row_count; i++) {
+        row_t *row = &self->rows [i];
+        if (row->flags & (ROW_SELF | ROW_DUP))
+            continue;
+        const char *target = s_target (self, row);
+        uint32_t found = s_find (self, row->kind, target, row->target_len,
+                                 dt_hash (target, row->target_len, 0));
+        if (!found)
+            continue;
+        row_t *other = &self->rows [found - 1];
+        if (other->flags & ROW_SELF)
+            continue;
+        //  The later row is the one refused, each once
+        row_t *later = found - 1 < i? &self->rows [i]: other;
+        if (later->flags & ROW_TOLD)
+            continue;
+        later->flags |= ROW_TOLD;
+        if (problems++ > 0)
+            continue;
+        const char *name = dt_identity_kind_name (row->kind);
+        int target_len = row->target_len > 80? 80: row->target_len;
+        s_row_text (self, row, first, sizeof first);
+        s_row_text (self, other, second, sizeof second);
+        if (later == row)
+            s_say (err, errlen, "%s alias row %s makes a chain: '%.*s' is itself an alias "
+                   "(row %s); point the alias at '%.*s' instead", name, first, target_len,
+                   target, second, other->target_len > 80? 80: other->target_len,
+                   s_target (self, other));
+        else
+            s_say (err, errlen, "%s alias row %s makes '%.*s' an alias, but '%.*s' is the "
+                   "canonical id of another buyer (row %s); point that buyer's aliases "
+                   "elsewhere first", name, second, target_len, target, target_len, target,
+                   first);
+    }
+    if (problems) {
+        if (problems > 1 && err && errlen) {
+            size_t used = strlen (err);
+            snprintf (err + used, errlen - used, " (%zu rows refused in all)", problems);
+        }
+        return -1;
+    }
+    //  Give back what the arrays do not use
+    if (self->row_count && self->row_count < self->row_alloc) {
+        row_t *shrunk = (row_t *) realloc (self->rows, self->row_count * sizeof (row_t));
+        if (shrunk) {
+            self->rows = shrunk;
+            self->row_alloc = self->row_count;
+        }
+    }
+    s_arena_shrink (&self->arena);
+    s_arena_shrink (&self->norm);
+    self->valid = true;
+    return 0;
+}
+
+bool
+dt_identity_valid (const dt_identity_t *self)
+{
+    return self && self->valid;
+}
+
+//  --------------------------------------------------------------------------
+//  Lookups
+
+dt_str_t
+dt_identity_resolve (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
+{
+    assert (self && self->valid);
+    assert ((unsigned) kind < DT_ID_KINDS);
+    dt_str_t key = self->normalise [kind]? dt_identity_normalise (id, self->scratch): id;
+    if (self->kind_rows [kind] == 0 || key.len > UINT16_MAX)
+        return key;
+    uint32_t found = s_find (self, kind, key.ptr, key.len, dt_hash (key.ptr, key.len, 0));
+    if (!found)
+        return key;
+    const row_t *row = &self->rows [found - 1];
+    dt_str_t canonical = { s_target (self, row), row->target_len };
+    return canonical;
+}
+
+size_t
+dt_identity_rows (const dt_identity_t *self, dt_id_kind_t kind)
+{
+    assert (self);
+    assert ((unsigned) kind < DT_ID_KINDS);
+    return self->kind_rows [kind];
+}
+
+size_t
+dt_identity_bytes (const dt_identity_t *self)
+{
+    assert (self);
+    size_t bytes = sizeof *self + self->row_alloc * sizeof (row_t)
+                 + self->arena.alloc + self->norm.alloc
+                 + self->source_alloc * sizeof (char *);
+    for (size_t i = 0; i < self->source_count; i++)
+        bytes += strlen (self->sources [i]) + 1;
+    for (int kind = 0; kind < DT_ID_KINDS; kind++)
+        bytes += self->index_size [kind] * sizeof (slot_t);
+    return bytes;
+}

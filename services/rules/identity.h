@@ -1,0 +1,123 @@
+/*  identity.h - the alias maps: one buyer (a contact or an account) known
+    under several ids in the company's systems (an e-mail address, a CRM id,
+    a phone number), each alias pointing at the buyer's canonical id.
+
+    The caller builds a map row by row (alias, canonical, source; the rows
+    live in PostgreSQL, contact_aliases and account_aliases, docs/schema.md;
+    this module does no I/O), then validates it. Only a map that passed
+    dt_identity_validate answers lookups. A refused map says why in a
+    sentence naming the offending rows; the caller keeps its old map (a
+    separate object) in force, so a bad change never loses the mapping.
+
+    Normalisation (per kind, on by default) makes ids that differ only in
+    writing the same id, for the aliases and canonical ids of the rows and
+    for the ids looked up alike:
+      - an e-mail address (one '@' with text on both sides, no white space
+        inside once trimmed) is trimmed of white space and case-folded as a
+        whole with Unicode simple case folding (base/utf8.h; for an ASCII
+        address this is lower case). The domain is case-insensitive by DNS;
+        the local part is case-sensitive by RFC 5321 in theory, but no mail
+        system in use treats it so, and two tracks writing Bob@ and bob@
+        mean one person.
+      - a phone number (once trimmed: starts with '+' or a digit and holds
+        only digits, spaces, dashes, dots and parentheses, '+' only first)
+        is reduced to its leading '+', if any, and its digits:
+        "+49 (30) 123-45.67" becomes "+49301234567".
+      - any other id (a CRM id, a domain used as an account id) is compared
+        exactly, as sent.
+    The stored touchpoint keeps what was sent; only judgement uses the
+    normalised, resolved id.
+
+    Aliases do not chain: an alias points at a canonical id that is no
+    alias itself, so resolution is one lookup. Memory: the rows' strings sit
+    in one arena, the index is open addressing over dt_hash (see
+    dt_identity_bytes; bench/tools/bench_identity.c measures it).
+*/
+#ifndef DT_IDENTITY_H
+#define DT_IDENTITY_H
+
+#include "proto/event.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _dt_identity_t dt_identity_t;
+
+typedef enum {
+    DT_ID_CONTACT = 0,
+    DT_ID_ACCOUNT = 1,
+    DT_ID_KINDS = 2
+} dt_id_kind_t;
+
+//  The longest alias, canonical id or source a row may hold, in bytes
+#define DT_IDENTITY_ID_MAX      DT_TEXT_MAX
+//  The longest normalised id (folding may lengthen UTF-8 by half)
+#define DT_IDENTITY_NORM_MAX    (DT_TEXT_MAX * 3 / 2 + 4)
+
+//  Create an empty map (both kinds, normalisation on for both)
+dt_identity_t *dt_identity_new (void);
+
+//  Destroy the map and null the caller's pointer; safe on NULL
+void dt_identity_destroy (dt_identity_t **self_p);
+
+//  Turn normalisation of a kind on or off (on by default). Takes effect at
+//  the next dt_identity_validate; until then the map answers no lookups.
+void dt_identity_set_normalise (dt_identity_t *self, dt_id_kind_t kind, bool on);
+
+//  Add a row: alias -> canonical, from source (NULL or "": none). The
+//  strings are copied. Refuses an empty or over-long alias or canonical id
+//  and invalid UTF-8. Returns 0, or -1 with a sentence in err; a failed add
+//  also makes dt_identity_validate fail, so a half-loaded map is never used.
+int dt_identity_add (dt_identity_t *self, dt_id_kind_t kind, const char *alias,
+                     const char *canonical, const char *source, char *err, size_t errlen);
+
+//  Check the whole map and build its indexes. Refuses, naming the rows
+//  involved (as they were added):
+//    - an alias pointing at two canonical ids;
+//    - a chain: an alias whose canonical id is itself an alias of another
+//      canonical id (the later row is refused: "point it at ... instead");
+//    - an alias that is the canonical id of another buyer (when the row
+//      making it an alias comes after the rows pointing at it).
+//  Rows that say the same thing twice, and rows whose alias is its
+//  canonical id once normalised, are accepted and change nothing.
+//  Returns 0, or -1 with a sentence in err (the first problem, and how many
+//  there are in all).
+int dt_identity_validate (dt_identity_t *self, char *err, size_t errlen);
+
+//  True if validated and not changed since
+bool dt_identity_valid (const dt_identity_t *self);
+
+//  The canonical id of id, normalised first: the alias's canonical id, or
+//  the normalised id itself when it is no alias. The map must be valid.
+//  The result points into the map (a canonical id, valid while the map
+//  lives), into id (when normalisation changed nothing), or into a buffer
+//  of the map that the next lookup overwrites: copy it to keep it.
+dt_str_t dt_identity_resolve (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id);
+
+static inline dt_str_t
+dt_identity_contact (dt_identity_t *self, dt_str_t id)
+{
+    return dt_identity_resolve (self, DT_ID_CONTACT, id);
+}
+
+static inline dt_str_t
+dt_identity_account (dt_identity_t *self, dt_str_t id)
+{
+    return dt_identity_resolve (self, DT_ID_ACCOUNT, id);
+}
+
+//  Normalise id as lookups do (see above), whatever the map's setting for
+//  the kind. Writes the result to out (DT_IDENTITY_NORM_MAX bytes) when it
+//  differs; returns the result, which points into id or out. Ids longer
+//  than DT_IDENTITY_ID_MAX are returned as they are.
+dt_str_t dt_identity_normalise (dt_str_t id, char *out);
+
+//  Rows of a kind (as added, duplicates included) and bytes held
+size_t dt_identity_rows (const dt_identity_t *self, dt_id_kind_t kind);
+size_t dt_identity_bytes (const dt_identity_t *self);
+
+//  The name of a kind: "contact" or "account"
+const char *dt_identity_kind_name (dt_id_kind_t kind);
+
+#endif

@@ -1,0 +1,387 @@
+/*  test_identity.c - the alias maps: normalisation of e-mail addresses and
+    phone numbers, lookups of both kinds, each refusal of dt_identity_validate
+    with the sentence naming the rows, bad rows, and a replacement map that
+    is refused while the old one keeps answering.
+*/
+#include "rules/identity.h"
+#include "unit/testing.h"
+
+#include <stdlib.h>
+
+static dt_str_t
+S (const char *text)
+{
+    dt_str_t str = { text, (uint32_t) strlen (text) };
+    return str;
+}
+
+//  A result as a C string (static buffer: one at a time)
+static const char *
+s_text (dt_str_t str)
+{
+    static char buffer [DT_IDENTITY_NORM_MAX + 1];
+    memcpy (buffer, str.ptr, str.len);
+    buffer [str.len] = 0;
+    return buffer;
+}
+
+static const char *
+s_normal (const char *id)
+{
+    char out [DT_IDENTITY_NORM_MAX];
+    return s_text (dt_identity_normalise (S (id), out));
+}
+
+static const char *
+s_contact (dt_identity_t *map, const char *id)
+{
+    //  In a buffer of exactly its size, so ASan catches a read past it
+    size_t len = strlen (id);
+    char *copy = (char *) malloc (len? len: 1);
+    memcpy (copy, id, len);
+    dt_str_t slice = { copy, (uint32_t) len };
+    const char *result = s_text (dt_identity_contact (map, slice));
+    free (copy);
+    return result;
+}
+
+static const char *
+s_account (dt_identity_t *map, const char *id)
+{
+    return s_text (dt_identity_account (map, S (id)));
+}
+
+static void
+s_test_normalise (void)
+{
+    //  E-mail addresses: trimmed, folded as a whole
+    CHECK_STR (s_normal ("Bob@Acme.COM"), "bob@acme.com");
+    CHECK_STR (s_normal ("  bob@acme.com \t"), "bob@acme.com");
+    CHECK_STR (s_normal ("\xC2\xA0" "Bob@ACME.com"), "bob@acme.com");     //  no-break space
+    CHECK_STR (s_normal ("ÉLODIE@Société.FR"), "élodie@société.fr");
+    CHECK_STR (s_normal ("ΣΩΚΡΆΤΗΣ@example.gr"), "σωκράτησ@example.gr");
+    CHECK_STR (s_normal ("bob@acme.com"), "bob@acme.com");
+    //  Not e-mail addresses: as sent
+    CHECK_STR (s_normal ("bob @acme.com"), "bob @acme.com");
+    CHECK_STR (s_normal ("@Acme"), "@Acme");
+    CHECK_STR (s_normal ("Acme@"), "Acme@");
+    CHECK_STR (s_normal ("a@b@C"), "a@b@C");
+    CHECK_STR (s_normal ("Bob\x01@Acme.com"), "Bob\x01@Acme.com");    //  a control character
+    CHECK_STR (s_normal ("B\xFF@Acme.com"), "B\xFF@Acme.com");        //  not UTF-8
+    CHECK_STR (s_normal ("B\xEF\xBF\xBD@Acme.com"), "b\xEF\xBF\xBD@acme.com");   //  U+FFFD itself
+    CHECK_STR (s_normal ("Bob\xE3\x80\x80x@Acme.com"), "Bob\xE3\x80\x80x@Acme.com");    //  U+3000
+    //  Phone numbers: '+' and digits
+    CHECK_STR (s_normal ("+49 30 1234567"), "+49301234567");
+    CHECK_STR (s_normal ("+49 (30) 123-45.67"), "+49301234567");
+    CHECK_STR (s_normal (" 030 123 4567 "), "0301234567");
+    CHECK_STR (s_normal ("0301234567"), "0301234567");
+    CHECK_STR (s_normal ("+"), "+");
+    CHECK_STR (s_normal ("+ -"), "+ -");
+    CHECK_STR (s_normal ("+49 30 12x4"), "+49 30 12x4");
+    CHECK_STR (s_normal ("49+30"), "49+30");
+    CHECK_STR (s_normal ("(030) 1234"), "(030) 1234");    //  must start with '+' or a digit
+    //  Other ids: exactly as sent, white space too
+    CHECK_STR (s_normal ("003Dn00000Xk2"), "003Dn00000Xk2");
+    CHECK_STR (s_normal (" Acme.com "), " Acme.com ");
+    CHECK_STR (s_normal (""), "");
+    CHECK_STR (s_normal ("   "), "   ");
+    //  An unchanged id is returned as it is, not copied
+    char out [DT_IDENTITY_NORM_MAX];
+    dt_str_t id = S ("bob@acme.com");
+    CHECK (dt_identity_normalise (id, out).ptr == id.ptr);
+    //  Folding that lengthens UTF-8 (U+023A, 2 bytes, folds to U+2C65, 3)
+    char longest [DT_IDENTITY_ID_MAX + 1];
+    size_t len = 0;
+    while (len + 2 <= DT_IDENTITY_ID_MAX - 2) {
+        memcpy (longest + len, "\xC8\xBA", 2);
+        len += 2;
+    }
+    memcpy (longest + len, "@x", 2);
+    len += 2;
+    dt_str_t folded = dt_identity_normalise ((dt_str_t) { longest, (uint32_t) len }, out);
+    CHECK (folded.len > len && folded.len <= DT_IDENTITY_NORM_MAX);
+    //  Too long: as it is
+    char too_long [DT_IDENTITY_ID_MAX + 10];
+    memset (too_long, 'A', sizeof too_long);
+    too_long [0] = 'X';
+    too_long [5] = '@';
+    dt_str_t as_is = { too_long, sizeof too_long };
+    CHECK (dt_identity_normalise (as_is, out).ptr == too_long);
+}
+
+static dt_identity_t *
+s_valid_map (void)
+{
+    char err [512] = "";
+    dt_identity_t *map = dt_identity_new ();
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "Bob@Acme.com", "003Dn00000Xk2", "marketo",
+                                err, sizeof err), 0);
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "+49 30 1234567", "003Dn00000Xk2",
+                                "calls", err, sizeof err), 0);
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "robert@acme.com", "003Dn00000Xk2", "",
+                                err, sizeof err), 0);
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "alice@acme.com", "003Dn00000Al1", NULL,
+                                err, sizeof err), 0);
+    //  The same row twice, and one that only differs in writing: accepted
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "bob@acme.com", "003Dn00000Xk2", "crm",
+                                err, sizeof err), 0);
+    //  An alias that normalises to its canonical id changes nothing
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "Carol@Acme.com", "carol@acme.com", "crm",
+                                err, sizeof err), 0);
+    CHECK_INT (dt_identity_add (map, DT_ID_ACCOUNT, "acme.com", "001Dn000ACME", "marketo",
+                                err, sizeof err), 0);
+    CHECK_INT (dt_identity_add (map, DT_ID_ACCOUNT, "ACME GmbH", "001Dn000ACME", "erp",
+                                err, sizeof err), 0);
+    CHECK_INT (dt_identity_validate (map, err, sizeof err), 0);
+    CHECK_STR (err, "");
+    CHECK (dt_identity_valid (map));
+    return map;
+}
+
+static void
+s_test_lookup (void)
+{
+    dt_identity_t *map = s_valid_map ();
+    CHECK_INT (dt_identity_rows (map, DT_ID_CONTACT), 6);
+    CHECK_INT (dt_identity_rows (map, DT_ID_ACCOUNT), 2);
+    //  Aliases, however written
+    CHECK_STR (s_contact (map, "bob@acme.com"), "003Dn00000Xk2");
+    CHECK_STR (s_contact (map, " BOB@ACME.COM "), "003Dn00000Xk2");
+    CHECK_STR (s_contact (map, "+49 (30) 123-4567"), "003Dn00000Xk2");
+    CHECK_STR (s_contact (map, "+49301234567"), "003Dn00000Xk2");
+    CHECK_STR (s_contact (map, "Robert@acme.com"), "003Dn00000Xk2");
+    CHECK_STR (s_contact (map, "alice@acme.com"), "003Dn00000Al1");
+    //  The canonical id and unknown ids: themselves, normalised
+    CHECK_STR (s_contact (map, "003Dn00000Xk2"), "003Dn00000Xk2");
+    CHECK_STR (s_contact (map, "Dave@Acme.com"), "dave@acme.com");
+    CHECK_STR (s_contact (map, "CAROL@acme.com"), "carol@acme.com");
+    CHECK_STR (s_contact (map, "+49 30 7654321"), "+49307654321");
+    CHECK_STR (s_contact (map, "003dn00000xk2"), "003dn00000xk2");   //  CRM ids are exact
+    CHECK_STR (s_contact (map, ""), "");
+    //  A contact alias is no account alias, and the other way round
+    CHECK_STR (s_account (map, "bob@acme.com"), "bob@acme.com");
+    CHECK_STR (s_contact (map, "acme.com"), "acme.com");
+    CHECK_STR (s_account (map, "acme.com"), "001Dn000ACME");
+    CHECK_STR (s_account (map, "ACME GmbH"), "001Dn000ACME");
+    CHECK_STR (s_account (map, "acme gmbh"), "acme gmbh");          //  not an e-mail: exact
+    //  The canonical id points into the map: it outlives the next lookup
+    dt_str_t kept = dt_identity_contact (map, S ("bob@acme.com"));
+    dt_identity_contact (map, S ("Zed@Acme.com"));
+    CHECK (kept.len == 13 && memcmp (kept.ptr, "003Dn00000Xk2", 13) == 0);
+    CHECK (dt_identity_bytes (map) > 0);
+    dt_identity_destroy (&map);
+    CHECK (map == NULL);
+    dt_identity_destroy (&map);
+}
+
+static void
+s_test_normalise_off (void)
+{
+    char err [512];
+    dt_identity_t *map = dt_identity_new ();
+    dt_identity_set_normalise (map, DT_ID_CONTACT, false);
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "Bob@Acme.com", "C1", NULL, err,
+                                sizeof err), 0);
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "bob@acme.com", "C2", NULL, err,
+                                sizeof err), 0);
+    CHECK_INT (dt_identity_add (map, DT_ID_ACCOUNT, "Acme@Example.com", "A1", NULL, err,
+                                sizeof err), 0);
+    CHECK_INT (dt_identity_validate (map, err, sizeof err), 0);
+    CHECK_STR (s_contact (map, "Bob@Acme.com"), "C1");
+    CHECK_STR (s_contact (map, "bob@acme.com"), "C2");
+    CHECK_STR (s_contact (map, "BOB@acme.com"), "BOB@acme.com");
+    CHECK_STR (s_account (map, "acme@example.com"), "A1");          //  accounts still on
+    //  Turned back on, the two rows are one alias with two canonical ids
+    dt_identity_set_normalise (map, DT_ID_CONTACT, true);
+    CHECK (!dt_identity_valid (map));
+    CHECK_INT (dt_identity_validate (map, err, sizeof err), -1);
+    CHECK_STR (err, "contact alias 'bob@acme.com' points at two canonical ids: rows "
+               "'Bob@Acme.com' -> 'C1' and 'bob@acme.com' -> 'C2'");
+    dt_identity_destroy (&map);
+}
+
+//  A map of the valid rows plus extra ones; validate's answer in err
+static int
+s_refused (const char *const rows [][4], char *err, size_t errlen)
+{
+    dt_identity_t *map = s_valid_map ();
+    for (int i = 0; rows [i][0]; i++) {
+        dt_id_kind_t kind = strcmp (rows [i][0], "account") == 0? DT_ID_ACCOUNT: DT_ID_CONTACT;
+        dt_identity_add (map, kind, rows [i][1], rows [i][2], rows [i][3], NULL, 0);
+    }
+    int rc = dt_identity_validate (map, err, errlen);
+    CHECK (dt_identity_valid (map) == (rc == 0));
+    dt_identity_destroy (&map);
+    return rc;
+}
+
+static void
+s_test_refusals (void)
+{
+    char err [512];
+    //  Two canonical ids for one alias (however written)
+    const char *const two [][4] = {
+        { "contact", "BOB@acme.com ", "003Dn00000Zz9", "crm" }, { NULL } };
+    CHECK_INT (s_refused (two, err, sizeof err), -1);
+    CHECK_STR (err, "contact alias 'bob@acme.com' points at two canonical ids: rows "
+               "'Bob@Acme.com' -> '003Dn00000Xk2' (from marketo) and 'BOB@acme.com ' -> "
+               "'003Dn00000Zz9' (from crm)");
+    //  A chain: the new row points at an alias
+    const char *const chain [][4] = {
+        { "contact", "bobby@acme.com", "+49 30 123 4567", "crm" }, { NULL } };
+    CHECK_INT (s_refused (chain, err, sizeof err), -1);
+    CHECK_STR (err, "contact alias row 'bobby@acme.com' -> '+49 30 123 4567' (from crm) "
+               "makes a chain: '+49301234567' is itself an alias (row '+49 30 1234567' -> "
+               "'003Dn00000Xk2' (from calls)); point the alias at '003Dn00000Xk2' instead");
+    //  The new row makes a canonical id of another buyer an alias
+    const char *const canonical [][4] = {
+        { "account", "001Dn000ACME", "001Dn000GROUP", "crm" }, { NULL } };
+    CHECK_INT (s_refused (canonical, err, sizeof err), -1);
+    CHECK_STR (err, "account alias row '001Dn000ACME' -> '001Dn000GROUP' (from crm) makes "
+               "'001Dn000ACME' an alias, but '001Dn000ACME' is the canonical id of another "
+               "buyer (row 'acme.com' -> '001Dn000ACME' (from marketo)); point that buyer's "
+               "aliases elsewhere first");
+    //  A cycle of two rows is caught as well
+    const char *const cycle [][4] = {
+        { "contact", "x@acme.com", "y@acme.com", NULL },
+        { "contact", "Y@acme.com", "X@acme.com", NULL }, { NULL } };
+    CHECK_INT (s_refused (cycle, err, sizeof err), -1);
+    CHECK_STR (err, "contact alias row 'Y@acme.com' -> 'X@acme.com' makes 'y@acme.com' an "
+               "alias, but 'y@acme.com' is the canonical id of another buyer (row "
+               "'x@acme.com' -> 'y@acme.com'); point that buyer's aliases elsewhere first");
+    //  Several problems: the first is told, and how many there are
+    const char *const several [][4] = {
+        { "contact", "bob@acme.com", "003Dn00000Zz9", "crm" },
+        { "contact", "carl@acme.com", "alice@acme.com", "crm" },
+        { "account", "acme.com", "001Dn000OTHER", "crm" }, { NULL } };
+    CHECK_INT (s_refused (several, err, sizeof err), -1);
+    CHECK (strstr (err, "contact alias 'bob@acme.com' points at two canonical ids") == err);
+    CHECK (strstr (err, "(3 rows refused in all)") != NULL);
+    //  The same kind only: a contact alias may equal an account's canonical id
+    const char *const kinds [][4] = {
+        { "contact", "001Dn000ACME", "003Dn00000Al1", "crm" }, { NULL } };
+    CHECK_INT (s_refused (kinds, err, sizeof err), 0);
+}
+
+static void
+s_test_bad_rows (void)
+{
+    char err [512];
+    dt_identity_t *map = dt_identity_new ();
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "", "C1", NULL, err, sizeof err), -1);
+    CHECK_STR (err, "contact alias '' (-> 'C1') is empty, longer than 256 bytes or not "
+               "valid UTF-8");
+    CHECK_INT (dt_identity_add (map, DT_ID_ACCOUNT, "a1", "", NULL, err, sizeof err), -1);
+    CHECK_STR (err, "account alias 'a1': its canonical id '' is empty, longer than 256 bytes "
+               "or not valid UTF-8");
+    CHECK_INT (dt_identity_add (map, DT_ID_ACCOUNT, "a\xFF", "A", NULL, err, sizeof err), -1);
+    CHECK_INT (dt_identity_add (map, DT_ID_ACCOUNT, "a2", "A", "s\xC3", err, sizeof err), -1);
+    char long_id [DT_IDENTITY_ID_MAX + 2];
+    memset (long_id, 'x', sizeof long_id - 1);
+    long_id [sizeof long_id - 1] = 0;
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, long_id, "C", NULL, err, sizeof err), -1);
+    CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, "ok@acme.com", "C", NULL, err, sizeof err),
+               0);
+    //  A map with a refused row is refused as a whole, with the first reason
+    CHECK_INT (dt_identity_validate (map, err, sizeof err), -1);
+    CHECK_STR (err, "contact alias '' (-> 'C1') is empty, longer than 256 bytes or not "
+               "valid UTF-8");
+    CHECK (!dt_identity_valid (map));
+    dt_identity_destroy (&map);
+    //  An empty map is valid and maps nothing
+    map = dt_identity_new ();
+    CHECK_INT (dt_identity_validate (map, err, sizeof err), 0);
+    CHECK_STR (s_contact (map, "Bob@Acme.com"), "bob@acme.com");
+    CHECK_STR (s_account (map, "acme"), "acme");
+    dt_identity_destroy (&map);
+}
+
+//  The caller's pattern: build the new map beside the old, switch only if
+//  it validates
+static void
+s_test_replacement (void)
+{
+    char err [512];
+    dt_identity_t *current = s_valid_map ();
+    dt_identity_t *next = dt_identity_new ();
+    dt_identity_add (next, DT_ID_CONTACT, "bob@acme.com", "003Dn00000Xk2", "crm", NULL, 0);
+    dt_identity_add (next, DT_ID_CONTACT, "003Dn00000Xk2", "003Dn00000NEW", "crm", NULL, 0);
+    CHECK_INT (dt_identity_validate (next, err, sizeof err), -1);
+    CHECK (strstr (err, "makes '003Dn00000Xk2' an alias") != NULL);
+    dt_identity_destroy (&next);
+    //  The old map answers as before
+    CHECK_STR (s_contact (current, "Bob@acme.com"), "003Dn00000Xk2");
+    CHECK_STR (s_account (current, "acme.com"), "001Dn000ACME");
+    //  A good replacement takes over; the old one is destroyed
+    next = dt_identity_new ();
+    dt_identity_add (next, DT_ID_CONTACT, "bob@acme.com", "003Dn00000NEW", "crm", NULL, 0);
+    CHECK_INT (dt_identity_validate (next, err, sizeof err), 0);
+    dt_identity_destroy (&current);
+    current = next;
+    CHECK_STR (s_contact (current, "Bob@acme.com"), "003Dn00000NEW");
+    CHECK_STR (s_account (current, "acme.com"), "acme.com");
+    //  Adding to a valid map makes it invalid until validated again
+    dt_identity_add (current, DT_ID_ACCOUNT, "acme.com", "001Dn000ACME", NULL, NULL, 0);
+    CHECK (!dt_identity_valid (current));
+    CHECK_INT (dt_identity_validate (current, err, sizeof err), 0);
+    CHECK_STR (s_account (current, "acme.com"), "001Dn000ACME");
+    dt_identity_destroy (&current);
+}
+
+//  One alias of a person, as company systems write them: an e-mail address
+//  (one in ten with capitals), a phone number with separators, a lead id
+static void
+s_many_alias (int i, char *alias, size_t size, bool lookup)
+{
+    int person = i / 3;
+    if (i % 3 == 0)
+        snprintf (alias, size, person % 10 || lookup? "firstname.lastname%d@company%d.example":
+                  "Firstname.Lastname%d@Company%d.example", person, person % 977);
+    else
+    if (i % 3 == 1)
+        snprintf (alias, size, lookup? "+493%09d": "+49 3%04d %05d", lookup? person:
+                  person / 100000, person % 100000);
+    else
+        snprintf (alias, size, "00Q%012d", person);
+}
+
+//  Many rows: the index grows, every alias is found, memory stays small
+static void
+s_test_many (void)
+{
+    char err [512], alias [64], canonical [32];
+    dt_identity_t *map = dt_identity_new ();
+    int count = 300000;
+    for (int i = 0; i < count; i++) {
+        s_many_alias (i, alias, sizeof alias, false);
+        snprintf (canonical, sizeof canonical, "003Dn%013d", i / 3);
+        CHECK_INT (dt_identity_add (map, DT_ID_CONTACT, alias, canonical,
+                                    i % 2? "marketo": "crm", err, sizeof err), 0);
+    }
+    CHECK_INT (dt_identity_validate (map, err, sizeof err), 0);
+    int wrong = 0;
+    for (int i = 0; i < count; i++) {
+        s_many_alias (i, alias, sizeof alias, true);
+        snprintf (canonical, sizeof canonical, "003Dn%013d", i / 3);
+        if (strcmp (s_contact (map, alias), canonical) != 0)
+            wrong++;
+    }
+    CHECK_INT (wrong, 0);
+    size_t per_alias = dt_identity_bytes (map) / (size_t) count;
+    printf ("identity: %d aliases, %zu bytes per alias\n", count, per_alias);
+    CHECK (per_alias <= 100);
+    dt_identity_destroy (&map);
+}
+
+int
+main (void)
+{
+    s_test_normalise ();
+    s_test_lookup ();
+    s_test_normalise_off ();
+    s_test_refusals ();
+    s_test_bad_rows ();
+    s_test_replacement ();
+    s_test_many ();
+    return TESTING_DONE ();
+}
