@@ -124,7 +124,7 @@ bench:
 	@bench/run
 
 check:
-	@scripts/deps --quiet
+	@scripts/deps --quiet --test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory VARIANT=asan all
 	@tests/run

@@ -190,3 +190,50 @@ it_done() {
     echo "$(basename "$0"): $it_passed passed, $it_failed failed"
     [ "$it_failed" -eq 0 ]
 }
+
+# A page as a person sees it, in headless Chromium (Debian's chromium,
+# installed by scripts/deps --test)
+
+# it_browser_check NAME PAGE: the page loads without a script error or a
+# console error, it has SVG charts and each has a size on screen, and a
+# screenshot is written to build/test-logs/NAME.png
+it_browser_check() {
+    local name=$1 page=$2 probe dir=$IT_DIR/browser-$1 shot=$ROOT/build/test-logs/$1.png
+    if ! command -v chromium >/dev/null; then
+        it_check "$name: chromium is installed (scripts/deps --test)" false
+        return
+    fi
+    mkdir -p "$dir" "$(dirname "$shot")"
+    # A probe before the page's own scripts: it records errors and, once
+    # loaded, every SVG's size on screen, in an attribute --dump-dom shows
+    local probe_js='
+window.dtErrors = [];
+addEventListener("error", function (e) { dtErrors.push(String(e.message)); });
+var dtConsoleError = console.error;
+console.error = function () { dtErrors.push([].join.call(arguments, " ")); dtConsoleError.apply(console, arguments); };
+addEventListener("load", function () {
+    var sizes = [].map.call(document.querySelectorAll("svg"), function (s) {
+        var r = s.getBoundingClientRect(); return Math.round(r.width) + "x" + Math.round(r.height); });
+    document.documentElement.setAttribute("data-probe", JSON.stringify({ errors: dtErrors, svgs: sizes }));
+});'
+    awk -v probe="$probe_js" '!done && (at = index($0, "<head>")) {
+        $0 = substr($0, 1, at + 5) "<script>" probe "</script>" substr($0, at + 6); done = 1 }
+        { print }' "$page" > "$dir/probe.html"
+    local flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+                 --disable-background-networking --disable-component-update --disable-sync
+                 --user-data-dir="$dir/profile" --virtual-time-budget=5000)
+    timeout 120 chromium "${flags[@]}" --enable-logging=stderr --v=0 --dump-dom \
+        "file://$dir/probe.html" > "$dir/dom.html" 2> "$dir/console.log"
+    it_eq "$name: chromium loads the page" "$?" 0
+    probe=$(grep -o 'data-probe="[^"]*"' "$dir/dom.html" | sed 's/^data-probe="//; s/"$//; s/&quot;/"/g')
+    it_check "$name: the probe ran" test -n "$probe"
+    it_eq "$name: no script or console error" "$(echo "$probe" | jq -c '.errors')" "[]"
+    it_check "$name: no uncaught error in the log" bash -c "! grep -q 'Uncaught' '$dir/console.log'"
+    it_check "$name: SVG charts are there" test "$(echo "$probe" | jq '.svgs | length')" -gt 0
+    it_eq "$name: every chart has a size on screen" \
+        "$(echo "$probe" | jq '[.svgs[] | select(test("^0x|x0$"))] | length')" 0
+    rm -f "$shot"
+    timeout 120 chromium "${flags[@]}" --screenshot="$shot" --window-size=1280,2400 \
+        "file://$page" > /dev/null 2>&1
+    it_check "$name: a screenshot is written ($shot)" test -s "$shot"
+}

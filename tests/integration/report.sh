@@ -117,4 +117,8 @@ it_check "and no page" test ! -e "$IT_DIR/none.html"
 "${REPORT[@]}" --help > "$IT_DIR/help.out"
 it_eq "--help exits 0" "$?" 0
 it_check "--help names the options" grep -q -- "--from YYYY-MM-DD --to YYYY-MM-DD" "$IT_DIR/help.out"
+
+# As a person sees it: headless Chromium loads the page without errors,
+# draws its charts, and a screenshot is kept
+it_browser_check report "$PAGE"
 it_done
