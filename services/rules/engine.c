@@ -308,10 +308,10 @@ dt_engine_has_account (dt_engine_t *self, dt_str_t account)
 }
 
 bool
-dt_engine_forget (dt_engine_t *self, dt_str_t account)
+dt_engine_forget (dt_engine_t *self, dt_str_t canonical)
 {
     assert (self);
-    uint64_t key = s_account_key (self, account);
+    uint64_t key = dt_hash (canonical.ptr, canonical.len, SEED_ACCOUNT);
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     uint64_t entry;
     while ((entry = self->slots [slot])) {

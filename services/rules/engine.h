@@ -117,10 +117,11 @@ size_t dt_engine_evict_step (dt_engine_t *self, int64_t now_ms);
 //  True if the account (any of its ids) is in memory
 bool dt_engine_has_account (dt_engine_t *self, dt_str_t account);
 
-//  Drop the account's memory (the account named by any of its ids under
-//  the map in force), so its history can be fed back under a new mapping.
-//  True if it was in memory.
-bool dt_engine_forget (dt_engine_t *self, dt_str_t account);
+//  Drop the memory filed under this canonical account id (as
+//  dt_engine_canonical returned it under whichever map was in force; the
+//  id is not looked up), so its history can be fed back under a new
+//  mapping. True if there was one.
+bool dt_engine_forget (dt_engine_t *self, dt_str_t canonical);
 
 //  Accounts in memory, and the bytes their memory takes (account blocks,
 //  the account table and the free list; not the tone book)

@@ -739,7 +739,7 @@ s_resolved_key (const dt_identity_t *self, int kind, const char *key, size_t len
 }
 
 //  Rows of one map whose alias the other map resolves elsewhere: counted,
-//  and both canonical ids told
+//  and the alias and both canonical ids told
 static size_t
 s_moved (const dt_identity_t *from, const dt_identity_t *to, dt_id_kind_t kind,
          dt_identity_change_fn *fn, void *ctx)
@@ -756,8 +756,11 @@ s_moved (const dt_identity_t *from, const dt_identity_t *to, dt_id_kind_t kind,
             continue;
         moved++;
         if (fn) {
+            dt_str_t key = { s_key (from, row), row->key_len };
+            fn (ctx, kind, key);
             fn (ctx, kind, target);
-            fn (ctx, kind, other);
+            if (!dt_str_same (other, key))
+                fn (ctx, kind, other);
         }
     }
     return moved;

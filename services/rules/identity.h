@@ -125,10 +125,11 @@ size_t dt_identity_ids_of (const dt_identity_t *self, dt_id_kind_t kind, dt_str_
 //  What changed from one valid map to another for a kind (either may be
 //  NULL: no map). added: rows of new_map whose alias old resolves
 //  otherwise; removed: rows of old whose alias new_map resolves otherwise.
-//  For each such row fn, if not NULL, is told both canonical ids (the row's
-//  and what the other map makes of its alias), so the caller can drop the
-//  buyers whose set of ids changed; an id may be told more than once. The
-//  strings point into the maps.
+//  For each such row fn, if not NULL, is told the alias (normalised) and
+//  both canonical ids (the row's and what the other map makes of the
+//  alias), so the caller can drop the buyers whose set of ids changed and
+//  find the history sent under the alias; an id may be told more than
+//  once. The strings point into the maps.
 typedef void (dt_identity_change_fn) (void *ctx, dt_id_kind_t kind, dt_str_t id);
 void dt_identity_diff (const dt_identity_t *old, const dt_identity_t *new_map, dt_id_kind_t kind,
                        size_t *added, size_t *removed, dt_identity_change_fn *fn, void *ctx);

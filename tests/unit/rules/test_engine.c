@@ -1359,6 +1359,7 @@ test_identity (void)
     map = dt_identity_new ();
     dt_identity_add (map, DT_ID_ACCOUNT, "001Dn000ACME", "acme.com", NULL, err, sizeof err);
     CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    CHECK (!dt_engine_forget (engine, s_str ("001Dn000ACME")));   //  no lookup
     CHECK (dt_engine_forget (engine, s_str ("acme.com")));
     CHECK_INT (dt_engine_accounts (engine), 0);
     tp_init (&tp, "m1", M, "acme.com", NULL, "awareness", T0);
