@@ -42,6 +42,9 @@ scn_sql_line() {    # scenario, line number, json line; adds to $problems
         problems+=" line $2: \"await\" \"$await\" is no table name;"; return
     fi
     table=${await}_reloads
+    # The coordinator records its first load at start: until then it may
+    # not be listening yet (or the table not even made)
+    scn_wait "SELECT count(*) > 0 FROM $table" t >/dev/null
     if ! before=$(psql_q -c "SELECT count(*) FROM $table"); then
         problems+=" line $2: no table $table;"; return
     fi
