@@ -195,8 +195,12 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     sink_t sink = { findings, findings && max > 0? max: 0, 0, DT_VERDICT_OK };
     if (verdict)
         *verdict = DT_VERDICT_OK;
-    //  With many accounts neither the table slot nor the account's block is
-    //  in cache: ask for the slot first, work on the event while it comes
+    //  With many aliases the contact's alias slot is not in cache either:
+    //  ask for it while the account is looked up. With many accounts neither
+    //  the table slot nor the account's block is in cache: ask for the slot
+    //  first, work on the event while it comes
+    if (self->identity && ev->contact.len)
+        dt_identity_prefetch (self->identity, DT_ID_CONTACT, ev->contact);
     uint64_t key = s_account_key (self, ev->account);
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
     info_t info;
@@ -235,6 +239,15 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
 void
 dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev)
 {
+    //  With alias maps the account table's slot is known only once the
+    //  account is resolved, a lookup that would wait here: ask for the
+    //  alias slots instead (judging then asks for the table's)
+    if (self->identity) {
+        dt_identity_prefetch (self->identity, DT_ID_ACCOUNT, ev->account);
+        if (ev->contact.len)
+            dt_identity_prefetch (self->identity, DT_ID_CONTACT, ev->contact);
+        return;
+    }
     uint64_t key = s_account_key (self, ev->account);
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
 }

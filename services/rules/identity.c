@@ -681,6 +681,17 @@ dt_identity_resolve (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
     return canonical;
 }
 
+void
+dt_identity_prefetch (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
+{
+    if (!self->valid || self->kind_rows [kind] == 0 || id.len == 0)
+        return;
+    char buffer [DT_IDENTITY_NORM_MAX];
+    dt_str_t key = self->normalise [kind]? dt_identity_normalise (id, buffer): id;
+    uint64_t hash = dt_hash (key.ptr, key.len, 0);
+    __builtin_prefetch (&self->index [kind][hash & (self->index_size [kind] - 1)]);
+}
+
 size_t
 dt_identity_ids_of (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t canonical,
                     dt_str_t *ids, size_t max)

@@ -107,6 +107,11 @@ dt_identity_account (dt_identity_t *self, dt_str_t id)
     return dt_identity_resolve (self, DT_ID_ACCOUNT, id);
 }
 
+//  A hint that id will be resolved soon: normalises and hashes it and asks
+//  for its index slot, so the lookup then finds it in cache (with a
+//  million aliases the index is far bigger than the caches)
+void dt_identity_prefetch (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id);
+
 //  Normalise id as lookups do (see above), whatever the map's setting for
 //  the kind. Writes the result to out (DT_IDENTITY_NORM_MAX bytes) when it
 //  differs; returns the result, which points into id or out. Ids longer
