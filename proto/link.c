@@ -175,15 +175,22 @@ dt_check_request_open (const msgpack_object *root, dt_check_request_t *request, 
 }
 
 void
-dt_check_reply_pack_head (msgpack_packer *pk, uint64_t req, const char *verdict, uint32_t count)
+dt_check_reply_pack_head (msgpack_packer *pk, uint64_t req, const char *verdict,
+                          dt_str_t account_key, const dt_str_t *contact_key, uint32_t count)
 {
-    msgpack_pack_map (pk, 4);
+    msgpack_pack_map (pk, 5 + (contact_key? 1: 0));
     dt_pack_cstr (pk, "v");
     msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
     dt_pack_cstr (pk, "req");
     msgpack_pack_uint64 (pk, req);
     dt_pack_cstr (pk, "verdict");
     dt_pack_cstr (pk, verdict);
+    dt_pack_cstr (pk, "account_key");
+    dt_pack_str (pk, account_key);
+    if (contact_key) {
+        dt_pack_cstr (pk, "contact_key");
+        dt_pack_str (pk, *contact_key);
+    }
     dt_pack_cstr (pk, "findings");
     msgpack_pack_array (pk, count);
 }

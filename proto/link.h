@@ -78,8 +78,9 @@ void dt_check_request_pack_head (msgpack_packer *pk, uint64_t req, const char *t
 int dt_check_request_open (const msgpack_object *root, dt_check_request_t *request,
                            dt_error_t *err);
 
-//  A check reply: {"v", "req", "verdict", "findings": [...]} or the ingress
-//  error map {"v", "req", "error"} (dt_reply_pack_error)
+//  A check reply: {"v", "req", "verdict", "account_key", "contact_key"?,
+//  "findings": [...]} or the ingress error map {"v", "req", "error"}
+//  (dt_reply_pack_error)
 typedef struct {
     const msgpack_object *error;    //  the error map, or NULL
     dt_str_t verdict;               //  "ok", "warn" or "violation"; len 0 with an error
@@ -87,8 +88,11 @@ typedef struct {
 } dt_check_reply_t;
 
 //  Pack a reply up to the findings array's header; the caller packs count
-//  findings (coordinator/decision.h knows them)
+//  findings (coordinator/decision.h knows them). account_key and
+//  contact_key: the canonical ids the touchpoint was judged by (contact_key
+//  NULL when it has no contact).
 void dt_check_reply_pack_head (msgpack_packer *pk, uint64_t req, const char *verdict,
+                               dt_str_t account_key, const dt_str_t *contact_key,
                                uint32_t count);
 
 //  Open a reply. Returns 0 for an error reply or a verdict, else -1.

@@ -61,7 +61,8 @@ main (int argc, char *argv [])
             &&  dt_event_decode (&unpacked.data, &stages, DT_FORM_INGRESS, tracks [f],
                                  &event, &err) == 0) {
                 event.received_at = received_at++;
-                dt_copy_judged_touchpoint (&rows, &scratch, &event, "ok");
+                dt_copy_judged_touchpoint (&rows, &scratch, &event, "ok", event.account,
+                                           event.contact);
                 made++;
             }
             else
@@ -79,7 +80,7 @@ main (int argc, char *argv [])
     int backend = PQbackendPID (conn);
     double cpu_before = bench_process_cpu_s (backend);
     char sql [512];
-    snprintf (sql, sizeof sql, "COPY %s (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN", table);
+    snprintf (sql, sizeof sql, "COPY %s (" DT_JUDGED_TOUCHPOINT_COLUMNS ") FROM STDIN", table);
 
     int64_t start = bench_mono_ns ();
     if (bench_pg_exec (conn, "BEGIN", PGRES_COMMAND_OK)

@@ -21,9 +21,19 @@
     Each pass covers a week by default, so an account gets about 2.6
     touches a week; a shorter span makes denser traffic with more findings.
 
-    Usage: bench_rules [accounts] [timed passes] [days per pass]
+    With --aliases N the engine judges by canonical ids (rules/identity.h)
+    through an alias map of N rows, as the coordinator does: one contact in
+    three of the traffic and one account in four are aliases of another
+    id, the rest of the N rows (three in four contacts, as CRM, phone and
+    e-mail ids of people) never seen in the traffic, so lookups walk a map
+    of full size. Every id judged is looked up (normalised first); memory
+    is the map's own accounting (dt_identity_bytes). Compare with the same
+    run without --aliases (interleaved runs: docs/performance.md).
+
+    Usage: bench_rules [--aliases N] [accounts] [timed passes] [days per pass]
 */
 #include "rules/engine.h"
+#include "rules/identity.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,12 +150,19 @@ s_wall (void)
 int
 main (int argc, char *argv [])
 {
+    long aliases = -1;
+    if (argc > 2 && strcmp (argv [1], "--aliases") == 0) {
+        aliases = atol (argv [2]);
+        argc -= 2;
+        argv += 2;
+    }
     int accounts = argc > 1? atoi (argv [1]): 100000;
     int passes = argc > 2? atoi (argv [2]): 8;
     int days = argc > 3? atoi (argv [3]): 7;
     int64_t span = days * DAY_MS;
-    if (accounts < 1 || passes < 1 || days < 1) {
-        fprintf (stderr, "usage: bench_rules [accounts] [timed passes] [days per pass]\n");
+    if (accounts < 1 || passes < 1 || days < 1 || (aliases < 0 && aliases != -1)) {
+        fprintf (stderr, "usage: bench_rules [--aliases N] [accounts] [timed passes] "
+                 "[days per pass]\n");
         return 1;
     }
     dt_stageset_t stages;
@@ -175,6 +192,51 @@ main (int argc, char *argv [])
     if (!engine || dt_engine_set_tonebook (engine, &book, err, sizeof err)) {
         fprintf (stderr, "engine: %s\n", err);
         return 1;
+    }
+
+    //  The alias map, if asked for
+    size_t identity_bytes = 0, identity_rows = 0;
+    double identity_build = 0;
+    if (aliases >= 0) {
+        double build_start = s_wall ();
+        dt_identity_t *map = dt_identity_new ();
+        char alias [64], canonical [48];
+        long made = 0;
+        for (int i = 0; i < accounts * 3 && made < aliases; i += 3, made++) {
+            snprintf (alias, sizeof alias, "c%d@acct-%07d", i % 3, i / 3);
+            snprintf (canonical, sizeof canonical, "003Dn%010d", i / 3);
+            dt_identity_add (map, DT_ID_CONTACT, alias, canonical, "crm", err, sizeof err);
+        }
+        for (int i = 0; i < accounts && made < aliases; i += 4, made++) {
+            snprintf (alias, sizeof alias, "acct-%07d", i);
+            snprintf (canonical, sizeof canonical, "001Dn%010d", i);
+            dt_identity_add (map, DT_ID_ACCOUNT, alias, canonical, "crm", err, sizeof err);
+        }
+        for (long i = 0; made < aliases; i++, made++) {
+            //  People and companies the traffic never names
+            bool contact = i % 4 != 3;
+            if (contact && i % 3 == 0)
+                snprintf (alias, sizeof alias, "first.last%ld@company%ld.example", i, i % 977);
+            else
+            if (contact && i % 3 == 1)
+                snprintf (alias, sizeof alias, "+49 30 %09ld", i);
+            else
+                snprintf (alias, sizeof alias, "%s%012ld", contact? "00Q": "001Dx", i);
+            snprintf (canonical, sizeof canonical, "%s%010ld", contact? "003Dx": "001Dy", i / 3);
+            dt_identity_add (map, contact? DT_ID_CONTACT: DT_ID_ACCOUNT, alias, canonical,
+                             "filler", err, sizeof err);
+        }
+        if (dt_identity_validate (map, err, sizeof err)) {
+            fprintf (stderr, "aliases: %s\n", err);
+            return 1;
+        }
+        identity_bytes = dt_identity_bytes (map);
+        identity_rows = dt_identity_rows (map, DT_ID_CONTACT) + dt_identity_rows (map, DT_ID_ACCOUNT);
+        identity_build = s_wall () - build_start;
+        if (dt_engine_set_identity (engine, &map, err, sizeof err)) {
+            fprintf (stderr, "aliases: %s\n", err);
+            return 1;
+        }
     }
 
     //  Names: accounts, three contacts each, projects
@@ -377,6 +439,12 @@ main (int argc, char *argv [])
             "account (block %zu bytes)\n", active, bytes, (double) bytes / active,
             dt_engine_account_block_bytes ());
     printf ("  tone book    : %zu bytes\n", book_bytes);
+    if (aliases >= 0)
+        printf ("  aliases      : %zu rows, %zu bytes = %.1f bytes per alias; built and "
+                "validated in %.2f s\n", identity_rows, identity_bytes,
+                identity_rows? (double) identity_bytes / identity_rows: 0.0, identity_build);
+    else
+        printf ("  aliases      : none (ids as sent)\n");
     printf ("  eviction     : longest call %.2f ms, in steps (the daemon's way) %.2f ms"
             " (wall clock)\n", evict_max * 1e3, step_max * 1e3);
     printf ("  targets      : >= 1000000 touchpoints/s: %s; <= 1024 bytes per account: %s\n",

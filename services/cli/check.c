@@ -88,6 +88,17 @@ dt_cli_check (int argc, char *argv [])
             else
             if (opened) {
                 printf ("verdict: %.*s\n", (int) answered.verdict.len, answered.verdict.ptr);
+                //  The canonical ids the rules judged it by (older
+                //  coordinators do not say: nothing printed)
+                if (dt_map_get (&answer.data, "account_key")) {
+                    printf ("judged as: account ");
+                    dt_cli_print_str (&answer.data, "account_key");
+                    if (dt_map_get (&answer.data, "contact_key")) {
+                        printf (", contact ");
+                        dt_cli_print_str (&answer.data, "contact_key");
+                    }
+                    printf ("\n");
+                }
                 dt_cli_print_findings (answered.findings);
                 rc = dt_str_eq (answered.verdict, "ok")? 0:
                      dt_str_eq (answered.verdict, "warn")? 1: 2;

@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/curve.h"
 #include "coordinator/bloom.h"
+#include "store/aliases.h"
 #include "coordinator/decision.h"
 #include "coordinator/store_actor.h"
 #include "base/envelope.h"
@@ -70,7 +71,11 @@ struct _dt_coordinator_t {
     dt_engine_t *engine;
     dt_history_t *history;
     int64_t history_retry_at;
-    dt_bloom_t *bloom;              //  accounts ever stored: others have no history
+    dt_bloom_t *bloom;              //  canonical accounts ever stored: others have no history
+    dt_str_t preload_accounts [64]; //  s_preload: canonical ids (PRELOAD_MAX)
+    char preload_keys [64][DT_IDENTITY_NORM_MAX];
+    dt_str_t *preload_ids;          //  and every id of theirs
+    size_t preload_id_count, preload_id_alloc;
     int64_t newest_occurred;        //  the stream's "now", for eviction
     int64_t evicted_at;
     dt_buf_t scratch;
@@ -250,6 +255,7 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
         dt_history_destroy (&self->history);
         dt_buf_free (&self->scratch);
         dt_bloom_destroy (&self->bloom);
+        free (self->preload_ids);
         free (self);
         *self_p = NULL;
     }
@@ -352,38 +358,60 @@ s_account_key (dt_str_t account)
 //  loaded, all of them in one query, each from the horizon before the
 //  earliest of those events, so a late event sees its own time's history.
 //  Judging then never waits on the store account by account.
+//  Accounts are canonical ids (rules/identity.h): an account's history is
+//  read under every id it has (dt_aliases_ids), so histories sent under
+//  ids an alias joined later come back as one.
 #define PRELOAD_MAX 64                  //  accounts per query
+_Static_assert (PRELOAD_MAX == sizeof (((dt_coordinator_t *) 0)->preload_accounts)
+                             / sizeof (dt_str_t), "s_preload's arrays hold PRELOAD_MAX");
+
+static void
+s_preload_load (dt_coordinator_t *self, uint32_t wanted, int64_t earliest)
+{
+    self->preload_id_count = 0;
+    for (uint32_t k = 0; k < wanted; k++)
+        if (dt_aliases_ids (self->engine, self->preload_accounts [k], &self->preload_ids,
+                            &self->preload_id_count, &self->preload_id_alloc))
+            break;      //  out of memory: the ids so far
+    dt_history_load_accounts (self->history, self->engine, self->preload_ids,
+                              self->preload_id_count,
+                              earliest - dt_engine_horizon (self->engine));
+}
 
 static void
 s_preload (dt_coordinator_t *self, const dt_event_t *events, uint32_t count)
 {
     if (!dt_history_connected (self->history))
         return;
-    dt_str_t accounts [PRELOAD_MAX];
+    dt_str_t *accounts = self->preload_accounts;
     uint32_t wanted = 0;
     int64_t earliest = INT64_MAX;
     for (uint32_t i = 0; i < count; i++) {
-        dt_str_t account = events [i].account;
-        if (dt_engine_has_account (self->engine, account)
-        ||  !dt_bloom_has (self->bloom, s_account_key (account)))
+        if (dt_engine_has_account (self->engine, events [i].account))
+            continue;
+        dt_str_t account = dt_engine_canonical (self->engine, DT_ID_ACCOUNT, events [i].account);
+        if (!dt_bloom_has (self->bloom, s_account_key (account)))
             continue;
         uint32_t k = 0;
         while (k < wanted && !dt_str_same (accounts [k], account))
             k++;
-        if (k == wanted)
-            accounts [wanted++] = account;
+        if (k == wanted) {
+            //  Copied: the answer of a lookup lasts until the next
+            size_t len = account.len < DT_IDENTITY_NORM_MAX? account.len: DT_IDENTITY_NORM_MAX;
+            memcpy (self->preload_keys [wanted], account.ptr, len);
+            accounts [wanted].ptr = self->preload_keys [wanted];
+            accounts [wanted++].len = (uint32_t) len;
+        }
         if (events [i].occurred_at < earliest)
             earliest = events [i].occurred_at;
         if (wanted == PRELOAD_MAX) {
-            dt_history_load_accounts (self->history, self->engine, accounts, wanted,
-                                      earliest - dt_engine_horizon (self->engine));
+            s_preload_load (self, wanted, earliest);
             wanted = 0;
             earliest = INT64_MAX;
         }
     }
     if (wanted)
-        dt_history_load_accounts (self->history, self->engine, accounts, wanted,
-                                  earliest - dt_engine_horizon (self->engine));
+        s_preload_load (self, wanted, earliest);
 }
 
 //  [topic][decision in scratch] on the feed, straight from our buffers
@@ -408,7 +436,8 @@ s_publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
         dt_buf_reset (&self->scratch);
         msgpack_packer pk;
         msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
-        dt_decision_pack (&pk, ev, j->verdict, findings, j->finding_count);
+        dt_decision_pack (&pk, ev, j->verdict, findings, j->finding_count,
+                          dt_writeset_account_key (ws, i), dt_writeset_contact_key (ws, i));
         char topic [64];
         dt_decision_topic (topic, sizeof topic, ev, j->verdict);
         s_publish (self, topic);
@@ -420,6 +449,25 @@ s_publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
         }
         self->published++;
     }
+}
+
+//  A canonical account whose ids changed: its history may be in the store
+static void
+s_mark_account (void *ctx, dt_str_t canonical)
+{
+    dt_coordinator_t *self = (dt_coordinator_t *) ctx;
+    dt_bloom_add (self->bloom, s_account_key (canonical));
+}
+
+//  Put the alias tables in force (dt_aliases_reload logs and records it; a
+//  refused change leaves the mapping in force)
+static void
+s_identity_reload (dt_coordinator_t *self)
+{
+    char err [512];
+    dt_aliases_reload (self->history, self->engine,
+                       self->newest_occurred - dt_engine_horizon (self->engine),
+                       s_mark_account, self, err, sizeof err);
 }
 
 //  Rebuild the engine's memory and tone book from the store: at start, and
@@ -438,6 +486,8 @@ s_history_start (dt_coordinator_t *self)
                   "error=\"%s\"", err);
         dt_history_record_reload (self->history, false, err);
     }
+    //  The alias maps before the memory: it is rebuilt under them
+    s_identity_reload (self);
     int64_t started = dt_mono_ms ();
     int64_t count = dt_history_rebuild (self->history, self->engine,
                                         dt_engine_horizon (self->engine), err, sizeof err);
@@ -469,7 +519,8 @@ static void
 s_note_event (void *ctx, const dt_event_t *event)
 {
     dt_coordinator_t *self = (dt_coordinator_t *) ctx;
-    dt_bloom_add (self->bloom, s_account_key (event->account));
+    dt_bloom_add (self->bloom, s_account_key (dt_engine_canonical (self->engine, DT_ID_ACCOUNT,
+                                                                   event->account)));
     s_note_occurred (self, event->occurred_at, dt_now_ms ());
 }
 
@@ -479,7 +530,7 @@ s_note_judged (dt_coordinator_t *self, dt_writeset_t *ws, uint32_t from)
 {
     int64_t wall_ms = dt_now_ms ();
     for (uint32_t i = from; i < ws->event_count; i++) {
-        dt_bloom_add (self->bloom, s_account_key (ws->events [i].account));
+        dt_bloom_add (self->bloom, s_account_key (dt_writeset_account_key (ws, i)));
         s_note_occurred (self, ws->events [i].occurred_at, wall_ms);
     }
 }
@@ -502,6 +553,17 @@ s_tonebook_reload (dt_coordinator_t *self)
 
 //  --------------------------------------------------------------------------
 //  Check API: judge a planned touchpoint without remembering it
+
+//  A canonical id copied to out (DT_IDENTITY_NORM_MAX bytes)
+static dt_str_t
+s_key_copy (dt_str_t key, char *out)
+{
+    size_t len = key.len < DT_IDENTITY_NORM_MAX? key.len: DT_IDENTITY_NORM_MAX;
+    if (len)
+        memcpy (out, key.ptr, len);
+    dt_str_t copy = { out, (uint32_t) len };
+    return copy;
+}
 
 static void
 s_check_recv (dt_coordinator_t *self)
@@ -533,7 +595,15 @@ s_check_recv (dt_coordinator_t *self)
             dt_verdict_t verdict = DT_VERDICT_OK;
             int count = dt_engine_judge (self->engine, &event, false, findings,
                                          DT_FINDINGS_PER_EVENT, &verdict);
-            dt_check_reply_pack (&pk, request.req, verdict, findings, count > 0? (uint32_t) count: 0);
+            //  The canonical ids, copied one at a time (a lookup's answer
+            //  lasts until the next)
+            char keys [2][DT_IDENTITY_NORM_MAX];
+            dt_str_t account_key = s_key_copy (dt_engine_canonical (self->engine, DT_ID_ACCOUNT,
+                                                                    event.account), keys [0]);
+            dt_str_t contact_key = s_key_copy (dt_engine_canonical (self->engine, DT_ID_CONTACT,
+                                                                    event.contact), keys [1]);
+            dt_check_reply_pack (&pk, request.req, verdict, findings, count > 0? (uint32_t) count: 0,
+                                 &event, account_key, contact_key);
         }
     }
     if (self->scratch.size == 0)
@@ -737,8 +807,10 @@ s_loop_turn (dt_coordinator_t *self)
     if (self->started && !dt_history_connected (self->history)
     &&  dt_mono_ms () >= self->history_retry_at) {
         char err [256];
-        if (dt_history_connect (self->history, err, sizeof err) == 0)
+        if (dt_history_connect (self->history, err, sizeof err) == 0) {
             s_tonebook_reload (self);
+            s_identity_reload (self);
+        }
         else
             self->history_retry_at = dt_mono_ms () + 1000;
     }
@@ -795,9 +867,10 @@ s_on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     dt_coordinator_t *self = (dt_coordinator_t *) arg;
     if (item->revents & ZMQ_POLLIN) {
         int changed = dt_history_notified (self->history);
-        if (changed > 0)
+        if (changed > 0 && (changed & DT_HISTORY_TONEBOOK))
             s_tonebook_reload (self);
-        else
+        if (changed > 0 && (changed & DT_HISTORY_IDENTITY))
+            s_identity_reload (self);
         if (changed < 0)
             dt_warn ("lost the reader connection to PostgreSQL", NULL);
     }

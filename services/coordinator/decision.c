@@ -33,10 +33,11 @@ s_pack_findings (msgpack_packer *pk, const dt_finding_t *findings, uint32_t coun
 
 void
 dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict,
-                  const dt_finding_t *findings, uint32_t count)
+                  const dt_finding_t *findings, uint32_t count, dt_str_t account_key,
+                  dt_str_t contact_key)
 {
     bool contact = ev->present & DT_HAS_CONTACT;
-    msgpack_pack_map (pk, 9 + (contact? 1: 0));
+    msgpack_pack_map (pk, 10 + (contact? 2: 0));
     dt_pack_cstr (pk, "v");
     msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
     dt_pack_cstr (pk, "id");
@@ -58,6 +59,12 @@ dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict
     dt_pack_cstr (pk, "verdict");
     dt_pack_cstr (pk, dt_verdict_name (verdict));
     s_pack_findings (pk, findings, count);
+    dt_pack_cstr (pk, "account_key");
+    dt_pack_str (pk, account_key);
+    if (contact) {
+        dt_pack_cstr (pk, "contact_key");
+        dt_pack_str (pk, contact_key);
+    }
 }
 
 //  "a.b" into topic (cut to size), without printf: once per verdict
@@ -103,9 +110,11 @@ dt_decision_advised (const dt_event_t *ev, const dt_stageset_t *stages,
 
 void
 dt_check_reply_pack (msgpack_packer *pk, uint64_t req, dt_verdict_t verdict,
-                     const dt_finding_t *findings, uint32_t count)
+                     const dt_finding_t *findings, uint32_t count,
+                     const dt_event_t *event, dt_str_t account_key, dt_str_t contact_key)
 {
-    dt_check_reply_pack_head (pk, req, dt_verdict_name (verdict), count);
+    dt_check_reply_pack_head (pk, req, dt_verdict_name (verdict), account_key,
+                              event->present & DT_HAS_CONTACT? &contact_key: NULL, count);
     for (uint32_t i = 0; i < count; i++)
         dt_finding_pack (pk, &findings [i]);
 }

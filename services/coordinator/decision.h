@@ -12,9 +12,12 @@ void dt_finding_pack (msgpack_packer *pk, const dt_finding_t *finding);
 
 //  A verdict on the decisions feed:
 //  {"v", "id", "track", "account", "contact"?, "stage", "lead", "occurred_at",
-//   "verdict", "findings": [...]}
+//   "verdict", "findings": [...], "account_key", "contact_key"?}; the keys
+//  are the canonical ids the event was judged by (contact_key only with a
+//  contact)
 void dt_decision_pack (msgpack_packer *pk, const dt_event_t *event, dt_verdict_t verdict,
-                       const dt_finding_t *findings, uint32_t count);
+                       const dt_finding_t *findings, uint32_t count, dt_str_t account_key,
+                       dt_str_t contact_key);
 
 //  The feed topic of a verdict: "<track>.<verdict>", e.g. "sales.warn", so a
 //  subscriber filters by track ("sales.") or by both ("sales.violation")
@@ -29,8 +32,10 @@ void dt_decision_advisory_topic (char *topic, size_t size, dt_track_t advised);
 dt_track_t dt_decision_advised (const dt_event_t *event, const dt_stageset_t *stages,
                                 const dt_finding_t *findings, uint32_t count);
 
-//  A check reply: {"v", "req", "verdict", "findings"}
+//  A check reply: {"v", "req", "verdict", "account_key", "contact_key"?,
+//  "findings"}
 void dt_check_reply_pack (msgpack_packer *pk, uint64_t req, dt_verdict_t verdict,
-                          const dt_finding_t *findings, uint32_t count);
+                          const dt_finding_t *findings, uint32_t count,
+                          const dt_event_t *event, dt_str_t account_key, dt_str_t contact_key);
 
 #endif

@@ -84,7 +84,7 @@ dt_history_connect (dt_history_t *self, char *err, size_t errlen)
         s_first_line (err, errlen, PQerrorMessage (self->conn));
         return -1;
     }
-    PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook");
+    PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_identity");
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK? 0: -1;
     if (rc)
         s_first_line (err, errlen, PQerrorMessage (self->conn));
@@ -112,10 +112,17 @@ dt_history_notified (dt_history_t *self)
     int changed = 0;
     PGnotify *notify;
     while ((notify = PQnotifies (self->conn))) {
-        changed = 1;
+        changed |= strcmp (notify->relname, "dualtrack_identity") == 0?
+                   DT_HISTORY_IDENTITY: DT_HISTORY_TONEBOOK;
         PQfreemem (notify);
     }
     return changed;
+}
+
+struct pg_conn *
+dt_history_conn (dt_history_t *self)
+{
+    return dt_history_connected (self)? self->conn: NULL;
 }
 
 dt_tonebook_t *
@@ -283,9 +290,8 @@ dt_history_rebuild (dt_history_t *self, dt_engine_t *engine, int64_t horizon_ms,
         " ORDER BY occurred_at", 1, values, err, errlen);
 }
 
-//  Append text to a PostgreSQL array literal as one quoted element
-static void
-s_array_element (dt_buf_t *array, dt_str_t text)
+void
+dt_history_array_element (dt_buf_t *array, dt_str_t text)
 {
     dt_buf_append (array, array->size > 1? ",\"": "\"", array->size > 1? 2: 1);
     for (uint32_t i = 0; i < text.len; i++) {
@@ -305,7 +311,7 @@ dt_history_load_accounts (dt_history_t *self, dt_engine_t *engine,
     dt_buf_reset (&self->accounts);
     dt_buf_append (&self->accounts, "{", 1);
     for (size_t i = 0; i < count; i++)
-        s_array_element (&self->accounts, accounts [i]);
+        dt_history_array_element (&self->accounts, accounts [i]);
     dt_buf_append (&self->accounts, "}", 2);      //  with its NUL
     char since [32];
     snprintf (since, sizeof since, "%lld", (long long) since_ms);

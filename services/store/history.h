@@ -9,6 +9,7 @@
 #define DT_HISTORY_H
 
 #include "rules/engine.h"
+#include "base/buf.h"
 
 typedef struct _dt_history_t dt_history_t;
 
@@ -19,16 +20,23 @@ void dt_history_destroy (dt_history_t **self_p);
 typedef void (dt_history_observer_fn) (void *ctx, const dt_event_t *event);
 void dt_history_set_observer (dt_history_t *self, dt_history_observer_fn *fn, void *ctx);
 
-//  Connect (again) and LISTEN for tone book changes. 0, or -1 with err.
+//  Connect (again) and LISTEN for tone book and alias changes. 0, or -1
+//  with err.
 int dt_history_connect (dt_history_t *self, char *err, size_t errlen);
 bool dt_history_connected (dt_history_t *self);
 
 //  The connection's socket, to poll for notifications (-1 if none)
 int dt_history_socket (dt_history_t *self);
 
-//  Read what arrived on the socket. Returns 1 if the tone book changed, 0 if
-//  not, -1 if the connection was lost.
+//  Read what arrived on the socket. Returns what changed (the flags below,
+//  0 for nothing), or -1 if the connection was lost.
+#define DT_HISTORY_TONEBOOK     1
+#define DT_HISTORY_IDENTITY     2
 int dt_history_notified (dt_history_t *self);
+
+//  The reader connection (libpq's PGconn), for the store's other readers
+//  (aliases.c); NULL when not connected
+struct pg_conn *dt_history_conn (dt_history_t *self);
 
 //  Load the tone book from its tables. NULL with err on failure. The book is
 //  not yet validated against the stages: dt_engine_set_tonebook does that.
@@ -41,6 +49,10 @@ void dt_history_record_reload (dt_history_t *self, bool ok, const char *message)
 //  horizon before now. Returns the count, or -1 with err.
 int64_t dt_history_rebuild (dt_history_t *self, dt_engine_t *engine, int64_t horizon_ms,
                             char *err, size_t errlen);
+
+//  Append text to a PostgreSQL array literal being built in array ("{" so
+//  far, or "{" and elements) as one quoted element
+void dt_history_array_element (dt_buf_t *array, dt_str_t text);
 
 //  Feed the engine the touchpoints of these accounts since since_ms, in one
 //  query (the accounts a batch needs that memory evicted). Returns the

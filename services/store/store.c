@@ -314,14 +314,16 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
                 if (j->repeat)
                     continue;
                 distinct++;
+                dt_str_t account_key = dt_writeset_account_key (ws, i);
                 dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
-                                           dt_verdict_name (j->verdict));
+                                           dt_verdict_name (j->verdict), account_key,
+                                           dt_writeset_contact_key (ws, i));
                 for (uint32_t k = 0; k < j->finding_count; k++) {
                     const dt_finding_t *f = &ws->findings [j->first_finding + k];
                     dt_copy_finding (&self->finding_rows, &ws->events [i], (int) k,
                                      dt_rule_id (f->rule), dt_severity_name (f->severity),
                                      f->message, (const char (*) [DT_ID_MAX + 1]) f->related,
-                                     f->related_count);
+                                     f->related_count, account_key);
                 }
             }
             rows = &self->rows;
@@ -346,7 +348,7 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
         char sql [1024];
         snprintf (sql, sizeof sql, "BEGIN; SAVEPOINT direct;"
                   " COPY touchpoint_ids (" DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN;"
-                  " COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN;%s%s",
+                  " COPY touchpoints (" DT_JUDGED_TOUCHPOINT_COLUMNS ") FROM STDIN;%s%s",
                   with_findings? " COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN;": "",
                   commit_here? " COMMIT": "");
         if (s_copy_chain (self, sql, buffers, with_findings? 3: 2, err, errlen) == 0) {
@@ -361,7 +363,7 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
             if (!resend || s_exec_ok (self, "ROLLBACK TO SAVEPOINT direct", PGRES_COMMAND_OK,
                                     err, errlen))
                 return -1;
-            if (s_copy_buffer (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
+            if (s_copy_buffer (self, "COPY stage_touchpoints (" DT_JUDGED_TOUCHPOINT_COLUMNS ") FROM STDIN",
                              rows, err, errlen)
             ||  (finding_rows->size
               && s_copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",

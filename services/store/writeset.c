@@ -55,6 +55,7 @@ dt_writeset_destroy (dt_writeset_t **self_p)
         dt_buf_free (&self->touchpoint_rows);
         dt_buf_free (&self->finding_rows);
         dt_buf_free (&self->scratch);
+        dt_buf_free (&self->keys);
         free (self->id_slots);
         zlistx_destroy (&self->strings);
         free (self);
@@ -77,6 +78,7 @@ dt_writeset_reset (dt_writeset_t *self)
     self->stored = self->duplicates = 0;
     dt_buf_reset (&self->touchpoint_rows);
     dt_buf_reset (&self->finding_rows);
+    dt_buf_reset (&self->keys);
     if (self->id_slots)
         memset (self->id_slots, 0, self->id_slot_count * sizeof *self->id_slots);
 }
@@ -177,6 +179,23 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked
     return 0;
 }
 
+//  Keep the canonical ids the engine judged the event by (each lookup's
+//  answer copied before the next one overwrites it)
+static void
+s_keep_keys (dt_writeset_t *self, dt_engine_t *engine, const dt_event_t *ev, dt_judgement_t *j)
+{
+    j->key_at = (uint32_t) self->keys.size;
+    dt_str_t account = dt_engine_canonical (engine, DT_ID_ACCOUNT, ev->account);
+    dt_buf_append (&self->keys, account.ptr, account.len);
+    j->account_key_len = (uint16_t) account.len;
+    j->contact_key_len = 0;
+    if (ev->present & DT_HAS_CONTACT) {
+        dt_str_t contact = dt_engine_canonical (engine, DT_ID_CONTACT, ev->contact);
+        dt_buf_append (&self->keys, contact.ptr, contact.len);
+        j->contact_key_len = (uint16_t) contact.len;
+    }
+}
+
 void
 dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
 {
@@ -207,17 +226,21 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         self->finding_count += j->finding_count;
 
         const dt_event_t *ev = &self->events [self->judged];
+        s_keep_keys (self, engine, ev, j);
         j->repeat = s_id_seen_before (self, self->judged);
         if (j->repeat)
             continue;
         self->distinct++;
+        dt_str_t account_key = dt_writeset_account_key (self, self->judged);
         dt_copy_judged_touchpoint (&self->touchpoint_rows, &self->scratch, ev,
-                                   dt_verdict_name (j->verdict));
+                                   dt_verdict_name (j->verdict), account_key,
+                                   dt_writeset_contact_key (self, self->judged));
         for (uint32_t k = 0; k < j->finding_count; k++) {
             const dt_finding_t *f = &self->findings [j->first_finding + k];
             dt_copy_finding (&self->finding_rows, ev, (int) k, dt_rule_id (f->rule),
                              dt_severity_name (f->severity), f->message,
-                             (const char (*) [DT_ID_MAX + 1]) f->related, f->related_count);
+                             (const char (*) [DT_ID_MAX + 1]) f->related, f->related_count,
+                             account_key);
         }
     }
 }

@@ -30,6 +30,10 @@ typedef struct {
     uint32_t finding_count;
     bool is_new;                //  set by the store: not a resend of a stored id
     bool repeat;                //  its id came earlier in this writeset: no row
+    //  The canonical ids it was judged by, in dt_writeset_t.keys: the
+    //  account's, then the contact's (none if the event has no contact)
+    uint32_t key_at;
+    uint16_t account_key_len, contact_key_len;
 } dt_judgement_t;
 
 #define DT_FINDINGS_PER_EVENT 16
@@ -56,6 +60,8 @@ typedef struct {
     dt_buf_t touchpoint_rows;
     dt_buf_t finding_rows;
     dt_buf_t scratch;
+    dt_buf_t keys;              //  the judgements' canonical ids (copied: a
+                                //  reload of the alias maps may come first)
     uint32_t distinct;          //  events with rows (an id twice: first copy)
     uint32_t *id_slots;         //  ids seen: open addressing, event index + 1
     uint32_t id_slot_count;     //  a power of two, at least twice distinct
@@ -82,6 +88,23 @@ int dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpa
 //  Judge the events added since the last call, in arrival order, and keep
 //  the findings. Judged once: a retried commit stores the same judgement.
 void dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine);
+
+//  The canonical account and contact event i was judged by
+static inline dt_str_t
+dt_writeset_account_key (const dt_writeset_t *self, uint32_t i)
+{
+    const dt_judgement_t *j = &self->judgements [i];
+    dt_str_t key = { self->keys.data + j->key_at, j->account_key_len };
+    return key;
+}
+
+static inline dt_str_t
+dt_writeset_contact_key (const dt_writeset_t *self, uint32_t i)
+{
+    const dt_judgement_t *j = &self->judgements [i];
+    dt_str_t key = { self->keys.data + j->key_at + j->account_key_len, j->contact_key_len };
+    return key;
+}
 
 //  Items (events + rejects) in the writeset
 static inline uint32_t

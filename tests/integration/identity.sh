@@ -109,7 +109,47 @@ it_eq "dualtrack_analyst reads them" \
 it_eq "the id columns compare byte for byte (C collation)" \
     "$(psql_q -c "SELECT string_agg (DISTINCT collation_name, ',') FROM information_schema.columns WHERE table_name IN ('contact_aliases', 'account_aliases') AND column_name IN ('alias', 'canonical')")" "C"
 
-# The running system is not disturbed: an event still goes through
+# --- the coordinator: every change reloaded at once, judged by canonical ids
+reloads() { psql_q -c "SELECT count(*) FROM identity_reloads"; }
+last_reload() { psql_q -c "SELECT ok || ' ' || message FROM identity_reloads ORDER BY at DESC LIMIT 1"; }
+it_eq "the coordinator applied the last change" \
+    "$(it_wait_value "SELECT message LIKE '%account aliases +0 -1 (4 and 2 rows)%' FROM identity_reloads ORDER BY at DESC LIMIT 1" t)" t
 it_pub_one sales id-1 acme.com Bob@Acme.com intent email call "2026-05-02 10:00"
-it_eq "an event is stored as sent" "$(psql_q -c "SELECT account || ' ' || contact FROM touchpoints WHERE id = 'id-1'")" "acme.com Bob@Acme.com"
+it_eq "an event is stored as sent, with the canonical ids it was judged by" \
+    "$(psql_q -c "SELECT account || ' ' || contact || ' ' || account_key || ' ' || contact_key FROM touchpoints WHERE id = 'id-1'")" \
+    "acme.com Bob@Acme.com 001Dn000ACME 003Dn00000Xk2"
+
+# An invalid change over SQL (no CLI to check it): the coordinator refuses
+# it naming the rows, records and logs it, and the old mapping judges on
+before=$(reloads)
+psql_q -c "INSERT INTO contact_aliases (alias, canonical, source) VALUES ('bobby@acme.com', '+49 (30) 123-4567', 'sql')"
+it_eq "a refused change is recorded" "$(it_wait_value "SELECT count(*) > $before FROM identity_reloads" t)" t
+it_eq "with the reason naming the rows" "$(last_reload)" \
+    "false contact alias row '+49 30 1234567' -> '003Dn00000Xk2' (from calls) makes '+49301234567' an alias, but '+49301234567' is the canonical id of another buyer (row 'bobby@acme.com' -> '+49 (30) 123-4567' (from sql)); point that buyer's aliases elsewhere first"
+it_check "and logged" grep -q "msg=\"alias change refused; the mapping in force stays\" error=\".*'bobby@acme.com' -> '+49 (30) 123-4567' (from sql)" "$IT_DIR/coordinator.log"
+# Marketing under the other ids of both: the account's ERP name and Bob's
+# phone written otherwise; the old mapping finds the collision with id-1
+planned='{"id": "plan-1", "source": "test", "account": "ACME GmbH", "contact": "+49 (30) 123-4567", "stage": "awareness", "channel": "email", "kind": "newsletter", "occurred_at": '$(it_ms "2026-05-02 11:00 UTC")'}'
+echo "$planned" | "$BIN/dualtrack" check --endpoint "tcp://127.0.0.1:$CHECK_PORT" --timeout 5000 --track marketing > "$OUT"
+it_check "the check API answers by the mapping in force" grep -q 'collision' "$OUT" || sed 's/^/# check: /' "$OUT"
+it_check "and says the canonical ids" grep -qx 'judged as: account 001Dn000ACME, contact 003Dn00000Xk2' "$OUT"
+it_pub_one marketing id-2 "ACME GmbH" "+49 (30) 123-4567" awareness email newsletter "2026-05-02 11:00"
+it_eq "a touch after the refused change is judged by the old mapping" \
+    "$(psql_q -c "SELECT rule || ' ' || related::text || ' ' || account_key FROM findings WHERE touchpoint_id = 'id-2'")" \
+    "collision {id-1} 001Dn000ACME"
+# The CLI refuses before writing: no reload happens, the mapping judges on
+before=$(reloads)
+"${ID[@]}" add --account 001Dn000ACME 001Dn000GROUP > /dev/null 2>&1
+it_eq "a change the CLI refused reaches no coordinator" "$(reloads)" "$before"
+it_pub_one marketing id-3 acme.com 003Dn00000Xk2 awareness email newsletter "2026-05-02 12:00"
+it_eq "and the mapping keeps judging" \
+    "$(psql_q -c "SELECT f.rule || ' ' || f.account_key || ' ' || t.contact_key FROM findings f JOIN touchpoints t ON t.id = f.touchpoint_id WHERE f.touchpoint_id = 'id-3'")" \
+    "collision 001Dn000ACME 003Dn00000Xk2"
+# Mended: the next reload is accepted and says what changed
+before=$(reloads)
+psql_q -c "UPDATE contact_aliases SET canonical = '003Dn00000Xk2' WHERE alias = 'bobby@acme.com'"
+it_eq "a mended change is accepted and says what changed" \
+    "$(it_wait_value "SELECT count(*) > $before FROM identity_reloads" t >/dev/null; last_reload)" \
+    "true contact aliases +1 -0, account aliases +0 -0 (5 and 2 rows); 1 accounts' memory dropped"
+it_check "and logged" grep -q 'msg="alias maps reloaded" contacts_added=1 contacts_removed=0 accounts_added=0' "$IT_DIR/coordinator.log"
 it_done

@@ -283,7 +283,8 @@ test_check_reply (void)
 {
     dt_check_reply_t reply;
     slot_clear (&S1);
-    dt_check_reply_pack_head (&S1.m.pk, 5, "warn", 1);
+    dt_str_t contact_key = dt_str_c ("bob@acme.com");
+    dt_check_reply_pack_head (&S1.m.pk, 5, "warn", dt_str_c ("acme.com"), &contact_key, 1);
     msgpack_pack_map (&S1.m.pk, 1);
     pk_str (&S1.m.pk, "rule");
     pk_str (&S1.m.pk, "collision");
@@ -294,6 +295,8 @@ test_check_reply (void)
     CHECK (reply.findings && reply.findings->via.array.size == 1);
     CHECK (obj_is_uint (dt_map_get (root, "req"), 5));
     CHECK (obj_is_uint (dt_map_get (root, "v"), DT_PROTOCOL_VERSION));
+    CHECK (dt_str_eq (dt_str_of (dt_map_get (root, "account_key")), "acme.com"));
+    CHECK (dt_str_eq (dt_str_of (dt_map_get (root, "contact_key")), "bob@acme.com"));
 
     //  The error reply is the ingress one
     dt_error_t err;
