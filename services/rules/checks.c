@@ -251,14 +251,17 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
         }
         if (!check_conflict)
             continue;
-        //  A canonical value is the authority for everyone; otherwise the
-        //  owner's latest statement is, for the track that does not own
+        //  A canonical value is the authority for everyone. Otherwise the
+        //  account's authority for the key is what it heard at the furthest
+        //  stage (docs/rules.md): a touch at an earlier stage must not
+        //  contradict it, whoever makes it; at that stage or a later one
+        //  only the stage's owner speaking may state another value.
         const claim_rec_t *claim = NULL;
-        uint64_t value_hash = dt_hash (value.ptr, value.len, SEED_VALUE);
-        if (!info->owner_speaks && !has_canonical) {
-            claim = account_claim (account, s_hash32 (key.ptr, key.len, SEED_KEY), owner);
-            if (claim && (claim->value_hash == value_hash
-                       || s_abs (claim->at - ev->occurred_at) > self->cfg.memory_window))
+        if (!has_canonical) {
+            claim = account_claim (account, s_hash32 (key.ptr, key.len, SEED_KEY));
+            if (claim && (s_abs (claim->at - ev->occurred_at) > self->cfg.memory_window
+                       || (info->owner_speaks && ev->stage_index >= claim->stage)
+                       || claim->value_hash == dt_hash (value.ptr, value.len, SEED_VALUE)))
                 claim = NULL;
         }
         bool off_canonical = has_canonical
@@ -271,9 +274,10 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
         if (!finding)
             continue;
         if (claim) {
-            //  "sales quoted price 12,000 CNY to account ACME on 3 May 2026;
-            //  marketing told the same contact 9,900 CNY on 5 May 2026."
-            text_printf (&text, "%s quoted ", s_track (owner));
+            //  "sales quoted price 9,900 CNY to account ACME at negotiation
+            //  on 3 May 2026; marketing told contact carol 12,000 CNY at
+            //  interest on 5 May 2026."
+            text_printf (&text, "%s quoted ", s_track (claim->track));
             text_str (&text, key);
             if (claim->value_len) {
                 text_puts (&text, " ");
@@ -286,7 +290,8 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
                 text_puts (&text, " a different value");
             text_puts (&text, " to account ");
             text_str (&text, ev->account);
-            text_puts (&text, " on ");
+            text_printf (&text, " at %s on ", claim->stage < self->stages.count?
+                         self->stages.name [claim->stage]: "?");
             text_date (&text, claim->at);
             text_printf (&text, "; %s told ", s_track (info->track));
             if (info->contact && claim->contact == info->contact)
@@ -300,7 +305,7 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
             else
                 text_puts (&text, "the account ");
             text_str (&text, value);
-            text_puts (&text, " on ");
+            text_printf (&text, " at %s on ", self->stages.name [ev->stage_index]);
             text_date (&text, ev->occurred_at);
             text_puts (&text, ".");
             if (claim->id_len)

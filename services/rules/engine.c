@@ -194,7 +194,7 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     check_memory (self, memory, &info, replay, &sink);
 
     if (commit && account)
-        account_commit (account, &info, replay);
+        account_commit (account, &info, replay, self->cfg.memory_window);
     if (verdict)
         *verdict = sink.verdict;
     return sink.count;
@@ -219,7 +219,8 @@ dt_engine_remember (dt_engine_t *self, const dt_event_t *ev)
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     account_t *account = s_account (self, key, slot, true);
     if (account)
-        account_commit (account, &info, account_replay (account, &info));
+        account_commit (account, &info, account_replay (account, &info),
+                        self->cfg.memory_window);
 }
 
 int64_t

@@ -557,8 +557,9 @@ test_claims (void)
     tp_claim (&tp, "price", "9,900 CNY");
     CHECK_INT (judge (engine, &tp, true), 1);
     CHECK_INT (verdict, DT_VERDICT_VIOLATION);
-    CHECK_STR (found [0].message, "sales quoted price 12,000 CNY to account ACME on 3 May "
-               "2026; marketing told the same contact 9,900 CNY on 5 May 2026.");
+    CHECK_STR (found [0].message, "sales quoted price 12,000 CNY to account ACME at "
+               "negotiation on 3 May 2026; marketing told the same contact 9,900 CNY at "
+               "negotiation on 5 May 2026.");
     CHECK_INT (found [0].related_count, 1);
     CHECK_STR (found [0].related [0], "s-quote");
     //  Another contact, and no contact
@@ -574,10 +575,21 @@ test_claims (void)
     tp_init (&tp, "m4", M, "ACME", "bob", "negotiation", T0 + 2 * DAY);
     tp_claim (&tp, "price", "12,000 CNY");
     CHECK_INT (judge (engine, &tp, false), 0);
-    //  In marketing's own range sales' price is not the authority
+    //  At an earlier stage, marketing's own included, the price the account
+    //  heard at negotiation binds too (issue 14: one value across the funnel)
     tp_init (&tp, "m5", M, "ACME", "bob", "consideration", T0 + 2 * DAY);
     tp_claim (&tp, "price", "9,900 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK (strstr (found [0].message, "9,900 CNY at consideration on 5 May 2026.") != NULL);
+    tp_init (&tp, "m5b", M, "ACME", "bob", "awareness", T0 + 2 * DAY);
+    tp_claim (&tp, "price", "12,000 CNY");
     CHECK_INT (judge (engine, &tp, false), 0);
+    //  ... and so does sales itself, at an earlier stage of its own
+    tp_init (&tp, "s-early", S, "ACME", "bob", "evaluation", T0 + 2 * DAY);
+    tp_claim (&tp, "price", "10,000 CNY");
+    CHECK_INT (judge (engine, &tp, true), 1);
+    CHECK (strstr (found [0].message, "sales told the same contact 10,000 CNY at evaluation")
+           != NULL);
     //  Another account knows nothing of ACME's price
     tp_init (&tp, "m6", M, "OTHER", "bob", "negotiation", T0 + 2 * DAY);
     tp_joint (&tp, M, 1 << S);
@@ -601,7 +613,7 @@ test_claims (void)
     tp_claim (&tp, "price", "11,000 CNY");
     CHECK_INT (judge (engine, &tp, false), 0);
     //  Marketing publishing with sales as lead speaks for sales
-    tp_init (&tp, "m-led", M, "ACME", "bob", "negotiation", T0 + 5 * DAY);
+    tp_init (&tp, "m-led", M, "ACME", "bob", "purchase", T0 + 5 * DAY);
     tp_joint (&tp, S, 0);
     tp_claim (&tp, "price", "10,500 CNY");
     CHECK_INT (judge (engine, &tp, true), 0);
@@ -613,6 +625,34 @@ test_claims (void)
     tp_init (&tp, "m10", M, "ACME", "bob", "negotiation", T0 + 5 * DAY + 31 * DAY);
     tp_claim (&tp, "price", "1 CNY");
     CHECK_INT (judge (engine, &tp, false), 0);
+    //  and a newer statement at an earlier stage becomes the authority
+    tp_init (&tp, "m-new", M, "ACME", "bob", "interest", T0 + 5 * DAY + 31 * DAY);
+    tp_claim (&tp, "price", "2 CNY");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s-late", S, "ACME", "bob", "interest", T0 + 5 * DAY + 32 * DAY);
+    tp_joint (&tp, S, 1 << M);
+    tp_claim (&tp, "price", "3 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_STR (found [0].related [0], "m-new");
+    CHECK (strstr (found [0].message, "marketing quoted price 2 CNY to account ACME at interest")
+           != NULL);
+    //  The owner moving its own price at a later stage: no finding
+    tp_init (&tp, "s-later", S, "ACME", "bob", "evaluation", T0 + 5 * DAY + 32 * DAY);
+    tp_claim (&tp, "price", "3 CNY");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "m-later", M, "ACME", "bob", "interest", T0 + 5 * DAY + 33 * DAY);
+    tp_claim (&tp, "price", "2 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_STR (found [0].related [0], "s-later");
+    //  An older statement at a later stage arriving late still outranks
+    //  a newer one at an earlier stage: the furthest stage is the authority
+    tp_init (&tp, "s-purchase", S, "ACME", "bob", "purchase", T0 + 5 * DAY + 31 * DAY);
+    tp_claim (&tp, "price", "4 CNY");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s-eval", S, "ACME", "bob", "evaluation", T0 + 5 * DAY + 34 * DAY);
+    tp_claim (&tp, "price", "3 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_STR (found [0].related [0], "s-purchase");
 
     //  The tone book's canonical value binds everyone, owner included
     engine_book (engine);
