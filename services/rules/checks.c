@@ -35,7 +35,8 @@ check_info (dt_engine_t *self, const dt_event_t *ev, info_t *info)
                            | (info->transactional? TF_TRANSACTIONAL: 0));
     info->contact = 0;
     if (ev->contact.len) {
-        info->contact = s_hash32 (ev->contact.ptr, ev->contact.len, SEED_CONTACT);
+        dt_str_t contact = s_canonical (self, DT_ID_CONTACT, ev->contact);
+        info->contact = s_hash32 (contact.ptr, contact.len, SEED_CONTACT);
         if (!info->contact)
             info->contact = 1;      //  0 means "no contact"
     }

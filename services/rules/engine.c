@@ -107,6 +107,7 @@ dt_engine_destroy (dt_engine_t **self_p)
     free (self->free_list);
     free (self->slots);
     dt_tonebook_destroy (&self->tonebook);
+    dt_identity_destroy (&self->identity);
     free (self);
     *self_p = NULL;
 }
@@ -125,6 +126,37 @@ dt_engine_set_tonebook (dt_engine_t *self, dt_tonebook_t **tonebook_p, char *err
     dt_tonebook_destroy (&self->tonebook);
     self->tonebook = tonebook;
     return 0;
+}
+
+int
+dt_engine_set_identity (dt_engine_t *self, dt_identity_t **identity_p, char *err, size_t errlen)
+{
+    assert (self);
+    assert (identity_p);
+    dt_identity_t *identity = *identity_p;
+    *identity_p = NULL;
+    if (identity && !dt_identity_valid (identity)
+    &&  dt_identity_validate (identity, err, errlen)) {
+        dt_identity_destroy (&identity);
+        return -1;
+    }
+    dt_identity_destroy (&self->identity);
+    self->identity = identity;
+    return 0;
+}
+
+dt_identity_t *
+dt_engine_identity (dt_engine_t *self)
+{
+    assert (self);
+    return self->identity;
+}
+
+dt_str_t
+dt_engine_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id)
+{
+    assert (self);
+    return s_canonical (self, kind, id);
 }
 
 int
@@ -165,7 +197,7 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
         *verdict = DT_VERDICT_OK;
     //  With many accounts neither the table slot nor the account's block is
     //  in cache: ask for the slot first, work on the event while it comes
-    uint64_t key = dt_hash (ev->account.ptr, ev->account.len, SEED_ACCOUNT);
+    uint64_t key = s_account_key (self, ev->account);
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
     info_t info;
     if (check_info (self, ev, &info))
@@ -203,7 +235,7 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
 void
 dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev)
 {
-    uint64_t key = dt_hash (ev->account.ptr, ev->account.len, SEED_ACCOUNT);
+    uint64_t key = s_account_key (self, ev->account);
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
 }
 
@@ -215,7 +247,7 @@ dt_engine_remember (dt_engine_t *self, const dt_event_t *ev)
     info_t info;
     if (check_info (self, ev, &info))
         return;
-    uint64_t key = dt_hash (ev->account.ptr, ev->account.len, SEED_ACCOUNT);
+    uint64_t key = s_account_key (self, ev->account);
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     account_t *account = s_account (self, key, slot, true);
     if (account)
@@ -273,7 +305,26 @@ dt_engine_evict_step (dt_engine_t *self, int64_t now_ms)
 bool
 dt_engine_has_account (dt_engine_t *self, dt_str_t account)
 {
-    return table_find (self, dt_hash (account.ptr, account.len, SEED_ACCOUNT)) != NULL;
+    return table_find (self, s_account_key (self, account)) != NULL;
+}
+
+bool
+dt_engine_forget (dt_engine_t *self, dt_str_t account)
+{
+    assert (self);
+    uint64_t key = s_account_key (self, account);
+    size_t slot = s_probe (self, key, key & (self->slot_count - 1));
+    uint64_t entry;
+    while ((entry = self->slots [slot])) {
+        if (s_block (self, (uint32_t) entry - 1)->key == key) {
+            table_delete (self, slot);
+            self->free_list [self->free_count++] = (uint32_t) entry - 1;
+            self->accounts--;
+            return true;
+        }
+        slot = s_probe (self, key, (slot + 1) & (self->slot_count - 1));
+    }
+    return false;
 }
 
 size_t

@@ -22,6 +22,7 @@
 #include "proto/event.h"
 #include "rules/settings.h"
 #include "rules/tonebook.h"
+#include "rules/identity.h"
 
 #define DT_RELATED_MAX      8
 #define DT_MESSAGE_MAX      512
@@ -51,6 +52,27 @@ void dt_engine_destroy (dt_engine_t **self_p);
 //  book switches the tone rules off.
 int dt_engine_set_tonebook (dt_engine_t *self, dt_tonebook_t **tonebook_p,
                             char *err, size_t errlen);
+
+//  Judge buyers by canonical ids (rules/identity.h): every rule keys the
+//  account and compares contacts by the id dt_identity_resolve returns for
+//  what the event carries. Takes ownership of *identity_p and nulls it,
+//  always. A map not yet valid is validated first: if that fails it is
+//  destroyed, the previous map stays in force and -1 is returned with the
+//  sentence naming the rows in err; otherwise the previous map is
+//  destroyed. NULL: ids as sent, no normalisation (the default). Memory
+//  already kept stays filed under the ids it was filed under: the caller
+//  forgets the accounts whose ids changed (dt_engine_forget, see
+//  dt_identity_diff) and feeds their history back.
+int dt_engine_set_identity (dt_engine_t *self, dt_identity_t **identity_p,
+                            char *err, size_t errlen);
+
+//  The map in force (NULL for none); the engine keeps ownership
+dt_identity_t *dt_engine_identity (dt_engine_t *self);
+
+//  The canonical id the engine judges id by (a kind of rules/identity.h),
+//  as dt_identity_resolve returns it: valid until the next call into the
+//  engine. Copy it to keep it.
+dt_str_t dt_engine_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id);
 
 //  Replace the configuration (copied). Returns 0, or -1 with the old one
 //  kept if cfg does not pass dt_rules_config_check.
@@ -92,8 +114,13 @@ size_t dt_engine_evict (dt_engine_t *self, int64_t now_ms);
 //  account (about 4 ms for 100,000, 14 ms for 1,000,000) while events wait.
 size_t dt_engine_evict_step (dt_engine_t *self, int64_t now_ms);
 
-//  True if the account is in memory
+//  True if the account (any of its ids) is in memory
 bool dt_engine_has_account (dt_engine_t *self, dt_str_t account);
+
+//  Drop the account's memory (the account named by any of its ids under
+//  the map in force), so its history can be fed back under a new mapping.
+//  True if it was in memory.
+bool dt_engine_forget (dt_engine_t *self, dt_str_t account);
 
 //  Accounts in memory, and the bytes their memory takes (account blocks,
 //  the account table and the free list; not the tone book)

@@ -57,6 +57,9 @@ struct _dt_identity_t {
     bool normalise [DT_ID_KINDS];
     slot_t *index [DT_ID_KINDS];
     size_t index_size [DT_ID_KINDS];    //  a power of two, or 0
+    //  The reverse index: a kind's row numbers ordered by the hash of their
+    //  canonical id (4 bytes a row), for dt_identity_ids_of
+    uint32_t *by_target [DT_ID_KINDS];
     bool valid;
     char add_error [256];           //  the first add that failed, if any
     char message [256];             //  the last add that failed
@@ -254,8 +257,10 @@ dt_identity_destroy (dt_identity_t **self_p)
     for (size_t i = 0; i < self->source_count; i++)
         free (self->sources [i]);
     free (self->sources);
-    for (int kind = 0; kind < DT_ID_KINDS; kind++)
+    for (int kind = 0; kind < DT_ID_KINDS; kind++) {
         free (self->index [kind]);
+        free (self->by_target [kind]);
+    }
     free (self->rows);
     free (self->arena.data);
     free (self->norm.data);
@@ -457,6 +462,55 @@ s_find (const dt_identity_t *self, int kind, const char *key, size_t len, uint64
     return 0;
 }
 
+//  The reverse index, built once a map is valid: per kind, the row numbers
+//  ordered by the hash of their canonical id
+typedef struct {
+    uint64_t hash;
+    uint32_t row;
+} by_hash_t;
+
+static int
+s_by_hash_cmp (const void *a, const void *b)
+{
+    const by_hash_t *x = (const by_hash_t *) a, *y = (const by_hash_t *) b;
+    return x->hash < y->hash? -1: x->hash > y->hash? 1: (x->row > y->row) - (x->row < y->row);
+}
+
+static inline uint64_t
+s_target_hash (const dt_identity_t *self, const row_t *row)
+{
+    return dt_hash (s_target (self, row), row->target_len, 0);
+}
+
+static int
+s_reverse_build (dt_identity_t *self)
+{
+    for (int kind = 0; kind < DT_ID_KINDS; kind++) {
+        free (self->by_target [kind]);
+        self->by_target [kind] = NULL;
+        size_t count = self->kind_rows [kind];
+        if (count == 0)
+            continue;
+        by_hash_t *pairs = (by_hash_t *) malloc (count * sizeof (by_hash_t));
+        self->by_target [kind] = (uint32_t *) malloc (count * sizeof (uint32_t));
+        if (!pairs || !self->by_target [kind]) {
+            free (pairs);
+            return -1;
+        }
+        size_t used = 0;
+        for (size_t i = 0; i < self->row_count; i++)
+            if (self->rows [i].kind == kind) {
+                pairs [used].hash = s_target_hash (self, &self->rows [i]);
+                pairs [used++].row = (uint32_t) i;
+            }
+        qsort (pairs, used, sizeof (by_hash_t), s_by_hash_cmp);
+        for (size_t i = 0; i < used; i++)
+            self->by_target [kind][i] = pairs [i].row;
+        free (pairs);
+    }
+    return 0;
+}
+
 int
 dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
 {
@@ -593,6 +647,11 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
     }
     s_arena_shrink (&self->arena);
     s_arena_shrink (&self->norm);
+    if (s_reverse_build (self)) {
+        if (err && errlen)
+            snprintf (err, errlen, "out of memory validating the alias maps");
+        return -1;
+    }
     self->valid = true;
     return 0;
 }
@@ -623,6 +682,99 @@ dt_identity_resolve (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
 }
 
 size_t
+dt_identity_ids_of (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t canonical,
+                    dt_str_t *ids, size_t max)
+{
+    assert (self && self->valid);
+    assert ((unsigned) kind < DT_ID_KINDS);
+    size_t count = self->kind_rows [kind], found = 0;
+    const uint32_t *order = self->by_target [kind];
+    if (count == 0)
+        return 0;
+    uint64_t hash = dt_hash (canonical.ptr, canonical.len, 0);
+    //  The first row whose canonical id hashes to hash or more
+    size_t low = 0, high = count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (s_target_hash (self, &self->rows [order [mid]]) < hash)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    for (size_t i = low; i < count; i++) {
+        const row_t *row = &self->rows [order [i]];
+        if (s_target_hash (self, row) != hash)
+            break;
+        if (row->target_len != canonical.len
+        ||  memcmp (s_target (self, row), canonical.ptr, canonical.len) != 0)
+            continue;
+        dt_str_t alias = { self->arena.data + row->alias, row->alias_len };
+        dt_str_t key = { s_key (self, row), row->key_len };
+        if (found < max)
+            ids [found] = alias;
+        found++;
+        if (!dt_str_same (alias, key)) {
+            if (found < max)
+                ids [found] = key;
+            found++;
+        }
+    }
+    return found;
+}
+
+//  The canonical id of a normalised key in a valid map: its row's, or itself
+static dt_str_t
+s_resolved_key (const dt_identity_t *self, int kind, const char *key, size_t len)
+{
+    dt_str_t result = { key, (uint32_t) len };
+    if (self->kind_rows [kind] == 0)
+        return result;
+    uint32_t found = s_find (self, kind, key, len, dt_hash (key, len, 0));
+    if (found) {
+        const row_t *row = &self->rows [found - 1];
+        result.ptr = s_target (self, row);
+        result.len = row->target_len;
+    }
+    return result;
+}
+
+//  Rows of one map whose alias the other map resolves elsewhere: counted,
+//  and both canonical ids told
+static size_t
+s_moved (const dt_identity_t *from, const dt_identity_t *to, dt_id_kind_t kind,
+         dt_identity_change_fn *fn, void *ctx)
+{
+    size_t moved = 0;
+    for (size_t i = 0; i < from->row_count; i++) {
+        const row_t *row = &from->rows [i];
+        if (row->kind != kind || (row->flags & (ROW_SELF | ROW_DUP)))
+            continue;
+        dt_str_t target = { s_target (from, row), row->target_len };
+        dt_str_t other = to? s_resolved_key (to, kind, s_key (from, row), row->key_len):
+                             (dt_str_t) { s_key (from, row), row->key_len };
+        if (dt_str_same (target, other))
+            continue;
+        moved++;
+        if (fn) {
+            fn (ctx, kind, target);
+            fn (ctx, kind, other);
+        }
+    }
+    return moved;
+}
+
+void
+dt_identity_diff (const dt_identity_t *old, const dt_identity_t *new_map, dt_id_kind_t kind,
+                  size_t *added, size_t *removed, dt_identity_change_fn *fn, void *ctx)
+{
+    assert (!old || old->valid);
+    assert (!new_map || new_map->valid);
+    assert ((unsigned) kind < DT_ID_KINDS);
+    *added = new_map? s_moved (new_map, old, kind, fn, ctx): 0;
+    *removed = old? s_moved (old, new_map, kind, fn, ctx): 0;
+}
+
+size_t
 dt_identity_rows (const dt_identity_t *self, dt_id_kind_t kind)
 {
     assert (self);
@@ -640,6 +792,7 @@ dt_identity_bytes (const dt_identity_t *self)
     for (size_t i = 0; i < self->source_count; i++)
         bytes += strlen (self->sources [i]) + 1;
     for (int kind = 0; kind < DT_ID_KINDS; kind++)
-        bytes += self->index_size [kind] * sizeof (slot_t);
+        bytes += self->index_size [kind] * sizeof (slot_t)
+               + (self->by_target [kind]? self->kind_rows [kind] * sizeof (uint32_t): 0);
     return bytes;
 }

@@ -113,6 +113,26 @@ dt_identity_account (dt_identity_t *self, dt_str_t id)
 //  than DT_IDENTITY_ID_MAX are returned as they are.
 dt_str_t dt_identity_normalise (dt_str_t id, char *out);
 
+//  Every id of a kind that resolves to canonical (a canonical id as
+//  dt_identity_resolve returns it): each alias as added and, when it
+//  differs, its normalised form. Writes up to max to ids (pointing into
+//  the map) and returns how many there are in all; 0 when canonical has no
+//  alias. The map must be valid. (A reverse index, 4 bytes a row: the
+//  coordinator uses it to read the history of every id of an account.)
+size_t dt_identity_ids_of (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t canonical,
+                           dt_str_t *ids, size_t max);
+
+//  What changed from one valid map to another for a kind (either may be
+//  NULL: no map). added: rows of new_map whose alias old resolves
+//  otherwise; removed: rows of old whose alias new_map resolves otherwise.
+//  For each such row fn, if not NULL, is told both canonical ids (the row's
+//  and what the other map makes of its alias), so the caller can drop the
+//  buyers whose set of ids changed; an id may be told more than once. The
+//  strings point into the maps.
+typedef void (dt_identity_change_fn) (void *ctx, dt_id_kind_t kind, dt_str_t id);
+void dt_identity_diff (const dt_identity_t *old, const dt_identity_t *new_map, dt_id_kind_t kind,
+                       size_t *added, size_t *removed, dt_identity_change_fn *fn, void *ctx);
+
 //  Rows of a kind (as added, duplicates included) and bytes held
 size_t dt_identity_rows (const dt_identity_t *self, dt_id_kind_t kind);
 size_t dt_identity_bytes (const dt_identity_t *self);

@@ -16,6 +16,7 @@
 #define DT_RULES_INTERNAL_H
 
 #include "rules/engine.h"
+#include "rules/identity.h"
 #include "base/hash.h"
 
 #include <stdbool.h>
@@ -108,6 +109,7 @@ struct _dt_engine_t {
     dt_rules_config_t cfg;
     dt_stageset_t stages;
     dt_tonebook_t *tonebook;
+    dt_identity_t *identity;    //  the alias maps, NULL: ids as sent
     uint64_t *slots;            //  tag << 32 | (block index + 1); 0 = empty
     size_t slot_count;          //  a power of two
     size_t evict_cursor;        //  where dt_engine_evict_step goes on
@@ -154,6 +156,22 @@ static inline uint32_t
 s_hash32 (const char *ptr, size_t len, uint64_t seed)
 {
     return (uint32_t) dt_hash (ptr, len, seed);
+}
+
+//  The canonical id rules judge a buyer by: normalised and resolved by the
+//  alias maps, or as sent without them
+static inline dt_str_t
+s_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id)
+{
+    return self->identity? dt_identity_resolve (self->identity, kind, id): id;
+}
+
+//  The account table's key for an account id as sent
+static inline uint64_t
+s_account_key (dt_engine_t *self, dt_str_t account)
+{
+    dt_str_t canonical = s_canonical (self, DT_ID_ACCOUNT, account);
+    return dt_hash (canonical.ptr, canonical.len, SEED_ACCOUNT);
 }
 
 static inline int64_t

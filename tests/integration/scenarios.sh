@@ -23,6 +23,38 @@ scn_wait() {    # sql, want
     echo "$got"
 }
 
+# A line {"sql": "...", "await": "KIND"[, "ok": false]}: run the statement,
+# then wait until the coordinator has applied it (a new row in
+# KIND_reloads, identity_reloads for "identity") and check that row says ok
+# (or, with "ok": false, that the change was refused)
+scn_sql_line() {    # scenario, line number, json line; adds to $problems
+    local sql await ok before table
+    if ! sql=$(jq -er '.sql' <<<"$3" 2>/dev/null); then
+        problems+=" line $2: \"sql\" is not a string;"; return
+    fi
+    await=$(jq -r '.await // empty' <<<"$3")
+    ok=$(jq -r 'if .ok == false then "f" else "t" end' <<<"$3")
+    if [ -z "$await" ]; then
+        psql_q -v ON_ERROR_STOP=1 -c "$sql" >/dev/null || problems+=" line $2: SQL failed;"
+        return
+    fi
+    if ! [[ "$await" =~ ^[a-z_]+$ ]]; then
+        problems+=" line $2: \"await\" \"$await\" is no table name;"; return
+    fi
+    table=${await}_reloads
+    if ! before=$(psql_q -c "SELECT count(*) FROM $table"); then
+        problems+=" line $2: no table $table;"; return
+    fi
+    if ! psql_q -v ON_ERROR_STOP=1 -c "$sql" >/dev/null; then
+        problems+=" line $2: SQL failed;"; return
+    fi
+    if [ "$(scn_wait "SELECT count(*) > $before FROM $table" t)" != t ]; then
+        problems+=" line $2: the coordinator never reloaded ($table);"; return
+    fi
+    it_eq "scenario $1: line $2 applied with ok=$ok" \
+        "$(psql_q -c "SELECT ok FROM $table ORDER BY at DESC LIMIT 1")" "$ok"
+}
+
 # A SQL string literal
 scn_lit() { printf "'%s'" "${1//\'/\'\'}"; }
 
@@ -91,6 +123,10 @@ for jsonl in "${files[@]}"; do
     while IFS= read -r line || [ -n "$line" ]; do
         line_no=$((line_no + 1))
         [[ "$line" =~ ^[[:space:]]*$ ]] && continue
+        if [[ "$line" =~ ^[[:space:]]*\{[[:space:]]*\"sql\" ]]; then
+            scn_sql_line "$name" "$line_no" "$line"
+            continue
+        fi
         if ! [[ "$line" =~ $track_re ]]; then
             problems+=" line $line_no has no \"track\";"; continue
         fi

@@ -1338,6 +1338,80 @@ test_evict_reload (void)
     dt_engine_destroy (&engine);
 }
 
+//  Canonical ids: one buyer under several ids is one buyer to every rule;
+//  a refused map keeps the old one; forgetting and feeding back merges
+//  histories judged apart
+static void
+test_identity (void)
+{
+    char err [256];
+    dt_engine_t *engine = engine_only (DT_RULE_COLLISION, DT_RULE_CONTACT_PRESSURE);
+    dt_identity_t *map = dt_identity_new ();
+    dt_identity_add (map, DT_ID_CONTACT, "003Dn00000Xk2", "bob@acme.com", "crm", err, sizeof err);
+    dt_identity_add (map, DT_ID_CONTACT, "+49 30 1234567", "bob@acme.com", "calls", err, sizeof err);
+    dt_identity_add (map, DT_ID_ACCOUNT, "001Dn000ACME", "acme.com", "crm", err, sizeof err);
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    CHECK (map == NULL);
+    CHECK (dt_engine_identity (engine) != NULL);
+
+    //  A collision through a contact alias and an account alias at once
+    tp_t tp;
+    tp_init (&tp, "m1", M, "acme.com", "Bob@ACME.com", "awareness", T0);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s1", S, "001Dn000ACME", "003Dn00000Xk2", "intent", T0 + HOUR);
+    judge (engine, &tp, true);
+    CHECK_INT (rule_count (DT_RULE_COLLISION), 1);
+    CHECK_STR (found [0].related [0], "m1");
+    CHECK (dt_engine_has_account (engine, s_str ("acme.com")));
+    CHECK (dt_engine_has_account (engine, s_str ("001Dn000ACME")));
+    CHECK_INT (dt_engine_accounts (engine), 1);
+    //  Pressure across three ids of one person (the phone written otherwise)
+    tp_init (&tp, "m2", M, "acme.com", "+49 (30) 123-4567", "awareness", T0 + 2 * HOUR);
+    judge (engine, &tp, true);
+    tp_init (&tp, "m3", M, "acme.com", "bob@acme.com", "awareness", T0 + 3 * HOUR);
+    judge (engine, &tp, true);
+    CHECK_INT (rule_count (DT_RULE_CONTACT_PRESSURE), 1);
+    //  The canonical ids, as the coordinator stores them
+    dt_str_t canonical = dt_engine_canonical (engine, DT_ID_CONTACT, s_str ("+49 30 1234567"));
+    CHECK (dt_str_same (canonical, s_str ("bob@acme.com")));
+    canonical = dt_engine_canonical (engine, DT_ID_ACCOUNT, s_str ("001Dn000ACME"));
+    CHECK (dt_str_same (canonical, s_str ("acme.com")));
+
+    //  A map that fails validation is refused and the old one judges on
+    map = dt_identity_new ();
+    dt_identity_add (map, DT_ID_ACCOUNT, "001Dn000ACME", "acme.com", NULL, err, sizeof err);
+    dt_identity_add (map, DT_ID_ACCOUNT, "001Dn000ACME", "globex.com", NULL, err, sizeof err);
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), -1);
+    CHECK (map == NULL);
+    CHECK (strstr (err, "001Dn000ACME") != NULL);
+    CHECK (dt_engine_has_account (engine, s_str ("001Dn000ACME")));
+
+    //  Without a map: ids as sent, two accounts. Forgetting drops one.
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    CHECK (!dt_engine_has_account (engine, s_str ("001Dn000ACME")));
+    tp_init (&tp, "s2", S, "001Dn000ACME", NULL, "intent", T0 + 4 * HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    CHECK_INT (dt_engine_accounts (engine), 2);
+    CHECK (dt_engine_forget (engine, s_str ("001Dn000ACME")));
+    CHECK (!dt_engine_forget (engine, s_str ("001Dn000ACME")));
+    CHECK_INT (dt_engine_accounts (engine), 1);
+    //  An alias added after the fact: forget both, feed both back, merged
+    map = dt_identity_new ();
+    dt_identity_add (map, DT_ID_ACCOUNT, "001Dn000ACME", "acme.com", NULL, err, sizeof err);
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    CHECK (dt_engine_forget (engine, s_str ("acme.com")));
+    CHECK_INT (dt_engine_accounts (engine), 0);
+    tp_init (&tp, "m1", M, "acme.com", NULL, "awareness", T0);
+    dt_engine_remember (engine, &tp.ev);
+    tp_init (&tp, "s2", S, "001Dn000ACME", NULL, "intent", T0 + 4 * HOUR);
+    dt_engine_remember (engine, &tp.ev);
+    CHECK_INT (dt_engine_accounts (engine), 1);
+    tp_init (&tp, "s3", S, "001Dn000ACME", NULL, "intent", T0 + 5 * HOUR);
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_STR (found [0].related [0], "m1");
+    dt_engine_destroy (&engine);
+}
+
 int
 main (void)
 {
@@ -1359,5 +1433,6 @@ main (void)
     test_check_api ();
     test_long_names ();
     test_evict_reload ();
+    test_identity ();
     return TESTING_DONE ();
 }

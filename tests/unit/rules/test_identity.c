@@ -373,6 +373,84 @@ s_test_many (void)
     dt_identity_destroy (&map);
 }
 
+//  The reverse index and the difference between two maps
+static int changes;
+static char changed [8][64];
+
+static void
+s_note_change (void *ctx, dt_id_kind_t kind, dt_str_t id)
+{
+    (void) ctx;
+    (void) kind;
+    if (changes < 8)
+        snprintf (changed [changes], sizeof changed [0], "%.*s", (int) id.len, id.ptr);
+    changes++;
+}
+
+static bool
+s_changed (const char *id)
+{
+    for (int i = 0; i < changes && i < 8; i++)
+        if (strcmp (changed [i], id) == 0)
+            return true;
+    return false;
+}
+
+static void
+s_test_ids_and_diff (void)
+{
+    char err [256];
+    dt_identity_t *old = dt_identity_new ();
+    dt_identity_add (old, DT_ID_ACCOUNT, "001Dn000ACME", "acme.com", "crm", err, sizeof err);
+    dt_identity_add (old, DT_ID_ACCOUNT, "ACME@Mail.example", "acme.com", "mail", err, sizeof err);
+    dt_identity_add (old, DT_ID_ACCOUNT, "001Dn000GLOBEX", "globex.com", "crm", err, sizeof err);
+    dt_identity_add (old, DT_ID_CONTACT, "003Dn00000Xk2", "bob@acme.com", "crm", err, sizeof err);
+    CHECK_INT (dt_identity_validate (old, err, sizeof err), 0);
+    dt_str_t ids [8];
+    //  Each alias as added and, when it differs, as normalised
+    CHECK_INT (dt_identity_ids_of (old, DT_ID_ACCOUNT, S ("acme.com"), ids, 8), 3);
+    CHECK_STR (s_text (ids [0]), "001Dn000ACME");
+    CHECK_STR (s_text (ids [1]), "ACME@Mail.example");
+    CHECK_STR (s_text (ids [2]), "acme@mail.example");
+    CHECK_INT (dt_identity_ids_of (old, DT_ID_ACCOUNT, S ("acme.com"), ids, 1), 3);
+    CHECK_INT (dt_identity_ids_of (old, DT_ID_ACCOUNT, S ("globex.com"), ids, 8), 1);
+    CHECK_INT (dt_identity_ids_of (old, DT_ID_ACCOUNT, S ("initech.com"), ids, 8), 0);
+    CHECK_INT (dt_identity_ids_of (old, DT_ID_CONTACT, S ("acme.com"), ids, 8), 0);
+    CHECK_INT (dt_identity_ids_of (old, DT_ID_CONTACT, S ("bob@acme.com"), ids, 8), 1);
+
+    //  GLOBEX's CRM id moves to ACME, one alias added, one removed
+    dt_identity_t *new_map = dt_identity_new ();
+    dt_identity_add (new_map, DT_ID_ACCOUNT, "001Dn000ACME", "acme.com", "crm", err, sizeof err);
+    dt_identity_add (new_map, DT_ID_ACCOUNT, "ACME@Mail.example", "acme.com", "mail", err, sizeof err);
+    dt_identity_add (new_map, DT_ID_ACCOUNT, "001Dn000GLOBEX", "acme.com", "crm", err, sizeof err);
+    dt_identity_add (new_map, DT_ID_ACCOUNT, "acme.de", "acme.com", NULL, err, sizeof err);
+    dt_identity_add (new_map, DT_ID_CONTACT, "003Dn00000Xk2", "Bob@acme.com", NULL, err, sizeof err);
+    CHECK_INT (dt_identity_validate (new_map, err, sizeof err), 0);
+    size_t added, removed;
+    changes = 0;
+    dt_identity_diff (old, new_map, DT_ID_ACCOUNT, &added, &removed, s_note_change, NULL);
+    CHECK_INT (added, 2);
+    CHECK_INT (removed, 1);
+    CHECK (s_changed ("acme.com"));
+    CHECK (s_changed ("globex.com"));
+    CHECK (s_changed ("acme.de"));
+    CHECK (!s_changed ("001Dn000ACME"));
+    //  Contacts did not change (the same once normalised); from or to no
+    //  map, every row
+    changes = 0;
+    dt_identity_diff (old, new_map, DT_ID_CONTACT, &added, &removed, s_note_change, NULL);
+    CHECK_INT (added + removed + (size_t) changes, 0);
+    dt_identity_diff (NULL, new_map, DT_ID_ACCOUNT, &added, &removed, NULL, NULL);
+    CHECK_INT (added, 4);
+    CHECK_INT (removed, 0);
+    dt_identity_diff (old, NULL, DT_ID_CONTACT, &added, &removed, s_note_change, NULL);
+    CHECK_INT (added, 0);
+    CHECK_INT (removed, 1);
+    CHECK (s_changed ("bob@acme.com") && s_changed ("003dn00000xk2") == false);
+    dt_identity_destroy (&old);
+    dt_identity_destroy (&new_map);
+}
+
 int
 main (void)
 {
@@ -383,5 +461,6 @@ main (void)
     s_test_bad_rows ();
     s_test_replacement ();
     s_test_many ();
+    s_test_ids_and_diff ();
     return TESTING_DONE ();
 }
