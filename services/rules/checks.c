@@ -504,6 +504,54 @@ s_pressure (dt_engine_t *self, const account_t *account, const info_t *info, int
                   self->cfg.pressure_account_max);
 }
 
+//  Consent: a touchpoint to a buyer who must not be touched, by the
+//  canonical ids the engine judges by (the set is filed under them)
+static void
+s_suppressed (dt_engine_t *self, const info_t *info, sink_t *sink)
+{
+    if (!self->suppressions || !s_enabled (self, DT_RULE_SUPPRESSED))
+        return;
+    const dt_event_t *ev = info->ev;
+    //  Each lookup before the next resolution: s_canonical's answer may
+    //  live in a buffer the next one overwrites
+    const dt_suppression_row_t *row = NULL;
+    if (ev->contact.len)
+        row = dt_suppression_find (self->suppressions, DT_ID_CONTACT,
+                                   s_canonical (self, DT_ID_CONTACT, ev->contact),
+                                   ev->occurred_at, info->transactional);
+    if (!row)
+        row = dt_suppression_find (self->suppressions, DT_ID_ACCOUNT,
+                                   s_canonical (self, DT_ID_ACCOUNT, ev->account),
+                                   ev->occurred_at, info->transactional);
+    if (!row)
+        return;
+    text_t text;
+    if (!sink_emit (self, sink, DT_RULE_SUPPRESSED, &text))
+        return;
+    //  "sales touched contact bob at account ACME on 3 May 2026, but
+    //  contact bob@acme.com is suppressed for all touchpoints since
+    //  1 May 2026: unsubscribed."
+    text_printf (&text, "%s touched ", s_track (info->track));
+    text_who (&text, ev);
+    text_puts (&text, " on ");
+    text_date (&text, ev->occurred_at);
+    text_printf (&text, ", but %s ", dt_identity_kind_name (row->kind));
+    text_slice (&text, row->id, strlen (row->id), 80);
+    text_puts (&text, row->scope == DT_SUPPRESS_ALL? " is suppressed for all touchpoints":
+               " is suppressed for promotional touchpoints");
+    if (row->since > DT_OCCURRED_MIN) {
+        text_puts (&text, " since ");
+        text_date (&text, row->since);
+    }
+    if (row->until != DT_SUPPRESS_OPEN) {
+        text_puts (&text, " until ");
+        text_date (&text, row->until);
+    }
+    text_puts (&text, ": ");
+    text_slice (&text, row->reason, strlen (row->reason), 120);
+    text_puts (&text, ".");
+}
+
 //  One call for each half, so the rules inline into it as they did into
 //  the judgement before the engine was split
 
@@ -513,6 +561,7 @@ check_event (dt_engine_t *self, const info_t *info, sink_t *sink)
     s_stage_crossing (self, info, sink);
     s_themes (self, info, sink);
     s_banned (self, info, sink);
+    s_suppressed (self, info, sink);
 }
 
 void

@@ -110,6 +110,7 @@ struct _dt_engine_t {
     dt_stageset_t stages;
     dt_tonebook_t *tonebook;
     dt_identity_t *identity;    //  the alias maps, NULL: ids as sent
+    dt_suppression_t *suppressions;     //  consent, NULL: none
     uint64_t *slots;            //  tag << 32 | (block index + 1); 0 = empty
     size_t slot_count;          //  a power of two
     size_t evict_cursor;        //  where dt_engine_evict_step goes on
