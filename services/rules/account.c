@@ -220,10 +220,10 @@ s_project_add (account_t *account, uint32_t hash, int64_t at, uint8_t tracks)
 }
 
 const claim_rec_t *
-account_claim (const account_t *account, uint32_t key_hash, int track)
+account_claim (const account_t *account, uint32_t key_hash)
 {
     for (int i = 0; i < account->claim_count; i++)
-        if (account->claims [i].key_hash == key_hash && account->claims [i].track == track)
+        if (account->claims [i].key_hash == key_hash)
             return &account->claims [i];
     return NULL;
 }
@@ -262,19 +262,32 @@ s_arena_compact (account_t *account)
     account->arena_used = (uint8_t) used;
 }
 
+//  Does a statement by the stage's owner speaking become the authority for
+//  its key? Yes at the authority's stage or a later one (at the same stage
+//  the latest by occurred_at wins), and whenever the authority is out of
+//  memory.window and older: an earlier stage never overrides a live one.
+static bool
+s_claim_wins (const claim_rec_t *claim, const info_t *info, uint64_t value_hash,
+              int64_t window)
+{
+    int64_t at = info->ev->occurred_at;
+    int stage = info->ev->stage_index;
+    if (s_abs (at - claim->at) > window)
+        return at > claim->at;
+    if (stage != claim->stage)
+        return stage > claim->stage;
+    return at > claim->at || (at == claim->at && value_hash != claim->value_hash);
+}
+
 static void
-s_claim_set (account_t *account, const info_t *info, uint32_t key_hash, dt_str_t value)
+s_claim_set (account_t *account, const info_t *info, uint32_t key_hash, dt_str_t value,
+             int64_t window)
 {
     const dt_event_t *ev = info->ev;
     uint64_t value_hash = dt_hash (value.ptr, value.len, SEED_VALUE);
-    claim_rec_t *claim = NULL;
-    for (int i = 0; i < account->claim_count && !claim; i++)
-        if (account->claims [i].key_hash == key_hash && account->claims [i].track == info->owner)
-            claim = &account->claims [i];
+    claim_rec_t *claim = (claim_rec_t *) account_claim (account, key_hash);
     if (claim) {
-        //  The latest statement of the leading track is its position
-        if (ev->occurred_at < claim->at
-        || (ev->occurred_at == claim->at && value_hash == claim->value_hash))
+        if (!s_claim_wins (claim, info, value_hash, window))
             return;
     }
     else
@@ -329,6 +342,7 @@ s_claim_set (account_t *account, const info_t *info, uint32_t key_hash, dt_str_t
     claim->key_hash = key_hash;
     claim->contact = info->contact;
     claim->track = (uint8_t) info->owner;
+    claim->stage = (uint8_t) ev->stage_index;
 }
 
 
@@ -336,7 +350,7 @@ s_claim_set (account_t *account, const info_t *info, uint32_t key_hash, dt_str_t
 //  changes nothing: a replay is already remembered, and a different event
 //  under a stored id is not stored (the first version wins).
 void
-account_commit (account_t *account, const info_t *info, int replay)
+account_commit (account_t *account, const info_t *info, int replay, int64_t window)
 {
     if (replay >= 0)
         return;
@@ -354,7 +368,8 @@ account_commit (account_t *account, const info_t *info, int replay)
             if (!s_claim_pair (&ev->claims [i], &key, &value))
                 continue;
             s_seen_add (account, s_hash32 (key.ptr, key.len, SEED_SEEN_KEY + info->owner), at);
-            s_claim_set (account, info, s_hash32 (key.ptr, key.len, SEED_KEY), value);
+            s_claim_set (account, info, s_hash32 (key.ptr, key.len, SEED_KEY), value,
+                         window);
         }
     }
     if (ev->project.len)

@@ -252,14 +252,17 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
         }
         if (!check_conflict)
             continue;
-        //  A canonical value is the authority for everyone; otherwise the
-        //  owner's latest statement is, for the track that does not own
+        //  A canonical value is the authority for everyone. Otherwise the
+        //  account's authority for the key is what it heard at the furthest
+        //  stage (docs/rules.md): a touch at an earlier stage must not
+        //  contradict it, whoever makes it; at that stage or a later one
+        //  only the stage's owner speaking may state another value.
         const claim_rec_t *claim = NULL;
-        uint64_t value_hash = dt_hash (value.ptr, value.len, SEED_VALUE);
-        if (!info->owner_speaks && !has_canonical) {
-            claim = account_claim (account, s_hash32 (key.ptr, key.len, SEED_KEY), owner);
-            if (claim && (claim->value_hash == value_hash
-                       || s_abs (claim->at - ev->occurred_at) > self->cfg.memory_window))
+        if (!has_canonical) {
+            claim = account_claim (account, s_hash32 (key.ptr, key.len, SEED_KEY));
+            if (claim && (s_abs (claim->at - ev->occurred_at) > self->cfg.memory_window
+                       || (info->owner_speaks && ev->stage_index >= claim->stage)
+                       || claim->value_hash == dt_hash (value.ptr, value.len, SEED_VALUE)))
                 claim = NULL;
         }
         bool off_canonical = has_canonical
@@ -272,9 +275,10 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
         if (!finding)
             continue;
         if (claim) {
-            //  "sales quoted price 12,000 CNY to account ACME on 3 May 2026;
-            //  marketing told the same contact 9,900 CNY on 5 May 2026."
-            text_printf (&text, "%s quoted ", s_track (owner));
+            //  "sales quoted price 9,900 CNY to account ACME at negotiation
+            //  on 3 May 2026; marketing told contact carol 12,000 CNY at
+            //  interest on 5 May 2026."
+            text_printf (&text, "%s quoted ", s_track (claim->track));
             text_str (&text, key);
             if (claim->value_len) {
                 text_puts (&text, " ");
@@ -287,7 +291,8 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
                 text_puts (&text, " a different value");
             text_puts (&text, " to account ");
             text_str (&text, ev->account);
-            text_puts (&text, " on ");
+            text_printf (&text, " at %s on ", claim->stage < self->stages.count?
+                         self->stages.name [claim->stage]: "?");
             text_date (&text, claim->at);
             text_printf (&text, "; %s told ", s_track (info->track));
             if (info->contact && claim->contact == info->contact)
@@ -301,7 +306,7 @@ s_claims (dt_engine_t *self, const account_t *account, const info_t *info, sink_
             else
                 text_puts (&text, "the account ");
             text_str (&text, value);
-            text_puts (&text, " on ");
+            text_printf (&text, " at %s on ", self->stages.name [ev->stage_index]);
             text_date (&text, ev->occurred_at);
             text_puts (&text, ".");
             if (claim->id_len)
@@ -499,6 +504,54 @@ s_pressure (dt_engine_t *self, const account_t *account, const info_t *info, int
                   self->cfg.pressure_account_max);
 }
 
+//  Consent: a touchpoint to a buyer who must not be touched, by the
+//  canonical ids the engine judges by (the set is filed under them)
+static void
+s_suppressed (dt_engine_t *self, const info_t *info, sink_t *sink)
+{
+    if (!self->suppressions || !s_enabled (self, DT_RULE_SUPPRESSED))
+        return;
+    const dt_event_t *ev = info->ev;
+    //  Each lookup before the next resolution: s_canonical's answer may
+    //  live in a buffer the next one overwrites
+    const dt_suppression_row_t *row = NULL;
+    if (ev->contact.len)
+        row = dt_suppression_find (self->suppressions, DT_ID_CONTACT,
+                                   s_canonical (self, DT_ID_CONTACT, ev->contact),
+                                   ev->occurred_at, info->transactional);
+    if (!row)
+        row = dt_suppression_find (self->suppressions, DT_ID_ACCOUNT,
+                                   s_canonical (self, DT_ID_ACCOUNT, ev->account),
+                                   ev->occurred_at, info->transactional);
+    if (!row)
+        return;
+    text_t text;
+    if (!sink_emit (self, sink, DT_RULE_SUPPRESSED, &text))
+        return;
+    //  "sales touched contact bob at account ACME on 3 May 2026, but
+    //  contact bob@acme.com is suppressed for all touchpoints since
+    //  1 May 2026: unsubscribed."
+    text_printf (&text, "%s touched ", s_track (info->track));
+    text_who (&text, ev);
+    text_puts (&text, " on ");
+    text_date (&text, ev->occurred_at);
+    text_printf (&text, ", but %s ", dt_identity_kind_name (row->kind));
+    text_slice (&text, row->id, strlen (row->id), 80);
+    text_puts (&text, row->scope == DT_SUPPRESS_ALL? " is suppressed for all touchpoints":
+               " is suppressed for promotional touchpoints");
+    if (row->since > DT_OCCURRED_MIN) {
+        text_puts (&text, " since ");
+        text_date (&text, row->since);
+    }
+    if (row->until != DT_SUPPRESS_OPEN) {
+        text_puts (&text, " until ");
+        text_date (&text, row->until);
+    }
+    text_puts (&text, ": ");
+    text_slice (&text, row->reason, strlen (row->reason), 120);
+    text_puts (&text, ".");
+}
+
 //  One call for each half, so the rules inline into it as they did into
 //  the judgement before the engine was split
 
@@ -508,6 +561,7 @@ check_event (dt_engine_t *self, const info_t *info, sink_t *sink)
     s_stage_crossing (self, info, sink);
     s_themes (self, info, sink);
     s_banned (self, info, sink);
+    s_suppressed (self, info, sink);
 }
 
 void

@@ -108,6 +108,7 @@ dt_engine_destroy (dt_engine_t **self_p)
     free (self->slots);
     dt_tonebook_destroy (&self->tonebook);
     dt_identity_destroy (&self->identity);
+    dt_suppression_destroy (&self->suppressions);
     free (self);
     *self_p = NULL;
 }
@@ -140,8 +141,34 @@ dt_engine_set_identity (dt_engine_t *self, dt_identity_t **identity_p, char *err
         dt_identity_destroy (&identity);
         return -1;
     }
+    //  Suppressions follow the buyers: file them under the new canonical ids
+    if (self->suppressions
+    &&  dt_suppression_resolve (self->suppressions, identity, err, errlen)) {
+        char ignored [8];
+        dt_suppression_resolve (self->suppressions, self->identity, ignored, sizeof ignored);
+        dt_identity_destroy (&identity);
+        return -1;
+    }
     dt_identity_destroy (&self->identity);
     self->identity = identity;
+    return 0;
+}
+
+int
+dt_engine_set_suppressions (dt_engine_t *self, dt_suppression_t **suppressions_p,
+                            char *err, size_t errlen)
+{
+    assert (self);
+    assert (suppressions_p);
+    dt_suppression_t *suppressions = *suppressions_p;
+    *suppressions_p = NULL;
+    if (suppressions
+    &&  dt_suppression_resolve (suppressions, self->identity, err, errlen)) {
+        dt_suppression_destroy (&suppressions);
+        return -1;
+    }
+    dt_suppression_destroy (&self->suppressions);
+    self->suppressions = suppressions;
     return 0;
 }
 
@@ -230,7 +257,7 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     check_memory (self, memory, &info, replay, &sink);
 
     if (commit && account)
-        account_commit (account, &info, replay);
+        account_commit (account, &info, replay, self->cfg.memory_window);
     if (verdict)
         *verdict = sink.verdict;
     return sink.count;
@@ -264,7 +291,8 @@ dt_engine_remember (dt_engine_t *self, const dt_event_t *ev)
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     account_t *account = s_account (self, key, slot, true);
     if (account)
-        account_commit (account, &info, account_replay (account, &info));
+        account_commit (account, &info, account_replay (account, &info),
+                        self->cfg.memory_window);
 }
 
 int64_t

@@ -23,6 +23,7 @@
 #include "rules/settings.h"
 #include "rules/tonebook.h"
 #include "rules/identity.h"
+#include "rules/suppression.h"
 
 #define DT_RELATED_MAX      8
 #define DT_MESSAGE_MAX      512
@@ -65,6 +66,15 @@ int dt_engine_set_tonebook (dt_engine_t *self, dt_tonebook_t **tonebook_p,
 //  dt_identity_diff) and feeds their history back.
 int dt_engine_set_identity (dt_engine_t *self, dt_identity_t **identity_p,
                             char *err, size_t errlen);
+
+//  Consent (rule `suppressed`): the buyers no touchpoint may reach. Takes
+//  ownership of *suppressions_p and nulls it, always. The set is filed
+//  under the canonical ids of the alias map in force (dt_suppression_resolve),
+//  and again by every dt_engine_set_identity. If a row was refused the set
+//  is destroyed, the previous one stays in force and -1 is returned with
+//  the sentence naming the row in err. NULL: nobody is suppressed.
+int dt_engine_set_suppressions (dt_engine_t *self, dt_suppression_t **suppressions_p,
+                                char *err, size_t errlen);
 
 //  The map in force (NULL for none); the engine keeps ownership
 dt_identity_t *dt_engine_identity (dt_engine_t *self);

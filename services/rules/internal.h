@@ -61,9 +61,10 @@ typedef struct {
     uint32_t contact;           //  contact it was told to, 0 for none
     uint8_t id_off, id_len;     //  in the arena; id_len 0 = not kept
     uint8_t value_off, value_len;
-    uint8_t track;              //  the leading track that set it
+    uint8_t track;              //  the owner who stated it (owner of stage)
     uint8_t value_cut;          //  the value is longer than what is kept
-    uint8_t unused [2];
+    uint8_t stage;              //  the funnel stage it was stated at
+    uint8_t unused;
 } claim_rec_t;
 
 //  A key project: when each track last took part in it (T48, T48_NONE in
@@ -109,6 +110,7 @@ struct _dt_engine_t {
     dt_stageset_t stages;
     dt_tonebook_t *tonebook;
     dt_identity_t *identity;    //  the alias maps, NULL: ids as sent
+    dt_suppression_t *suppressions;     //  consent, NULL: none
     uint64_t *slots;            //  tag << 32 | (block index + 1); 0 = empty
     size_t slot_count;          //  a power of two
     size_t evict_cursor;        //  where dt_engine_evict_step goes on
@@ -277,8 +279,11 @@ int account_replay (const account_t *account, const info_t *info);
 bool account_road_taken (const account_t *account, int64_t from, int64_t at, int skip);
 bool account_seen (const account_t *account, uint32_t hash, int64_t at, int64_t window);
 project_rec_t *account_project (account_t *account, uint32_t hash);
-const claim_rec_t *account_claim (const account_t *account, uint32_t key_hash, int track);
-void account_commit (account_t *account, const info_t *info, int replay);
+//  The authority for a claim key: one statement per key (docs/rules.md,
+//  claim_conflict), or NULL
+const claim_rec_t *account_claim (const account_t *account, uint32_t key_hash);
+//  window: memory.window, past which a stated claim no longer binds
+void account_commit (account_t *account, const info_t *info, int replay, int64_t window);
 
 //  --------------------------------------------------------------------------
 //  table.c: the account table

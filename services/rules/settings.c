@@ -12,7 +12,7 @@
 static const char *s_rule_ids [DT_RULES] = {
     "stage_crossing", "collision", "unknown_theme", "theme_stage",
     "banned_phrase", "claim_conflict", "lead_violation", "sequence",
-    "key_project_solo", "contact_pressure"
+    "key_project_solo", "contact_pressure", "suppressed"
 };
 
 //  Defaults: what breaks one of the four rules outright is a violation;
@@ -28,7 +28,9 @@ static const dt_severity_t s_default_severity [DT_RULES] = {
     [DT_RULE_LEAD_VIOLATION]   = DT_SEV_WARN,
     [DT_RULE_SEQUENCE]         = DT_SEV_WARN,
     [DT_RULE_KEY_PROJECT_SOLO] = DT_SEV_WARN,
-    [DT_RULE_CONTACT_PRESSURE] = DT_SEV_WARN
+    [DT_RULE_CONTACT_PRESSURE] = DT_SEV_WARN,
+    //  Touching a buyer who said no breaks consent, whatever the reason
+    [DT_RULE_SUPPRESSED]       = DT_SEV_VIOLATION
 };
 
 #define HOUR_MS     INT64_C (3600000)
@@ -38,7 +40,7 @@ static const char *const config_keys [] = {
     "severity.stage_crossing", "severity.collision", "severity.unknown_theme",
     "severity.theme_stage", "severity.banned_phrase", "severity.claim_conflict",
     "severity.lead_violation", "severity.sequence", "severity.key_project_solo",
-    "severity.contact_pressure",
+    "severity.contact_pressure", "severity.suppressed",
     "collision.window", "collision.scope",
     "pressure.contact.max", "pressure.account.max", "pressure.period",
     "sequence.window", "memory.window",
@@ -203,7 +205,7 @@ dt_rules_config_set (dt_rules_config_t *cfg, const char *key, const char *value,
             snprintf (err, errlen, "'%s' names no rule; rules are stage_crossing, "
                       "collision, unknown_theme, theme_stage, banned_phrase, "
                       "claim_conflict, lead_violation, sequence, key_project_solo, "
-                      "contact_pressure", key);
+                      "contact_pressure, suppressed", key);
             return -1;
         }
         if (dt_severity_parse (value, &cfg->severity [rule])) {

@@ -25,6 +25,7 @@ typedef enum {
     DT_RULE_SEQUENCE,
     DT_RULE_KEY_PROJECT_SOLO,
     DT_RULE_CONTACT_PRESSURE,
+    DT_RULE_SUPPRESSED,
     DT_RULES
 } dt_rule_t;
 

@@ -94,7 +94,7 @@ else
     files=("$SCN_DIR"/*.jsonl)
 fi
 
-SCN_RULES="stage_crossing collision unknown_theme theme_stage banned_phrase claim_conflict lead_violation sequence key_project_solo contact_pressure"
+SCN_RULES="stage_crossing collision unknown_theme theme_stage banned_phrase claim_conflict lead_violation sequence key_project_solo contact_pressure suppressed"
 track_re='^(.*[{,])[[:space:]]*"track"[[:space:]]*:[[:space:]]*"([a-z]*)"[[:space:]]*(,?)(.*)$'
 id_re='[{,][[:space:]]*"id"[[:space:]]*:[[:space:]]*"([^"\\]*)"'
 

@@ -269,6 +269,7 @@ test_config (void)
     CHECK_STR (dt_rule_id (DT_RULE_SEQUENCE), "sequence");
     CHECK_STR (dt_rule_id (DT_RULE_KEY_PROJECT_SOLO), "key_project_solo");
     CHECK_STR (dt_rule_id (DT_RULE_CONTACT_PRESSURE), "contact_pressure");
+    CHECK_STR (dt_rule_id (DT_RULE_SUPPRESSED), "suppressed");
     CHECK_INT (dt_rule_parse ("claim_conflict"), DT_RULE_CLAIM_CONFLICT);
     CHECK_STR (dt_severity_name (DT_SEV_INFO), "info");
     CHECK_STR (dt_verdict_name (DT_VERDICT_VIOLATION), "violation");
@@ -557,8 +558,9 @@ test_claims (void)
     tp_claim (&tp, "price", "9,900 CNY");
     CHECK_INT (judge (engine, &tp, true), 1);
     CHECK_INT (verdict, DT_VERDICT_VIOLATION);
-    CHECK_STR (found [0].message, "sales quoted price 12,000 CNY to account ACME on 3 May "
-               "2026; marketing told the same contact 9,900 CNY on 5 May 2026.");
+    CHECK_STR (found [0].message, "sales quoted price 12,000 CNY to account ACME at "
+               "negotiation on 3 May 2026; marketing told the same contact 9,900 CNY at "
+               "negotiation on 5 May 2026.");
     CHECK_INT (found [0].related_count, 1);
     CHECK_STR (found [0].related [0], "s-quote");
     //  Another contact, and no contact
@@ -574,10 +576,21 @@ test_claims (void)
     tp_init (&tp, "m4", M, "ACME", "bob", "negotiation", T0 + 2 * DAY);
     tp_claim (&tp, "price", "12,000 CNY");
     CHECK_INT (judge (engine, &tp, false), 0);
-    //  In marketing's own range sales' price is not the authority
+    //  At an earlier stage, marketing's own included, the price the account
+    //  heard at negotiation binds too (issue 14: one value across the funnel)
     tp_init (&tp, "m5", M, "ACME", "bob", "consideration", T0 + 2 * DAY);
     tp_claim (&tp, "price", "9,900 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK (strstr (found [0].message, "9,900 CNY at consideration on 5 May 2026.") != NULL);
+    tp_init (&tp, "m5b", M, "ACME", "bob", "awareness", T0 + 2 * DAY);
+    tp_claim (&tp, "price", "12,000 CNY");
     CHECK_INT (judge (engine, &tp, false), 0);
+    //  ... and so does sales itself, at an earlier stage of its own
+    tp_init (&tp, "s-early", S, "ACME", "bob", "evaluation", T0 + 2 * DAY);
+    tp_claim (&tp, "price", "10,000 CNY");
+    CHECK_INT (judge (engine, &tp, true), 1);
+    CHECK (strstr (found [0].message, "sales told the same contact 10,000 CNY at evaluation")
+           != NULL);
     //  Another account knows nothing of ACME's price
     tp_init (&tp, "m6", M, "OTHER", "bob", "negotiation", T0 + 2 * DAY);
     tp_joint (&tp, M, 1 << S);
@@ -601,7 +614,7 @@ test_claims (void)
     tp_claim (&tp, "price", "11,000 CNY");
     CHECK_INT (judge (engine, &tp, false), 0);
     //  Marketing publishing with sales as lead speaks for sales
-    tp_init (&tp, "m-led", M, "ACME", "bob", "negotiation", T0 + 5 * DAY);
+    tp_init (&tp, "m-led", M, "ACME", "bob", "purchase", T0 + 5 * DAY);
     tp_joint (&tp, S, 0);
     tp_claim (&tp, "price", "10,500 CNY");
     CHECK_INT (judge (engine, &tp, true), 0);
@@ -613,6 +626,34 @@ test_claims (void)
     tp_init (&tp, "m10", M, "ACME", "bob", "negotiation", T0 + 5 * DAY + 31 * DAY);
     tp_claim (&tp, "price", "1 CNY");
     CHECK_INT (judge (engine, &tp, false), 0);
+    //  and a newer statement at an earlier stage becomes the authority
+    tp_init (&tp, "m-new", M, "ACME", "bob", "interest", T0 + 5 * DAY + 31 * DAY);
+    tp_claim (&tp, "price", "2 CNY");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s-late", S, "ACME", "bob", "interest", T0 + 5 * DAY + 32 * DAY);
+    tp_joint (&tp, S, 1 << M);
+    tp_claim (&tp, "price", "3 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_STR (found [0].related [0], "m-new");
+    CHECK (strstr (found [0].message, "marketing quoted price 2 CNY to account ACME at interest")
+           != NULL);
+    //  The owner moving its own price at a later stage: no finding
+    tp_init (&tp, "s-later", S, "ACME", "bob", "evaluation", T0 + 5 * DAY + 32 * DAY);
+    tp_claim (&tp, "price", "3 CNY");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "m-later", M, "ACME", "bob", "interest", T0 + 5 * DAY + 33 * DAY);
+    tp_claim (&tp, "price", "2 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_STR (found [0].related [0], "s-later");
+    //  An older statement at a later stage arriving late still outranks
+    //  a newer one at an earlier stage: the furthest stage is the authority
+    tp_init (&tp, "s-purchase", S, "ACME", "bob", "purchase", T0 + 5 * DAY + 31 * DAY);
+    tp_claim (&tp, "price", "4 CNY");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "s-eval", S, "ACME", "bob", "evaluation", T0 + 5 * DAY + 34 * DAY);
+    tp_claim (&tp, "price", "3 CNY");
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_STR (found [0].related [0], "s-purchase");
 
     //  The tone book's canonical value binds everyone, owner included
     engine_book (engine);
@@ -1373,6 +1414,95 @@ test_identity (void)
     dt_engine_destroy (&engine);
 }
 
+//  Consent: the rule `suppressed`, through aliases; transactional touches
+//  pass promotional suppressions, not `all` ones; the time range; a set
+//  with a refused row keeps the old one; an alias map change refiles it
+static void
+test_suppressed (void)
+{
+    char err [256];
+    dt_engine_t *engine = engine_only (DT_RULE_SUPPRESSED, DT_RULES);
+    tp_t tp;
+    tp_init (&tp, "m0", M, "acme.com", "003Dn00000Xk2", "awareness", T0);
+    CHECK_INT (judge (engine, &tp, false), 0);      //  no set: nobody suppressed
+
+    dt_identity_t *map = dt_identity_new ();
+    dt_identity_add (map, DT_ID_CONTACT, "003Dn00000Xk2", "bob@acme.com", "crm", err, sizeof err);
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    dt_suppression_t *set = dt_suppression_new ();
+    CHECK_INT (dt_suppression_add (set, "contact", "Bob@ACME.com", "promotional", T0 - DAY,
+                                   DT_SUPPRESS_OPEN, "unsubscribed", err, sizeof err), 0);
+    CHECK_INT (dt_suppression_add (set, "account", "globex.com", "all", T0, T0 + 2 * DAY,
+                                   "legal hold", err, sizeof err), 0);
+    CHECK_INT (dt_engine_set_suppressions (engine, &set, err, sizeof err), 0);
+    CHECK (set == NULL);
+
+    //  Bob's CRM id is Bob: suppressed
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_INT (verdict, DT_VERDICT_VIOLATION);
+    CHECK_STR (found [0].message, "marketing touched contact 003Dn00000Xk2 at account acme.com "
+               "on 3 May 2026, but contact Bob@ACME.com is suppressed for promotional "
+               "touchpoints since 2 May 2026: unsubscribed.");
+    //  A transactional touch passes a promotional suppression
+    tp.ev.category = DT_CATEGORY_TRANSACTIONAL;
+    CHECK_INT (judge (engine, &tp, false), 0);
+    //  Before the suppression began: fine
+    tp_init (&tp, "m1", M, "acme.com", "bob@acme.com", "awareness", T0 - DAY - 1);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    //  Another contact of the account: fine
+    tp_init (&tp, "m2", M, "acme.com", "carol@acme.com", "awareness", T0);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    //  An account suppressed for all: transactional too, within its range only
+    tp_init (&tp, "s1", S, "globex.com", "dan", "purchase", T0 + DAY);
+    tp.ev.category = DT_CATEGORY_TRANSACTIONAL;
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK (strstr (found [0].message, "account globex.com is suppressed for all touchpoints "
+                   "since 3 May 2026 until 5 May 2026: legal hold.") != NULL);
+    tp.ev.occurred_at = T0 + 2 * DAY;               //  until is not included
+    CHECK_INT (judge (engine, &tp, false), 0);
+    //  Configurable like every rule
+    dt_rules_config_t cfg = *dt_engine_config (engine);
+    cfg.severity [DT_RULE_SUPPRESSED] = DT_SEV_WARN;
+    CHECK_INT (dt_engine_set_config (engine, &cfg), 0);
+    tp.ev.occurred_at = T0 + DAY;
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK_INT (verdict, DT_VERDICT_WARN);
+
+    //  A set with a refused row is refused whole; the old one stays
+    set = dt_suppression_new ();
+    dt_suppression_add (set, "contact", "eve", "promotional", T0, DT_SUPPRESS_OPEN,
+                        "unsubscribed", err, sizeof err);
+    CHECK_INT (dt_suppression_add (set, "contact", "bob@acme.com", "sometimes", T0,
+                                   DT_SUPPRESS_OPEN, "x", err, sizeof err), -1);
+    CHECK_INT (dt_engine_set_suppressions (engine, &set, err, sizeof err), -1);
+    CHECK (set == NULL);
+    CHECK_STR (err, "suppression 2 (bob@acme.com): scope must be promotional or all, "
+               "not 'sometimes'");
+    tp_init (&tp, "m3", M, "acme.com", "003Dn00000Xk2", "awareness", T0);
+    CHECK_INT (judge (engine, &tp, false), 1);
+
+    //  The alias removed: the CRM id is a stranger again, the e-mail is not
+    map = dt_identity_new ();
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    tp_init (&tp, "m4", M, "acme.com", "bob@acme.com", "awareness", T0);
+    CHECK_INT (judge (engine, &tp, false), 1);
+    //  No map at all: ids exactly as sent
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    tp_init (&tp, "m5", M, "acme.com", "Bob@ACME.com", "awareness", T0);
+    CHECK_INT (judge (engine, &tp, false), 1);
+    //  Off: not evaluated; NULL: nobody
+    cfg.severity [DT_RULE_SUPPRESSED] = DT_SEV_OFF;
+    dt_engine_set_config (engine, &cfg);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    cfg.severity [DT_RULE_SUPPRESSED] = DT_SEV_VIOLATION;
+    dt_engine_set_config (engine, &cfg);
+    CHECK_INT (dt_engine_set_suppressions (engine, &set, err, sizeof err), 0);
+    CHECK_INT (judge (engine, &tp, false), 0);
+    dt_engine_destroy (&engine);
+}
+
 int
 main (void)
 {
@@ -1395,5 +1525,6 @@ main (void)
     test_long_names ();
     test_evict_reload ();
     test_identity ();
+    test_suppressed ();
     return TESTING_DONE ();
 }
