@@ -31,6 +31,7 @@
 #include "coordinator/store_actor.h"
 #include "base/envelope.h"
 #include "base/hash.h"
+#include "store/feedlog.h"
 #include "store/history.h"
 #include "base/httpd.h"
 #include "base/log.h"
@@ -76,6 +77,11 @@ struct _dt_coordinator_t {
     dt_buf_t scratch;
     uint64_t instance;              //  random per start: tracks notice a restart
     uint64_t committed_events, duplicate_events, committed_rejects, published;
+    //  The feed's numbering (seq): writesets take their turns in the order
+    //  they were sent, one at a time from the store's SEQ to its USED
+    //  (store_actor.h), so the numbers follow the order of publication
+    uint64_t seq_next;              //  the next to hand out; 0 until read at start
+    atomic_uint_fast64_t seq_published;     //  every seq up to it is committed
     bool started;                   //  rule memory rebuilt: the link is read
 
     //  The loop (zloop): the store actors and the check API always, the
@@ -287,7 +293,9 @@ s_send_to_store (dt_coordinator_t *self)
             self->filling = s_take_spare (self);
         }
         ws->committed = false;
-        zsock_send (self->stores [i], "sp", "WRITE", ws);
+        //  Without events it takes no seq, and needs no turn
+        ws->seq_settled = ws->event_count == 0;
+        zsock_send (self->stores [i], "sp8", "WRITE", ws, (uint64_t) 0);
         self->at_store [i] = ws;
         zlistx_add_end (self->committing, ws);
     }
@@ -408,7 +416,7 @@ s_publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
         dt_buf_reset (&self->scratch);
         msgpack_packer pk;
         msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
-        dt_decision_pack (&pk, ev, j->verdict, findings, j->finding_count);
+        dt_decision_pack (&pk, ev, j->verdict, findings, j->finding_count, j->seq);
         char topic [64];
         dt_decision_topic (topic, sizeof topic, ev, j->verdict);
         s_publish (self, topic);
@@ -420,6 +428,38 @@ s_publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
         }
         self->published++;
     }
+}
+
+//  The feed's numbering resumes after the highest seq stored: every
+//  writeset the last run sent a store actor either committed whole or not
+//  at all, and took its turn after all those before it committed theirs
+static int
+s_seq_start (dt_coordinator_t *self)
+{
+    if (self->seq_next)
+        return 0;
+    char err [512] = "";
+    dt_feedlog_t *log = dt_feedlog_new (self->opts.pg_uri, self->opts.pg_password,
+                                        &self->opts.stages);
+    //  Holes can only be among the last few writesets' seqs (each at most
+    //  writeset.max items plus a batch): a wide margin, for any settings
+    //  the last run had
+    uint64_t window = 4 * (uint64_t) DT_STORE_CONNECTIONS_MAX * ((uint64_t) self->opts.writeset_max + 1000);
+    int64_t moved = dt_feedlog_connect (log, err, sizeof err) == 0?
+                    dt_feedlog_close_gap (log, window, err, sizeof err): -1;
+    int64_t last = moved >= 0? dt_feedlog_last (log, err, sizeof err): -1;
+    dt_feedlog_destroy (&log);
+    if (moved > 0)
+        dt_warn ("the last run stopped with a hole in the feed's seqs: numbered again",
+                 "verdicts=%lld", (long long) moved);
+    if (last < 0) {
+        dt_warn ("can not read the feed's last seq", "error=\"%s\"", err);
+        return -1;
+    }
+    self->seq_next = (uint64_t) last + 1;
+    atomic_store (&self->seq_published, (uint64_t) last);
+    dt_info ("feed numbering resumes", "last_seq=%lld", (long long) last);
+    return 0;
 }
 
 //  Rebuild the engine's memory and tone book from the store: at start, and
@@ -448,7 +488,7 @@ s_history_start (dt_coordinator_t *self)
     dt_info ("rule memory rebuilt from the store", "touchpoints=%lld accounts=%zu ms=%lld",
              (long long) count, dt_engine_accounts (self->engine),
              (long long) (dt_mono_ms () - started));
-    return 0;
+    return s_seq_start (self);
 }
 
 //  Every touchpoint the engine learns of, live or from the store, marks its
@@ -555,6 +595,11 @@ s_finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
               ws->event_count, ws->stored, ws->duplicates, ws->reject_count,
               ws->finding_count);
     s_acknowledge (self, ws);
+    //  Every writeset before it is committed too: the catch-up API may
+    //  answer up to its last seq (before the feed has it, so a subscriber
+    //  that sees a seq live can always fetch what came before it)
+    if (ws->seq_count)
+        atomic_store (&self->seq_published, ws->seq_granted + ws->seq_count - 1);
     s_publish_verdicts (self, ws);
     dt_counter_add (self->m_events, "stored", ws->stored);
     dt_counter_add (self->m_events, "duplicate", ws->duplicates);
@@ -575,21 +620,66 @@ s_finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
         dt_writeset_destroy (&ws);
 }
 
+//  The oldest writeset not settled gets its turn to number its events once
+//  it asked; those after it wait (the first seq of each follows the seqs
+//  the one before took, which it knows only once its rows are in)
+static void
+s_seq_turn (dt_coordinator_t *self)
+{
+    if (!self->seq_next)
+        return;
+    for (dt_writeset_t *ws = (dt_writeset_t *) zlistx_first (self->committing); ws;
+         ws = (dt_writeset_t *) zlistx_next (self->committing)) {
+        if (ws->seq_settled)
+            continue;
+        if (ws->seq_granted || !ws->seq_asked)
+            return;         //  its turn, or it has not asked yet
+        ws->seq_granted = self->seq_next;
+        for (int i = 0; i < self->opts.store_connections; i++)
+            if (self->at_store [i] == ws)
+                zsock_send (self->stores [i], "sp8", "BASE", ws, ws->seq_granted);
+        return;
+    }
+}
+
 static void
 s_store_done (dt_coordinator_t *self, int index)
 {
     char *command = NULL;
     void *ptr = NULL;
-    if (zsock_recv (self->stores [index], "sp", &command, &ptr) < 0)
+    uint64_t value = 0;
+    if (zsock_recv (self->stores [index], "sp8", &command, &ptr, &value) < 0)
         return;
+    if (streq (command, "SEQ") && ptr) {
+        ((dt_writeset_t *) ptr)->seq_asked = true;
+        s_seq_turn (self);
+    }
+    else
+    if (streq (command, "USED") && ptr) {
+        dt_writeset_t *ws = (dt_writeset_t *) ptr;
+        ws->seq_count = value;
+        ws->seq_settled = true;
+        self->seq_next = ws->seq_granted + value;
+        s_seq_turn (self);
+    }
+    else
     if (streq (command, "CONNECTED")) {
         self->store_connected = true;
         atomic_store (&self->ready_store, true);
     }
     else {
         //  A writeset committed out of turn waits for the older ones
-        if (ptr)
-            ((dt_writeset_t *) ptr)->committed = true;
+        if (ptr) {
+            dt_writeset_t *ws = (dt_writeset_t *) ptr;
+            ws->committed = true;
+            if (!ws->seq_settled) {
+                //  Stopped before its turn: it took none
+                if (ws->seq_granted)
+                    dt_error ("a writeset stopped during its turn to number", NULL);
+                ws->seq_settled = true;
+                s_seq_turn (self);
+            }
+        }
         self->at_store [index] = NULL;
         dt_writeset_t *oldest;
         while ((oldest = (dt_writeset_t *) zlistx_first (self->committing)) && oldest->committed) {

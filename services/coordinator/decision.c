@@ -33,10 +33,10 @@ s_pack_findings (msgpack_packer *pk, const dt_finding_t *findings, uint32_t coun
 
 void
 dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict,
-                  const dt_finding_t *findings, uint32_t count)
+                  const dt_finding_t *findings, uint32_t count, uint64_t seq)
 {
     bool contact = ev->present & DT_HAS_CONTACT;
-    msgpack_pack_map (pk, 9 + (contact? 1: 0));
+    msgpack_pack_map (pk, 10 + (contact? 1: 0));
     dt_pack_cstr (pk, "v");
     msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
     dt_pack_cstr (pk, "id");
@@ -58,6 +58,8 @@ dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict
     dt_pack_cstr (pk, "verdict");
     dt_pack_cstr (pk, dt_verdict_name (verdict));
     s_pack_findings (pk, findings, count);
+    dt_pack_cstr (pk, "seq");
+    msgpack_pack_uint64 (pk, seq);
 }
 
 //  "a.b" into topic (cut to size), without printf: once per verdict

@@ -12,9 +12,9 @@ void dt_finding_pack (msgpack_packer *pk, const dt_finding_t *finding);
 
 //  A verdict on the decisions feed:
 //  {"v", "id", "track", "account", "contact"?, "stage", "lead", "occurred_at",
-//   "verdict", "findings": [...]}
+//   "verdict", "findings": [...], "seq"}: seq its number in the feed
 void dt_decision_pack (msgpack_packer *pk, const dt_event_t *event, dt_verdict_t verdict,
-                       const dt_finding_t *findings, uint32_t count);
+                       const dt_finding_t *findings, uint32_t count, uint64_t seq);
 
 //  The feed topic of a verdict: "<track>.<verdict>", e.g. "sales.warn", so a
 //  subscriber filters by track ("sales.") or by both ("sales.violation")
