@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/curve.h"
 #include "coordinator/bloom.h"
+#include "coordinator/catchup.h"
 #include "coordinator/decision.h"
 #include "coordinator/store_actor.h"
 #include "base/envelope.h"
@@ -60,6 +61,9 @@ struct _dt_coordinator_t {
     zsock_t *link;
     zsock_t *decisions;             //  PUB: every verdict
     zsock_t *check;                 //  ROUTER: what would you say about this?
+    zsock_t *catchup;               //  ROUTER: the feed from the store (its actor's)
+    zactor_t *catchup_actor;
+    dt_catchup_args_t catchup_args;
     zactor_t *stores [DT_STORE_CONNECTIONS_MAX];
     dt_store_actor_args_t store_args;   //  what every store actor shares
     dt_writeset_t *at_store [DT_STORE_CONNECTIONS_MAX];    //  what each is writing
@@ -99,6 +103,7 @@ struct _dt_coordinator_t {
     dt_curve_t *curve;              //  NULL: plain TCP
     atomic_bool ready_store, ready_memory, ready_reader;
     dt_counter_t *m_events, *m_rejects, *m_findings, *m_verdicts, *m_published, *m_checks;
+    dt_counter_t *m_catchups;
     dt_histogram_t *m_commit_seconds, *m_writeset_items, *m_ingress_to_commit;
     dt_gauge_t *m_accounts, *m_state_bytes;
 };
@@ -131,6 +136,8 @@ s_metrics_setup (dt_coordinator_t *self)
     self->m_verdicts = dt_metrics_counter (m, "verdicts_total", "Verdicts on stored touchpoints", "verdict");
     self->m_published = dt_metrics_counter (m, "feed_messages_total", "Messages published on the decisions feed", NULL);
     self->m_checks = dt_metrics_counter (m, "checks_total", "Check API requests answered", NULL);
+    self->m_catchups = dt_metrics_counter (m, "catchup_requests_total",
+        "Catch-up API requests answered, by result (ok or the error code)", "result");
     self->m_commit_seconds = dt_metrics_histogram (m, "pg_commit_seconds",
         "Time to write and commit one writeset in PostgreSQL", dt_metrics_seconds_buckets, 13);
     static const double items [] = { 1, 10, 100, 500, 1000, 2500, 5000, 10000, 20000, 40000 };
@@ -176,6 +183,9 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     zsock_set_router_mandatory (self->check, 1);
     zsock_set_sndtimeo (self->check, 0);
     zsock_set_maxmsgsize (self->check, 2 * DT_FRAME_MAX);
+    self->catchup = zsock_new (ZMQ_ROUTER);
+    zsock_set_router_mandatory (self->catchup, 1);
+    zsock_set_maxmsgsize (self->catchup, 4096);
     if (opts->curve_cert) {
         char err [256];
         self->curve = dt_curve_new (opts->curve_cert, opts->curve_clients, err, sizeof err);
@@ -187,13 +197,15 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
         dt_curve_server (self->curve, self->link);
         dt_curve_server (self->curve, self->decisions);
         dt_curve_server (self->curve, self->check);
+        dt_curve_server (self->curve, self->catchup);
     }
     if (zsock_bind (self->link, "%s", opts->links) < 0
     ||  zsock_bind (self->decisions, "%s", opts->decisions) < 0
-    ||  zsock_bind (self->check, "%s", opts->check) < 0) {
-        dt_error ("can not bind the link, the decisions feed or the check API",
-                  "links=%s decisions=%s check=%s error=\"%s\"", opts->links, opts->decisions,
-                  opts->check, zmq_strerror (zmq_errno ()));
+    ||  zsock_bind (self->check, "%s", opts->check) < 0
+    ||  zsock_bind (self->catchup, "%s", opts->catchup) < 0) {
+        dt_error ("can not bind the link, the decisions feed, the check or catch-up API",
+                  "links=%s decisions=%s check=%s catchup=%s error=\"%s\"", opts->links,
+                  opts->decisions, opts->check, opts->catchup, zmq_strerror (zmq_errno ()));
         dt_coordinator_destroy (&self);
         return NULL;
     }
@@ -223,8 +235,15 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     };
     for (int i = 0; i < opts->store_connections; i++)
         self->stores [i] = zactor_new (dt_store_actor, &self->store_args);
-    dt_info ("coordinator ready", "links=%s decisions=%s check=%s security=%s",
-             opts->links, opts->decisions, opts->check, self->curve? "curve": "plain");
+    self->catchup_args = (dt_catchup_args_t) {
+        .router = self->catchup, .pg_uri = opts->pg_uri, .pg_password = opts->pg_password,
+        .stages = &self->opts.stages, .published = &self->seq_published,
+        .requests = self->m_catchups
+    };
+    self->catchup_actor = zactor_new (dt_catchup_actor, &self->catchup_args);
+    dt_info ("coordinator ready", "links=%s decisions=%s check=%s catchup=%s security=%s",
+             opts->links, opts->decisions, opts->check, opts->catchup,
+             self->curve? "curve": "plain");
     return self;
 }
 
@@ -236,11 +255,13 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
         //  The actors first: they may hold writesets until they stop
         for (int i = 0; i < DT_STORE_CONNECTIONS_MAX; i++)
             zactor_destroy (&self->stores [i]);
+        zactor_destroy (&self->catchup_actor);
         dt_httpd_destroy (&self->httpd);
         dt_metrics_destroy (&self->metrics);
         zsock_destroy (&self->link);
         zsock_destroy (&self->decisions);
         zsock_destroy (&self->check);
+        zsock_destroy (&self->catchup);
         dt_curve_destroy (&self->curve);
         dt_writeset_destroy (&self->filling);
         zlistx_t **lists [] = { &self->ready, &self->committing, &self->spares };
