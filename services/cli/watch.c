@@ -214,6 +214,15 @@ s_catch_up (s_watch_t *self)
             return -1;
         }
         asked = 0;
+        const msgpack_object *code = page.error? dt_map_get (page.error, "code"): NULL;
+        if (code && code->type == MSGPACK_OBJECT_STR && dt_str_eq (dt_str_of (code), "unavailable")
+        &&  ++asked < PAGE_ASKS && !zsys_interrupted) {
+            //  The coordinator is starting, or PostgreSQL is away: again soon
+            msgpack_unpacked_destroy (&answer);
+            zframe_destroy (&reply);
+            zclock_sleep (500);
+            continue;
+        }
         if (page.error) {
             fprintf (stderr, "watch: the catch-up API refused: ");
             dt_cli_print_str (page.error, "code");

@@ -67,6 +67,9 @@ static int
 s_answer (s_catchup_t *self, const dt_catchup_request_t *request, dt_error_t *err)
 {
     uint64_t published = atomic_load (self->args->published);
+    //  Until the coordinator has read where the numbering stands
+    if (published == UINT64_MAX)
+        return dt_error_set (err, "unavailable", "", "the coordinator is starting; ask again later");
     dt_buf_reset (&self->items);
     self->item_count = 0;
     self->prefix = request->prefix;

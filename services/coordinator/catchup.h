@@ -22,7 +22,7 @@ typedef struct {
     const char *pg_uri;
     const char *pg_password;            //  NULL: from the URI or libpq
     const dt_stageset_t *stages;
-    atomic_uint_fast64_t *published;    //  the last seq on the feed
+    atomic_uint_fast64_t *published;    //  the last seq on the feed; UINT64_MAX not known yet
     dt_counter_t *requests;             //  per request, by result
 } dt_catchup_args_t;
 

@@ -235,6 +235,7 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     };
     for (int i = 0; i < opts->store_connections; i++)
         self->stores [i] = zactor_new (dt_store_actor, &self->store_args);
+    atomic_store (&self->seq_published, UINT64_MAX);
     self->catchup_args = (dt_catchup_args_t) {
         .router = self->catchup, .pg_uri = opts->pg_uri, .pg_password = opts->pg_password,
         .stages = &self->opts.stages, .published = &self->seq_published,
