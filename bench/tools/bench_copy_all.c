@@ -89,7 +89,7 @@ main (int argc, char *argv [])
         if (bench_pg_exec (conn, "BEGIN", PGRES_COMMAND_OK)
         ||  bench_pg_copy (conn, "COPY touchpoint_ids (" DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN",
                            set->ids.data, set->ids.size)
-        ||  bench_pg_copy (conn, "COPY touchpoints (" DT_JUDGED_TOUCHPOINT_COLUMNS ") FROM STDIN",
+        ||  bench_pg_copy (conn, "COPY touchpoints (" DT_WRITESET_ROW_COLUMNS ") FROM STDIN",
                            set->touchpoints.data, set->touchpoints.size)
         ||  (set->findings.size
           && bench_pg_copy (conn, "COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN",

@@ -28,10 +28,12 @@
 #include "base/curve.h"
 #include "coordinator/bloom.h"
 #include "store/aliases.h"
+#include "coordinator/catchup.h"
 #include "coordinator/decision.h"
 #include "coordinator/store_actor.h"
 #include "base/envelope.h"
 #include "base/hash.h"
+#include "store/feedlog.h"
 #include "store/history.h"
 #include "base/httpd.h"
 #include "base/log.h"
@@ -60,6 +62,9 @@ struct _dt_coordinator_t {
     zsock_t *link;
     zsock_t *decisions;             //  PUB: every verdict
     zsock_t *check;                 //  ROUTER: what would you say about this?
+    zsock_t *catchup;               //  ROUTER: the feed from the store (its actor's)
+    zactor_t *catchup_actor;
+    dt_catchup_args_t catchup_args;
     zactor_t *stores [DT_STORE_CONNECTIONS_MAX];
     dt_store_actor_args_t store_args;   //  what every store actor shares
     dt_writeset_t *at_store [DT_STORE_CONNECTIONS_MAX];    //  what each is writing
@@ -81,6 +86,11 @@ struct _dt_coordinator_t {
     dt_buf_t scratch;
     uint64_t instance;              //  random per start: tracks notice a restart
     uint64_t committed_events, duplicate_events, committed_rejects, published;
+    //  The feed's numbering (seq): writesets take their turns in the order
+    //  they were sent, one at a time from the store's SEQ to its USED
+    //  (store_actor.h), so the numbers follow the order of publication
+    uint64_t seq_next;              //  the next to hand out; 0 until read at start
+    atomic_uint_fast64_t seq_published;     //  every seq up to it is committed
     bool started;                   //  rule memory rebuilt: the link is read
 
     //  The loop (zloop): the store actors and the check API always, the
@@ -98,6 +108,7 @@ struct _dt_coordinator_t {
     dt_curve_t *curve;              //  NULL: plain TCP
     atomic_bool ready_store, ready_memory, ready_reader;
     dt_counter_t *m_events, *m_rejects, *m_findings, *m_verdicts, *m_published, *m_checks;
+    dt_counter_t *m_catchups;
     dt_histogram_t *m_commit_seconds, *m_writeset_items, *m_ingress_to_commit;
     dt_gauge_t *m_accounts, *m_state_bytes;
 };
@@ -130,6 +141,8 @@ s_metrics_setup (dt_coordinator_t *self)
     self->m_verdicts = dt_metrics_counter (m, "verdicts_total", "Verdicts on stored touchpoints", "verdict");
     self->m_published = dt_metrics_counter (m, "feed_messages_total", "Messages published on the decisions feed", NULL);
     self->m_checks = dt_metrics_counter (m, "checks_total", "Check API requests answered", NULL);
+    self->m_catchups = dt_metrics_counter (m, "catchup_requests_total",
+        "Catch-up API requests answered, by result (ok or the error code)", "result");
     self->m_commit_seconds = dt_metrics_histogram (m, "pg_commit_seconds",
         "Time to write and commit one writeset in PostgreSQL", dt_metrics_seconds_buckets, 13);
     static const double items [] = { 1, 10, 100, 500, 1000, 2500, 5000, 10000, 20000, 40000 };
@@ -175,6 +188,9 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     zsock_set_router_mandatory (self->check, 1);
     zsock_set_sndtimeo (self->check, 0);
     zsock_set_maxmsgsize (self->check, 2 * DT_FRAME_MAX);
+    self->catchup = zsock_new (ZMQ_ROUTER);
+    zsock_set_router_mandatory (self->catchup, 1);
+    zsock_set_maxmsgsize (self->catchup, 4096);
     if (opts->curve_cert) {
         char err [256];
         self->curve = dt_curve_new (opts->curve_cert, opts->curve_clients, err, sizeof err);
@@ -186,13 +202,15 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
         dt_curve_server (self->curve, self->link);
         dt_curve_server (self->curve, self->decisions);
         dt_curve_server (self->curve, self->check);
+        dt_curve_server (self->curve, self->catchup);
     }
     if (zsock_bind (self->link, "%s", opts->links) < 0
     ||  zsock_bind (self->decisions, "%s", opts->decisions) < 0
-    ||  zsock_bind (self->check, "%s", opts->check) < 0) {
-        dt_error ("can not bind the link, the decisions feed or the check API",
-                  "links=%s decisions=%s check=%s error=\"%s\"", opts->links, opts->decisions,
-                  opts->check, zmq_strerror (zmq_errno ()));
+    ||  zsock_bind (self->check, "%s", opts->check) < 0
+    ||  zsock_bind (self->catchup, "%s", opts->catchup) < 0) {
+        dt_error ("can not bind the link, the decisions feed, the check or catch-up API",
+                  "links=%s decisions=%s check=%s catchup=%s error=\"%s\"", opts->links,
+                  opts->decisions, opts->check, opts->catchup, zmq_strerror (zmq_errno ()));
         dt_coordinator_destroy (&self);
         return NULL;
     }
@@ -222,8 +240,16 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     };
     for (int i = 0; i < opts->store_connections; i++)
         self->stores [i] = zactor_new (dt_store_actor, &self->store_args);
-    dt_info ("coordinator ready", "links=%s decisions=%s check=%s security=%s",
-             opts->links, opts->decisions, opts->check, self->curve? "curve": "plain");
+    atomic_store (&self->seq_published, UINT64_MAX);
+    self->catchup_args = (dt_catchup_args_t) {
+        .router = self->catchup, .pg_uri = opts->pg_uri, .pg_password = opts->pg_password,
+        .stages = &self->opts.stages, .published = &self->seq_published,
+        .requests = self->m_catchups
+    };
+    self->catchup_actor = zactor_new (dt_catchup_actor, &self->catchup_args);
+    dt_info ("coordinator ready", "links=%s decisions=%s check=%s catchup=%s security=%s",
+             opts->links, opts->decisions, opts->check, opts->catchup,
+             self->curve? "curve": "plain");
     return self;
 }
 
@@ -235,11 +261,13 @@ dt_coordinator_destroy (dt_coordinator_t **self_p)
         //  The actors first: they may hold writesets until they stop
         for (int i = 0; i < DT_STORE_CONNECTIONS_MAX; i++)
             zactor_destroy (&self->stores [i]);
+        zactor_destroy (&self->catchup_actor);
         dt_httpd_destroy (&self->httpd);
         dt_metrics_destroy (&self->metrics);
         zsock_destroy (&self->link);
         zsock_destroy (&self->decisions);
         zsock_destroy (&self->check);
+        zsock_destroy (&self->catchup);
         dt_curve_destroy (&self->curve);
         dt_writeset_destroy (&self->filling);
         zlistx_t **lists [] = { &self->ready, &self->committing, &self->spares };
@@ -293,7 +321,9 @@ s_send_to_store (dt_coordinator_t *self)
             self->filling = s_take_spare (self);
         }
         ws->committed = false;
-        zsock_send (self->stores [i], "sp", "WRITE", ws);
+        //  Without events it takes no seq, and needs no turn
+        ws->seq_settled = ws->event_count == 0;
+        zsock_send (self->stores [i], "sp8", "WRITE", ws, (uint64_t) 0);
         self->at_store [i] = ws;
         zlistx_add_end (self->committing, ws);
     }
@@ -437,7 +467,7 @@ s_publish_verdicts (dt_coordinator_t *self, dt_writeset_t *ws)
         msgpack_packer pk;
         msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
         dt_decision_pack (&pk, ev, j->verdict, findings, j->finding_count,
-                          dt_writeset_account_key (ws, i), dt_writeset_contact_key (ws, i));
+                          dt_writeset_account_key (ws, i), dt_writeset_contact_key (ws, i), j->seq);
         char topic [64];
         dt_decision_topic (topic, sizeof topic, ev, j->verdict);
         s_publish (self, topic);
@@ -470,6 +500,38 @@ s_identity_reload (dt_coordinator_t *self)
                        s_mark_account, self, err, sizeof err);
 }
 
+//  The feed's numbering resumes after the highest seq stored: every
+//  writeset the last run sent a store actor either committed whole or not
+//  at all, and took its turn after all those before it committed theirs
+static int
+s_seq_start (dt_coordinator_t *self)
+{
+    if (self->seq_next)
+        return 0;
+    char err [512] = "";
+    dt_feedlog_t *log = dt_feedlog_new (self->opts.pg_uri, self->opts.pg_password,
+                                        &self->opts.stages);
+    //  Holes can only be among the last few writesets' seqs (each at most
+    //  writeset.max items plus a batch): a wide margin, for any settings
+    //  the last run had
+    uint64_t window = 4 * (uint64_t) DT_STORE_CONNECTIONS_MAX * ((uint64_t) self->opts.writeset_max + 1000);
+    int64_t moved = dt_feedlog_connect (log, err, sizeof err) == 0?
+                    dt_feedlog_close_gap (log, window, err, sizeof err): -1;
+    int64_t last = moved >= 0? dt_feedlog_last (log, err, sizeof err): -1;
+    dt_feedlog_destroy (&log);
+    if (moved > 0)
+        dt_warn ("the last run stopped with a hole in the feed's seqs: numbered again",
+                 "verdicts=%lld", (long long) moved);
+    if (last < 0) {
+        dt_warn ("can not read the feed's last seq", "error=\"%s\"", err);
+        return -1;
+    }
+    self->seq_next = (uint64_t) last + 1;
+    atomic_store (&self->seq_published, (uint64_t) last);
+    dt_info ("feed numbering resumes", "last_seq=%lld", (long long) last);
+    return 0;
+}
+
 //  Rebuild the engine's memory and tone book from the store: at start, and
 //  whenever the reader connection comes back
 static int
@@ -498,7 +560,7 @@ s_history_start (dt_coordinator_t *self)
     dt_info ("rule memory rebuilt from the store", "touchpoints=%lld accounts=%zu ms=%lld",
              (long long) count, dt_engine_accounts (self->engine),
              (long long) (dt_mono_ms () - started));
-    return 0;
+    return s_seq_start (self);
 }
 
 //  Every touchpoint the engine learns of, live or from the store, marks its
@@ -625,6 +687,11 @@ s_finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
               ws->event_count, ws->stored, ws->duplicates, ws->reject_count,
               ws->finding_count);
     s_acknowledge (self, ws);
+    //  Every writeset before it is committed too: the catch-up API may
+    //  answer up to its last seq (before the feed has it, so a subscriber
+    //  that sees a seq live can always fetch what came before it)
+    if (ws->seq_count)
+        atomic_store (&self->seq_published, ws->seq_granted + ws->seq_count - 1);
     s_publish_verdicts (self, ws);
     dt_counter_add (self->m_events, "stored", ws->stored);
     dt_counter_add (self->m_events, "duplicate", ws->duplicates);
@@ -645,21 +712,66 @@ s_finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
         dt_writeset_destroy (&ws);
 }
 
+//  The oldest writeset not settled gets its turn to number its events once
+//  it asked; those after it wait (the first seq of each follows the seqs
+//  the one before took, which it knows only once its rows are in)
+static void
+s_seq_turn (dt_coordinator_t *self)
+{
+    if (!self->seq_next)
+        return;
+    for (dt_writeset_t *ws = (dt_writeset_t *) zlistx_first (self->committing); ws;
+         ws = (dt_writeset_t *) zlistx_next (self->committing)) {
+        if (ws->seq_settled)
+            continue;
+        if (ws->seq_granted || !ws->seq_asked)
+            return;         //  its turn, or it has not asked yet
+        ws->seq_granted = self->seq_next;
+        for (int i = 0; i < self->opts.store_connections; i++)
+            if (self->at_store [i] == ws)
+                zsock_send (self->stores [i], "sp8", "BASE", ws, ws->seq_granted);
+        return;
+    }
+}
+
 static void
 s_store_done (dt_coordinator_t *self, int index)
 {
     char *command = NULL;
     void *ptr = NULL;
-    if (zsock_recv (self->stores [index], "sp", &command, &ptr) < 0)
+    uint64_t value = 0;
+    if (zsock_recv (self->stores [index], "sp8", &command, &ptr, &value) < 0)
         return;
+    if (streq (command, "SEQ") && ptr) {
+        ((dt_writeset_t *) ptr)->seq_asked = true;
+        s_seq_turn (self);
+    }
+    else
+    if (streq (command, "USED") && ptr) {
+        dt_writeset_t *ws = (dt_writeset_t *) ptr;
+        ws->seq_count = value;
+        ws->seq_settled = true;
+        self->seq_next = ws->seq_granted + value;
+        s_seq_turn (self);
+    }
+    else
     if (streq (command, "CONNECTED")) {
         self->store_connected = true;
         atomic_store (&self->ready_store, true);
     }
     else {
         //  A writeset committed out of turn waits for the older ones
-        if (ptr)
-            ((dt_writeset_t *) ptr)->committed = true;
+        if (ptr) {
+            dt_writeset_t *ws = (dt_writeset_t *) ptr;
+            ws->committed = true;
+            if (!ws->seq_settled) {
+                //  Stopped before its turn: it took none
+                if (ws->seq_granted)
+                    dt_error ("a writeset stopped during its turn to number", NULL);
+                ws->seq_settled = true;
+                s_seq_turn (self);
+            }
+        }
         self->at_store [index] = NULL;
         dt_writeset_t *oldest;
         while ((oldest = (dt_writeset_t *) zlistx_first (self->committing)) && oldest->committed) {

@@ -15,6 +15,7 @@ typedef struct {
     const char *links;              //  e.g. "tcp://*:7720"
     const char *decisions;          //  PUB, e.g. "tcp://*:7710"
     const char *check;              //  ROUTER, e.g. "tcp://*:7711"
+    const char *catchup;            //  ROUTER, e.g. "tcp://*:7712" (catchup.h)
     const char *http;               //  health and metrics, e.g. "127.0.0.1:9720"; "" none
     //  CURVE (services/base/curve.h); NULL cert: plain TCP
     const char *curve_cert;         //  the coordinator's certificate

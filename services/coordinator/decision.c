@@ -34,10 +34,10 @@ s_pack_findings (msgpack_packer *pk, const dt_finding_t *findings, uint32_t coun
 void
 dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict,
                   const dt_finding_t *findings, uint32_t count, dt_str_t account_key,
-                  dt_str_t contact_key)
+                  dt_str_t contact_key, uint64_t seq)
 {
     bool contact = ev->present & DT_HAS_CONTACT;
-    msgpack_pack_map (pk, 10 + (contact? 2: 0));
+    msgpack_pack_map (pk, 11 + (contact? 2: 0));
     dt_pack_cstr (pk, "v");
     msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
     dt_pack_cstr (pk, "id");
@@ -65,6 +65,8 @@ dt_decision_pack (msgpack_packer *pk, const dt_event_t *ev, dt_verdict_t verdict
         dt_pack_cstr (pk, "contact_key");
         dt_pack_str (pk, contact_key);
     }
+    dt_pack_cstr (pk, "seq");
+    msgpack_pack_uint64 (pk, seq);
 }
 
 //  "a.b" into topic (cut to size), without printf: once per verdict

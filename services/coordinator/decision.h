@@ -12,12 +12,12 @@ void dt_finding_pack (msgpack_packer *pk, const dt_finding_t *finding);
 
 //  A verdict on the decisions feed:
 //  {"v", "id", "track", "account", "contact"?, "stage", "lead", "occurred_at",
-//   "verdict", "findings": [...], "account_key", "contact_key"?}; the keys
-//  are the canonical ids the event was judged by (contact_key only with a
-//  contact)
+//   "verdict", "findings": [...], "account_key", "contact_key"?, "seq"}; the
+//  keys are the canonical ids the event was judged by (contact_key only with
+//  a contact), seq its number in the feed
 void dt_decision_pack (msgpack_packer *pk, const dt_event_t *event, dt_verdict_t verdict,
                        const dt_finding_t *findings, uint32_t count, dt_str_t account_key,
-                       dt_str_t contact_key);
+                       dt_str_t contact_key, uint64_t seq);
 
 //  The feed topic of a verdict: "<track>.<verdict>", e.g. "sales.warn", so a
 //  subscriber filters by track ("sales.") or by both ("sales.violation")

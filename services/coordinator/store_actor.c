@@ -6,11 +6,50 @@
 #include "base/signals.h"
 #include "store/store.h"
 
+//  One actor's side of the feed's numbering: its pipe, and whether $TERM
+//  came while it waited for its turn
+typedef struct {
+    zsock_t *pipe;
+    bool terminated;
+} s_seq_ctx_t;
+
+//  Ask the link thread for the writeset's first seq and wait for it
+static uint64_t
+s_seq_first (void *ctx, dt_writeset_t *ws)
+{
+    s_seq_ctx_t *self = (s_seq_ctx_t *) ctx;
+    zsock_send (self->pipe, "sp8", "SEQ", ws, (uint64_t) 0);
+    while (!self->terminated) {
+        char *command = NULL;
+        void *ptr = NULL;
+        uint64_t value = 0;
+        if (zsock_recv (self->pipe, "sp8", &command, &ptr, &value) < 0) {
+            self->terminated = true;
+            break;
+        }
+        bool base = streq (command, "BASE") && ptr == ws;
+        self->terminated = streq (command, "$TERM");
+        free (command);
+        if (base)
+            return value;
+    }
+    return 0;
+}
+
+static void
+s_seq_used (void *ctx, dt_writeset_t *ws, uint64_t count)
+{
+    s_seq_ctx_t *self = (s_seq_ctx_t *) ctx;
+    zsock_send (self->pipe, "sp8", "USED", ws, count);
+}
+
 void
 dt_store_actor (zsock_t *pipe, void *args)
 {
     const dt_store_actor_args_t *shared = (const dt_store_actor_args_t *) args;
     dt_store_t *store = dt_store_new (shared->pg_uri, shared->pg_password);
+    s_seq_ctx_t seq_ctx = { pipe, false };
+    dt_store_set_sequencer (store, &(dt_store_sequencer_t) { s_seq_first, s_seq_used, &seq_ctx });
     dt_signals_block_thread ();
     zsock_signal (pipe, 0);
     char err [512];
@@ -21,10 +60,10 @@ dt_store_actor (zsock_t *pipe, void *args)
         dt_warn ("PostgreSQL not reachable yet", "error=\"%s\"", err);
     else {
         dt_info ("connected to PostgreSQL", NULL);
-        zsock_send (pipe, "sp", "CONNECTED", NULL);
+        zsock_send (pipe, "sp8", "CONNECTED", NULL, (uint64_t) 0);
     }
 
-    while (!terminated) {
+    while (!terminated && !seq_ctx.terminated) {
         char *command = NULL;
         void *ptr = NULL;
         //  Until the first connection, try again every second
@@ -33,12 +72,13 @@ dt_store_actor (zsock_t *pipe, void *args)
             if (zmq_poll (&item, 1, 1000) == 0) {
                 if (dt_store_connect (store, err, sizeof err) == 0) {
                     dt_info ("connected to PostgreSQL", NULL);
-                    zsock_send (pipe, "sp", "CONNECTED", NULL);
+                    zsock_send (pipe, "sp8", "CONNECTED", NULL, (uint64_t) 0);
                 }
                 continue;
             }
         }
-        if (zsock_recv (pipe, "sp", &command, &ptr) < 0)
+        uint64_t unused = 0;
+        if (zsock_recv (pipe, "sp8", &command, &ptr, &unused) < 0)
             break;
         if (streq (command, "$TERM"))
             terminated = true;
@@ -64,7 +104,7 @@ dt_store_actor (zsock_t *pipe, void *args)
                 atomic_store (shared->ready, dt_store_connected (store));
                 if (dt_store_connected (store))
                     dt_warn ("commit failed, retrying", "error=\"%s\"", err);
-                if (zsock_events (pipe) & ZMQ_POLLIN) {
+                if (seq_ctx.terminated || (zsock_events (pipe) & ZMQ_POLLIN)) {
                     //  $TERM while PostgreSQL is away: the tracks resend
                     dt_error ("stopping with a writeset uncommitted; the tracks will resend it",
                               "events=%u", ws->event_count);
@@ -76,13 +116,13 @@ dt_store_actor (zsock_t *pipe, void *args)
                 backoff = backoff < 5000? backoff * 2: 5000;
                 if (dt_store_connect (store, err, sizeof err) == 0) {
                     dt_info ("reconnected to PostgreSQL", NULL);
-                    zsock_send (pipe, "sp", "CONNECTED", NULL);
+                    zsock_send (pipe, "sp8", "CONNECTED", NULL, (uint64_t) 0);
                     backoff = 100;
                 }
                 else
                     dt_warn ("PostgreSQL unreachable", "error=\"%s\" retry_ms=%d", err, backoff);
             }
-            zsock_send (pipe, "sp", "DONE", ws);
+            zsock_send (pipe, "sp8", "DONE", ws, (uint64_t) 0);
         }
         free (command);
     }

@@ -3,11 +3,16 @@
     hands it, retrying until each is committed, so the link thread never
     waits on PostgreSQL.
 
-    The pipe protocol, each a picture "sp" (command, pointer):
-      link thread -> actor   "WRITE", writeset   commit it (ownership moves)
-      actor -> link thread   "DONE", writeset    committed (ownership back;
-                                                 NULL if stopped first)
-      actor -> link thread   "CONNECTED", NULL   (re)connected, migrations run
+    The pipe protocol, each a picture "sp8" (command, pointer, number):
+      link thread -> actor   "WRITE", writeset, 0   commit it (ownership moves)
+      actor -> link thread   "SEQ", writeset, 0     its turn to number its new
+                                                    events, please (feed seq)
+      link thread -> actor   "BASE", writeset, seq  the first of its numbers
+      actor -> link thread   "USED", writeset, n    its events took n; only
+                                                    its COMMIT is left
+      actor -> link thread   "DONE", writeset, 0    committed (ownership back;
+                                                    NULL if stopped first)
+      actor -> link thread   "CONNECTED", NULL, 0   (re)connected, migrations run
     $TERM stops it; a writeset it could not commit goes back as DONE NULL
     and the tracks resend its events.
 */

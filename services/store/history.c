@@ -1,6 +1,7 @@
 /*  history.c - see history.h
 */
 #include "store/history.h"
+#include "store/pgconn.h"
 #include "base/buf.h"
 #include "base/jsonmp.h"
 #include "base/log.h"
@@ -61,33 +62,19 @@ dt_history_destroy (dt_history_t **self_p)
     }
 }
 
-static void
-s_first_line (char *err, size_t errlen, const char *message)
-{
-    snprintf (err, errlen, "%s", message);
-    char *newline = strchr (err, '\n');
-    if (newline)
-        *newline = 0;
-}
-
 int
 dt_history_connect (dt_history_t *self, char *err, size_t errlen)
 {
     if (self->conn)
         PQfinish (self->conn);
-    const char *keys [] = { "dbname", "application_name", "password", NULL };
-    const char *values [] = { self->uri, "dualtrack-coordinator-reader", self->password, NULL };
-    if (!self->password)
-        keys [2] = NULL;
-    self->conn = PQconnectdbParams (keys, values, 1);
-    if (PQstatus (self->conn) != CONNECTION_OK) {
-        s_first_line (err, errlen, PQerrorMessage (self->conn));
+    self->conn = dt_pg_connect (self->uri, self->password, "dualtrack-coordinator-reader",
+                                err, errlen);
+    if (PQstatus (self->conn) != CONNECTION_OK)
         return -1;
-    }
     PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_identity");
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK? 0: -1;
     if (rc)
-        s_first_line (err, errlen, PQerrorMessage (self->conn));
+        dt_pg_first_line (err, errlen, PQerrorMessage (self->conn));
     PQclear (result);
     return rc;
 }
@@ -138,7 +125,7 @@ dt_history_tonebook (dt_history_t *self, char *err, size_t errlen)
     dt_tonebook_t *book = NULL;
     if (PQresultStatus (themes) != PGRES_TUPLES_OK || PQresultStatus (claims) != PGRES_TUPLES_OK
     ||  PQresultStatus (banned) != PGRES_TUPLES_OK)
-        s_first_line (err, errlen, PQerrorMessage (self->conn));
+        dt_pg_first_line (err, errlen, PQerrorMessage (self->conn));
     else {
         book = dt_tonebook_new ();
         int rc = 0;
@@ -253,7 +240,7 @@ s_stream_rows (dt_history_t *self, dt_engine_t *engine, const char *sql,
 {
     if (!PQsendQueryParams (self->conn, sql, params, NULL, values, NULL, NULL, 0)
     ||  !PQsetSingleRowMode (self->conn)) {
-        s_first_line (err, errlen, PQerrorMessage (self->conn));
+        dt_pg_first_line (err, errlen, PQerrorMessage (self->conn));
         return -1;
     }
     int64_t count = 0;
@@ -267,7 +254,7 @@ s_stream_rows (dt_history_t *self, dt_engine_t *engine, const char *sql,
         }
         else
         if (status != PGRES_TUPLES_OK) {
-            s_first_line (err, errlen, PQresultErrorMessage (result));
+            dt_pg_first_line (err, errlen, PQresultErrorMessage (result));
             rc = -1;
         }
         PQclear (result);

@@ -20,6 +20,9 @@ struct _dt_store_t {
     dt_buf_t finding_rows;  //  COPY data of the findings, beside rows
     dt_buf_t id_rows;       //  COPY data of touchpoint_ids (id, occurred_at)
     char sqlstate [6];      //  of the last failed COPY
+    dt_buf_t seq_rows;      //  COPY data of stage_seqs (id, seq)
+    dt_store_sequencer_t sequencer;
+    uint64_t seq_next;      //  without a sequencer: the next seq
 };
 
 //  Any 64-bit number the project owns, to serialise migrations between
@@ -46,11 +49,18 @@ dt_store_destroy (dt_store_t **self_p)
         dt_buf_free (&self->scratch);
         dt_buf_free (&self->finding_rows);
         dt_buf_free (&self->id_rows);
+        dt_buf_free (&self->seq_rows);
         free (self->uri);
         free (self->password);
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+dt_store_set_sequencer (dt_store_t *self, const dt_store_sequencer_t *sequencer)
+{
+    self->sequencer = *sequencer;
 }
 
 bool
@@ -187,8 +197,21 @@ dt_store_connect (dt_store_t *self, char *err, size_t errlen)
     ||  s_exec_ok (self,
             "CREATE TEMP TABLE stage_findings"
             " (LIKE findings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            PGRES_COMMAND_OK, err, errlen)
+    ||  s_exec_ok (self,
+            "CREATE TEMP TABLE stage_seqs (id text, seq bigint) ON COMMIT DELETE ROWS",
             PGRES_COMMAND_OK, err, errlen))
         return -1;
+    if (!self->sequencer.first) {
+        PGresult *result = PQexec (self->conn, "SELECT coalesce (max (seq), 0) + 1 FROM touchpoint_ids");
+        if (PQresultStatus (result) != PGRES_TUPLES_OK) {
+            snprintf (err, errlen, "%s", PQerrorMessage (self->conn));
+            PQclear (result);
+            return -1;
+        }
+        self->seq_next = strtoull (PQgetvalue (result, 0, 0), NULL, 10);
+        PQclear (result);
+    }
     return 0;
 }
 
@@ -223,9 +246,13 @@ s_copy_buffer (dt_store_t *self, const char *sql, const dt_buf_t *rows, char *er
 //  sent when the server asks for them: a round trip per COPY instead of
 //  two, and none for the BEGIN, SAVEPOINT or COMMIT riding along. An error
 //  ends the query there (the server skips the rest of it).
+static void s_tell_used (dt_store_t *self, dt_writeset_t *ws, uint64_t count);
+
+//  copied (if not NULL) gets its turn once every COPY succeeded, before
+//  what follows them (the COMMIT) is done
 static int
 s_copy_chain (dt_store_t *self, const char *sql, const dt_buf_t *const *buffers, int count,
-            char *err, size_t errlen)
+            dt_writeset_t *copied, uint64_t copied_count, char *err, size_t errlen)
 {
     self->sqlstate [0] = 0;
     if (!PQsendQuery (self->conn, sql)) {
@@ -242,8 +269,13 @@ s_copy_chain (dt_store_t *self, const char *sql, const dt_buf_t *const *buffers,
             rc = -1;
         }
         PQclear (result);
-        if (status != PGRES_COPY_IN)
+        if (status != PGRES_COPY_IN) {
+            if (copied && sent == count && rc == 0 && status == PGRES_COMMAND_OK) {
+                s_tell_used (self, copied, copied_count);
+                copied = NULL;
+            }
             continue;
+        }
         const dt_buf_t *rows = sent < count? buffers [sent]: NULL;
         sent++;
         if (!rows) {
@@ -288,9 +320,27 @@ s_mark_new (dt_writeset_t *ws, uint32_t from, uint32_t count, PGresult *result)
     zhashx_destroy (&new_ids);
 }
 
+//  The writeset's events say how many seqs they took: the next writeset's
+//  turn (once; a retry numbers the same events the same way)
+static void
+s_tell_used (dt_store_t *self, dt_writeset_t *ws, uint64_t count)
+{
+    if (ws->seq_told)
+        return;
+    ws->seq_told = true;
+    //  Events committed alone before (s_write_isolating) have theirs
+    count += ws->seq_used;
+    if (self->sequencer.used)
+        self->sequencer.used (self->sequencer.ctx, ws, count);
+    else
+        self->seq_next = ws->seq_first + count;
+}
+
 //  One transaction: events [from, from + count) of the writeset with their
 //  verdicts and findings, and (if with_rejects) the writeset's rejects plus
-//  extra ones. *stored gets the number of events new to the store.
+//  extra ones. *stored gets the number of events new to the store. The
+//  new events take the writeset's next seqs, in order; the whole writeset
+//  in one transaction says how many once its rows are in.
 static int
 s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_t count,
                    const dt_reject_t *rejects, uint32_t reject_count, uint32_t *stored,
@@ -299,13 +349,16 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
     *stored = 0;
     if (count == 0 && s_exec_ok (self, "BEGIN", PGRES_COMMAND_OK, err, errlen))
         return -1;
+    bool whole = from == 0 && count == ws->event_count;
+    uint64_t next = ws->seq_first + ws->seq_used;
     if (count) {
         //  The writeset's rows, made as its events were judged (an id twice
         //  in one writeset, from a batch resent after a reconnect, has a row
-        //  for its first copy only); one event alone is formatted here
+        //  for its first copy only); one event alone is formatted here.
+        //  Every row is numbered as if new: the usual case.
         const dt_buf_t *rows = &ws->touchpoint_rows, *finding_rows = &ws->finding_rows;
         uint32_t distinct = ws->distinct;
-        if (from != 0 || count != ws->event_count) {
+        if (!whole) {
             dt_buf_reset (&self->rows);
             dt_buf_reset (&self->finding_rows);
             distinct = 0;
@@ -313,6 +366,8 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
                 const dt_judgement_t *j = &ws->judgements [i];
                 if (j->repeat)
                     continue;
+                dt_buf_put_uint (&self->rows, next + distinct);
+                dt_buf_putc (&self->rows, '\t');
                 distinct++;
                 dt_str_t account_key = dt_writeset_account_key (ws, i);
                 dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
@@ -329,12 +384,19 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
             rows = &self->rows;
             finding_rows = &self->finding_rows;
         }
+        else
+            for (uint32_t k = 0; k < distinct; k++)
+                dt_writeset_put_seq (ws->touchpoint_rows.data + ws->seq_at [k], next + k);
         //  The ids first: touchpoint_ids keeps the publisher's id unique
-        //  across the partitions of touchpoints
+        //  across the partitions of touchpoints (and the seq, unique)
         dt_buf_reset (&self->id_rows);
+        uint32_t rank = 0;
         for (uint32_t i = from; i < from + count; i++) {
-            if (!ws->judgements [i].repeat)
+            if (!ws->judgements [i].repeat) {
+                dt_buf_put_uint (&self->id_rows, next + rank++);
+                dt_buf_putc (&self->id_rows, '\t');
                 dt_copy_touchpoint_id (&self->id_rows, &ws->events [i]);
+            }
         }
         //  The usual case: every event is new, and COPY straight into the
         //  tables is the cheapest write PostgreSQL has. A resend makes the
@@ -347,42 +409,42 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
         bool with_findings = finding_rows->size > 0, commit_here = reject_count == 0;
         char sql [1024];
         snprintf (sql, sizeof sql, "BEGIN; SAVEPOINT direct;"
-                  " COPY touchpoint_ids (" DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN;"
-                  " COPY touchpoints (" DT_JUDGED_TOUCHPOINT_COLUMNS ") FROM STDIN;%s%s",
+                  " COPY touchpoint_ids (seq, " DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN;"
+                  " COPY touchpoints (" DT_WRITESET_ROW_COLUMNS ") FROM STDIN;%s%s",
                   with_findings? " COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN;": "",
                   commit_here? " COMMIT": "");
-        if (s_copy_chain (self, sql, buffers, with_findings? 3: 2, err, errlen) == 0) {
-            for (uint32_t i = from; i < from + count; i++)
-                ws->judgements [i].is_new = !ws->judgements [i].repeat;
+        if (s_copy_chain (self, sql, buffers, with_findings? 3: 2, whole? ws: NULL, distinct,
+                          err, errlen) == 0) {
+            rank = 0;
+            for (uint32_t i = from; i < from + count; i++) {
+                dt_judgement_t *j = &ws->judgements [i];
+                j->is_new = !j->repeat;
+                j->seq = j->is_new? next + rank++: 0;
+            }
             *stored = distinct;
-            if (commit_here)
+            if (commit_here) {
+                ws->seq_used += distinct;
                 return 0;
+            }
         }
         else {
             bool resend = streq (self->sqlstate, "23505");
             if (!resend || s_exec_ok (self, "ROLLBACK TO SAVEPOINT direct", PGRES_COMMAND_OK,
                                     err, errlen))
                 return -1;
-            if (s_copy_buffer (self, "COPY stage_touchpoints (" DT_JUDGED_TOUCHPOINT_COLUMNS ") FROM STDIN",
+            if (s_copy_buffer (self, "COPY stage_touchpoints (" DT_WRITESET_ROW_COLUMNS ") FROM STDIN",
                              rows, err, errlen)
             ||  (finding_rows->size
               && s_copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",
                               finding_rows, err, errlen)))
                 return -1;
-            //  The ids the store does not have yet decide; the touchpoints
-            //  and findings go in for those only: a resent event keeps the
-            //  judgement it got the first time
+            //  The ids the store does not have yet decide, and only they are
+            //  numbered; the touchpoints and findings go in for those only:
+            //  a resent event keeps the judgement and seq it got the first time
             PGresult *result = PQexec (self->conn,
-                "WITH new AS (INSERT INTO touchpoint_ids (id, occurred_at)"
-                "             SELECT id, occurred_at FROM stage_touchpoints"
-                "             ON CONFLICT (id) DO NOTHING RETURNING id),"
-                "     stored AS (INSERT INTO touchpoints"
-                "             SELECT DISTINCT ON (id) * FROM stage_touchpoints"
-                "             WHERE id IN (SELECT id FROM new)),"
-                "     judged AS (INSERT INTO findings (" DT_FINDING_COLUMNS ")"
-                "             SELECT " DT_FINDING_COLUMNS " FROM stage_findings"
-                "             WHERE touchpoint_id IN (SELECT id FROM new))"
-                " SELECT id FROM new");
+                "INSERT INTO touchpoint_ids (id, occurred_at)"
+                " SELECT id, occurred_at FROM stage_touchpoints"
+                " ON CONFLICT (id) DO NOTHING RETURNING id");
             if (PQresultStatus (result) != PGRES_TUPLES_OK) {
                 s_note_sqlstate (self, result);
                 snprintf (err, errlen, "insert: %s", PQresultErrorMessage (result));
@@ -392,6 +454,32 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
             *stored = (uint32_t) PQntuples (result);
             s_mark_new (ws, from, count, result);
             PQclear (result);
+            dt_buf_reset (&self->seq_rows);
+            rank = 0;
+            for (uint32_t i = from; i < from + count; i++) {
+                dt_judgement_t *j = &ws->judgements [i];
+                j->seq = j->is_new? next + rank++: 0;
+                if (j->is_new) {
+                    dt_copy_text (&self->seq_rows, ws->events [i].id.ptr, ws->events [i].id.len);
+                    dt_buf_putc (&self->seq_rows, '\t');
+                    dt_buf_put_uint (&self->seq_rows, j->seq);
+                    dt_buf_putc (&self->seq_rows, '\n');
+                }
+            }
+            if (s_copy_buffer (self, "COPY stage_seqs (id, seq) FROM STDIN", &self->seq_rows,
+                             err, errlen)
+            ||  s_exec_ok (self,
+                    "UPDATE touchpoint_ids t SET seq = s.seq FROM stage_seqs s WHERE t.id = s.id;"
+                    " UPDATE stage_touchpoints t SET seq = s.seq FROM stage_seqs s WHERE t.id = s.id;"
+                    " INSERT INTO touchpoints SELECT DISTINCT ON (id) * FROM stage_touchpoints"
+                    "  WHERE id IN (SELECT id FROM stage_seqs);"
+                    " INSERT INTO findings (" DT_FINDING_COLUMNS ")"
+                    "  SELECT " DT_FINDING_COLUMNS " FROM stage_findings"
+                    "  WHERE touchpoint_id IN (SELECT id FROM stage_seqs)",
+                    PGRES_COMMAND_OK, err, errlen))
+                return -1;
+            if (whole)
+                s_tell_used (self, ws, *stored);
         }
     }
     if (reject_count) {
@@ -407,7 +495,10 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
                 PGRES_COMMAND_OK, err, errlen))
             return -1;
     }
-    return s_exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen);
+    if (s_exec_ok (self, "COMMIT", PGRES_COMMAND_OK, err, errlen))
+        return -1;
+    ws->seq_used += *stored;
+    return 0;
 }
 
 //  The last failure was a deadlock or serialization failure: a concurrent
@@ -458,6 +549,7 @@ s_write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen
             ws->stored += stored;
             continue;
         }
+        ws->judgements [i].seq = 0;
         if (!dt_store_connected (self)) {
             snprintf (err, errlen, "%s", messages [refused_count]);
             rc = -1;
@@ -482,6 +574,8 @@ s_write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen
         refused_count++;
     }
     if (rc == 0) {
+        //  The next writeset's seqs follow the events stored here
+        s_tell_used (self, ws, 0);
         memcpy (refused + refused_count, ws->rejects, ws->reject_count * sizeof (dt_reject_t));
         uint32_t unused;
         rc = s_write_transaction (self, ws, 0, 0, refused, refused_count + ws->reject_count,
@@ -504,12 +598,25 @@ dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
         snprintf (err, errlen, "not connected");
         return -1;
     }
+    //  The writeset's turn to number its events: kept across retries
+    if (ws->event_count && !ws->seq_first) {
+        if (self->sequencer.first)
+            ws->seq_first = self->sequencer.first (self->sequencer.ctx, ws);
+        else
+            ws->seq_first = self->seq_next;
+        if (!ws->seq_first) {
+            snprintf (err, errlen, "stopping before the writeset's turn");
+            return -1;
+        }
+    }
     //  Two writesets committing at once can hold the same ids (a batch
     //  resent after a reconnect) and wait on each other: PostgreSQL then
     //  cancels one (deadlock), which is simply written again
     for (int attempt = 1; ; attempt++) {
-        for (uint32_t i = 0; i < ws->event_count; i++)
+        for (uint32_t i = 0; i < ws->event_count; i++) {
             ws->judgements [i].is_new = false;
+            ws->judgements [i].seq = 0;
+        }
         if (s_write_transaction (self, ws, 0, ws->event_count, ws->rejects, ws->reject_count,
                                &ws->stored, err, errlen) == 0) {
             ws->duplicates = ws->event_count - ws->stored;

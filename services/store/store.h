@@ -29,6 +29,20 @@ bool dt_store_connected (dt_store_t *self);
 //  The server process of the connection (for diagnostics), or 0
 int dt_store_backend_pid (dt_store_t *self);
 
+//  Who hands out the feed's sequence numbers (seq): first () gives the
+//  first of the writeset's numbers, once every writeset before it said how
+//  many it used (0: give up, the process is stopping); used () says how
+//  many its new events took, once its rows are in and only its COMMIT is
+//  left, so the next writeset's turn comes while this one commits. Without
+//  one, the store numbers its own writesets from max (seq) + 1 at connect.
+typedef struct {
+    uint64_t (*first) (void *ctx, dt_writeset_t *writeset);
+    void (*used) (void *ctx, dt_writeset_t *writeset, uint64_t count);
+    void *ctx;
+} dt_store_sequencer_t;
+
+void dt_store_set_sequencer (dt_store_t *self, const dt_store_sequencer_t *sequencer);
+
 //  Commit a writeset in one transaction; fills stored and duplicates.
 //  Returns 0, or -1 with err (the connection may then be gone; the caller
 //  reconnects and retries the same writeset, which is safe).

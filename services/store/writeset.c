@@ -57,6 +57,7 @@ dt_writeset_destroy (dt_writeset_t **self_p)
         dt_buf_free (&self->scratch);
         dt_buf_free (&self->keys);
         free (self->id_slots);
+        free (self->seq_at);
         zlistx_destroy (&self->strings);
         free (self);
         *self_p = NULL;
@@ -76,11 +77,21 @@ dt_writeset_reset (dt_writeset_t *self)
     self->frame_count = self->event_count = self->reject_count = self->ack_count = 0;
     self->judged = self->finding_count = self->distinct = 0;
     self->stored = self->duplicates = 0;
+    self->seq_first = self->seq_granted = self->seq_count = 0;
+    self->seq_used = 0;
+    self->seq_asked = self->seq_settled = self->seq_told = false;
     dt_buf_reset (&self->touchpoint_rows);
     dt_buf_reset (&self->finding_rows);
     dt_buf_reset (&self->keys);
     if (self->id_slots)
         memset (self->id_slots, 0, self->id_slot_count * sizeof *self->id_slots);
+}
+
+void
+dt_writeset_put_seq (char *row, uint64_t seq)
+{
+    for (int i = DT_SEQ_DIGITS - 1; i >= 0; i--, seq /= 10)
+        row [i] = (char) ('0' + seq % 10);
 }
 
 static inline bool
@@ -217,6 +228,7 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         dt_judgement_t *j = &self->judgements [self->judged];
         j->first_finding = self->finding_count;
         j->is_new = false;
+        j->seq = 0;
         int count = dt_engine_judge (engine, &self->events [self->judged], true,
                                      self->findings + self->finding_count,
                                      DT_FINDINGS_PER_EVENT, &j->verdict);
@@ -230,6 +242,13 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         j->repeat = s_id_seen_before (self, self->judged);
         if (j->repeat)
             continue;
+        if (self->distinct == self->seq_at_alloc) {
+            self->seq_at_alloc = self->seq_at_alloc? 2 * self->seq_at_alloc: 1024;
+            self->seq_at = realloc (self->seq_at, self->seq_at_alloc * sizeof *self->seq_at);
+            assert (self->seq_at);
+        }
+        self->seq_at [self->distinct] = (uint32_t) self->touchpoint_rows.size;
+        dt_buf_puts (&self->touchpoint_rows, DT_SEQ_PLACEHOLDER);
         self->distinct++;
         dt_str_t account_key = dt_writeset_account_key (self, self->judged);
         dt_copy_judged_touchpoint (&self->touchpoint_rows, &self->scratch, ev,

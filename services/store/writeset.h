@@ -34,9 +34,21 @@ typedef struct {
     //  account's, then the contact's (none if the event has no contact)
     uint32_t key_at;
     uint16_t account_key_len, contact_key_len;
+    uint64_t seq;               //  set by the store: its feed seq, 0 none (not new)
 } dt_judgement_t;
 
 #define DT_FINDINGS_PER_EVENT 16
+
+//  A seq in a COPY row: 20 digits (leading zeros are fine for bigint) and
+//  the tab before the next column, overwritten in place
+#define DT_SEQ_PLACEHOLDER "00000000000000000000\t"
+#define DT_SEQ_DIGITS 20
+
+//  The columns of touchpoint_rows (copyrow.h's, the placeholder first)
+#define DT_WRITESET_ROW_COLUMNS "seq, " DT_JUDGED_TOUCHPOINT_COLUMNS
+
+//  Write seq over the placeholder at row (DT_SEQ_DIGITS bytes)
+void dt_writeset_put_seq (char *row, uint64_t seq);
 
 typedef struct {
     //  Owned: events and rejects point into the unpacked objects, and their
@@ -65,6 +77,18 @@ typedef struct {
     uint32_t distinct;          //  events with rows (an id twice: first copy)
     uint32_t *id_slots;         //  ids seen: open addressing, event index + 1
     uint32_t id_slot_count;     //  a power of two, at least twice distinct
+    //  Feed sequence numbers (seq, proto/PROTOCOL.md) of the new events.
+    //  Each touchpoint row starts with a placeholder the store fills in
+    //  once it knows the numbers (DT_SEQ_PLACEHOLDER, at seq_at [row]).
+    uint32_t *seq_at;           //  offset of each row's placeholder
+    uint32_t seq_at_alloc;
+    uint64_t seq_first;         //  store thread: the first granted, 0 none yet
+    uint32_t seq_used;          //  store thread: used by committed transactions
+    bool seq_told;              //  store thread: it said how many it used
+    bool seq_asked;             //  link thread: the store asked for a first seq
+    bool seq_settled;           //  link thread: the store said how many it used
+    uint64_t seq_granted;       //  link thread: the first it was given, 0 none
+    uint64_t seq_count;         //  link thread: how many it used
     //  Filled by the store
     uint32_t stored;            //  events new to the store
     uint32_t duplicates;        //  events it already had

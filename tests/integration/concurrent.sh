@@ -37,6 +37,12 @@ it_eq "distinct ids" "$(psql_q -c 'SELECT count(DISTINCT id) FROM touchpoints')"
 it_eq "ids table agrees" "$(psql_q -c 'SELECT count(*) FROM touchpoint_ids i JOIN touchpoints t USING (id)')" 2000
 it_eq "findings belong to stored touchpoints, once" \
     "$(psql_q -c 'SELECT count(*) FROM findings f LEFT JOIN touchpoints t ON t.id = f.touchpoint_id WHERE t.id IS NULL')" 0
+# The feed's seqs (migration 010): the duplicates took none, so 1..2000
+# without a hole, each once, the same on the touchpoint and its id row
+it_eq "seqs 1..2000, no hole, no repeat" \
+    "$(psql_q -c 'SELECT count(DISTINCT seq), min(seq), max(seq) FROM touchpoint_ids')" "2000|1|2000"
+it_eq "the touchpoint has its id row's seq" \
+    "$(psql_q -c 'SELECT count(*) FROM touchpoint_ids i JOIN touchpoints t USING (id) WHERE t.seq = i.seq')" 2000
 it_eq "nothing refused or rejected" "$(psql_q -c 'SELECT count(*) FROM rejects')" 0
 it_eq "no writeset written one event at a time" \
     "$(grep -c 'refused a writeset' "$IT_DIR/coordinator.log")" 0

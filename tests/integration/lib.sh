@@ -44,7 +44,7 @@ PG_PORT=$(it_port)
 PG_URI=""
 LINK_PORT=$(it_port); MKT_PORT=$(it_port); SALES_PORT=$(it_port)
 COORD_HTTP=$(it_port); MKT_HTTP=$(it_port); SALES_HTTP=$(it_port)
-DEC_PORT=$(it_port); CHECK_PORT=$(it_port)
+DEC_PORT=$(it_port); CHECK_PORT=$(it_port); CATCHUP_PORT=$(it_port)
 MKT_EP=tcp://127.0.0.1:$MKT_PORT
 SALES_EP=tcp://127.0.0.1:$SALES_PORT
 
@@ -57,6 +57,7 @@ it_start_pg() {
 it_start_coordinator() {
     "$BIN/dualtrack-coordinator" --pg.uri "$PG_URI" --links "tcp://127.0.0.1:$LINK_PORT" \
         --decisions "tcp://127.0.0.1:$DEC_PORT" --check "tcp://127.0.0.1:$CHECK_PORT" \
+        --catchup "tcp://127.0.0.1:$CATCHUP_PORT" \
         --http "127.0.0.1:$COORD_HTTP" ${IT_SECURITY:---security plain} "$@" \
         >>"$IT_DIR/coordinator.log" 2>&1 &
     IT_PID[coordinator]=$!

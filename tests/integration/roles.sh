@@ -9,6 +9,7 @@ it_stop coordinator
 WRITER_URI="postgresql://coord_writer@127.0.0.1:$PG_PORT/dualtrack"
 "$BIN/dualtrack-coordinator" --pg.uri "$WRITER_URI" --links "tcp://127.0.0.1:$LINK_PORT" \
     --decisions "tcp://127.0.0.1:$DEC_PORT" --check "tcp://127.0.0.1:$CHECK_PORT" \
+    --catchup "tcp://127.0.0.1:$CATCHUP_PORT" \
     --http "127.0.0.1:$COORD_HTTP" --security plain >> "$IT_DIR/coordinator.log" 2>&1 &
 IT_PID[coordinator]=$!
 "$BIN/dualtrack" gen --count 50 --track sales --seed 61 > "$IT_DIR/s.jsonl"
