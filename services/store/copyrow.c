@@ -195,6 +195,8 @@ s_touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
         dt_copy_text (buf, NULL, 0);
     dt_buf_putc (buf, '\t');
     dt_buf_puts (buf, dt_category_name (ev->category));
+    dt_buf_putc (buf, '\t');
+    s_copy_str (buf, ev->publisher, ev->present & DT_HAS_PUBLISHER);
 }
 
 void

@@ -10,7 +10,8 @@
 
 //  Column lists matching the rows below
 #define DT_TOUCHPOINT_COLUMNS "id, track, source, account, contact, stage, channel, kind, actor, " \
-    "occurred_at, received_at, lead, advisors, project, theme, claims, body, attrs, category"
+    "occurred_at, received_at, lead, advisors, project, theme, claims, body, attrs, category, " \
+    "publisher"
 #define DT_FINDING_COLUMNS "touchpoint_id, finding_no, rule, severity, message, related, " \
     "account, track, occurred_at"
 #define DT_TOUCHPOINT_ID_COLUMNS "id, occurred_at"
