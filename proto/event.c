@@ -143,14 +143,15 @@ dt_stageset_find (const dt_stageset_t *self, const char *ptr, size_t len)
 typedef enum {
     F_ID, F_SOURCE, F_ACCOUNT, F_CONTACT, F_STAGE, F_CHANNEL, F_KIND,
     F_OCCURRED_AT, F_ACTOR, F_LEAD, F_ADVISORS, F_PROJECT, F_THEME,
-    F_CLAIMS, F_BODY, F_ATTRS, F_CATEGORY, F_TRACK, F_RECEIVED_AT, F_COUNT
+    F_CLAIMS, F_BODY, F_ATTRS, F_CATEGORY, F_TRACK, F_RECEIVED_AT, F_PUBLISHER, F_COUNT
 } field_t;
 
 static const dt_str_t s_field_names [F_COUNT] = {
     NAME ("id"), NAME ("source"), NAME ("account"), NAME ("contact"), NAME ("stage"),
     NAME ("channel"), NAME ("kind"), NAME ("occurred_at"), NAME ("actor"), NAME ("lead"),
     NAME ("advisors"), NAME ("project"), NAME ("theme"), NAME ("claims"), NAME ("body"),
-    NAME ("attrs"), NAME ("category"), NAME ("track"), NAME ("received_at")
+    NAME ("attrs"), NAME ("category"), NAME ("track"), NAME ("received_at"),
+    NAME ("publisher")
 };
 
 static int
@@ -320,7 +321,8 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         if (field == -1)
             return dt_error_set (err, "unknown_field", "",
                                  "field names must be strings, got %s", s_type_name (key));
-        if (field == -2 || (form == DT_FORM_INGRESS && (field == F_TRACK || field == F_RECEIVED_AT))) {
+        if (field == -2 || (form == DT_FORM_INGRESS
+                            && (field == F_TRACK || field == F_RECEIVED_AT || field == F_PUBLISHER))) {
             char name [48];
             int len = key->via.str.size > 40? 40: (int) key->via.str.size;
             snprintf (name, sizeof name, "%.*s", len, key->via.str.ptr);
@@ -413,6 +415,11 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         if (s_take_track (seen [F_TRACK], "track", &ev->track, err)
         ||  s_take_int (seen [F_RECEIVED_AT], "received_at", 0, INT64_MAX, &ev->received_at, err))
             return -1;
+        if (seen [F_PUBLISHER]) {
+            if (s_take_str (seen [F_PUBLISHER], "publisher", 1, DT_TEXT_MAX, &ev->publisher, err))
+                return -1;
+            ev->present |= DT_HAS_PUBLISHER;
+        }
     }
     ev->lead = ev->track;
     if (seen [F_LEAD]) {
@@ -525,7 +532,8 @@ dt_event_pack (msgpack_packer *pk, const dt_event_t *ev, dt_form_t form)
     for (uint32_t bit = 1; bit <= DT_HAS_CATEGORY; bit <<= 1)
         if (present & bit)
             count++;
-    msgpack_pack_map (pk, count);
+    bool publisher = stamped && (present & DT_HAS_PUBLISHER);
+    msgpack_pack_map (pk, count + (publisher? 1: 0));
     s_pack_field_str (pk, F_ID, ev->id);
     s_pack_field_str (pk, F_SOURCE, ev->source);
     s_pack_field_str (pk, F_ACCOUNT, ev->account);
@@ -580,5 +588,7 @@ dt_event_pack (msgpack_packer *pk, const dt_event_t *ev, dt_form_t form)
         dt_pack_cstr (pk, dt_track_name (ev->track));
         dt_pack_cstr (pk, "received_at");
         msgpack_pack_int64 (pk, ev->received_at);
+        if (publisher)
+            s_pack_field_str (pk, F_PUBLISHER, ev->publisher);
     }
 }

@@ -71,7 +71,8 @@ enum {
     DT_HAS_ATTRS    = 1 << 6,
     DT_HAS_ADVISORS = 1 << 7,
     DT_HAS_LEAD     = 1 << 8,
-    DT_HAS_CATEGORY = 1 << 9
+    DT_HAS_CATEGORY = 1 << 9,
+    DT_HAS_PUBLISHER = 1 << 10     //  stamped form only
 };
 
 typedef struct {
@@ -89,6 +90,8 @@ typedef struct {
     int64_t occurred_at;        //  ms since the Unix epoch, UTC
     dt_track_t track;           //  the track daemon that received it
     int64_t received_at;        //  µs since the Unix epoch, set by the track
+    dt_str_t publisher;         //  who sent it, set by the track: the HTTP token's
+                                //  system or the CURVE certificate's name
     dt_track_t lead;            //  defaults to track
     uint8_t advisors;           //  bit (1 << dt_track_t) per advising track
     dt_category_t category;
@@ -149,7 +152,8 @@ int dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
                      dt_error_t *err);
 
 //  Pack an event as a msgpack map. DT_FORM_STAMPED adds track and
-//  received_at, and always writes lead and category.
+//  received_at (and publisher when present), and always writes lead and
+//  category.
 void dt_event_pack (msgpack_packer *pk, const dt_event_t *event, dt_form_t form);
 
 //  Pack a dt_str_t or a C string as a msgpack str. Inline: most C strings

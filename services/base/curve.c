@@ -4,6 +4,7 @@
 #include "base/curve.h"
 #include "base/log.h"
 #include "base/signals.h"
+#include "base/utf8.h"
 
 #include <stdatomic.h>
 
@@ -53,9 +54,17 @@ s_zap_actor (zsock_t *pipe, void *args)
         zframe_t *key = zmsg_pop (request);
         bool allowed_client = false;
         char public_text [41] = "";
+        const char *user = "";
         if (mechanism && streq (mechanism, "CURVE") && key && zframe_size (key) == 32) {
             zmq_z85_encode (public_text, zframe_data (key), 32);
-            allowed_client = zcertstore_lookup (allowed, public_text) != NULL;
+            zcert_t *cert = zcertstore_lookup (allowed, public_text);
+            allowed_client = cert != NULL;
+            user = public_text;
+            //  The certificate's name (dualtrack keygen NAME) becomes the
+            //  messages' User-Id: the track records it as the publisher
+            const char *name = cert? zcert_meta (cert, "name"): NULL;
+            if (name && *name && strlen (name) <= 256 && dt_utf8_valid (name, strlen (name)))
+                user = name;
         }
         if (!allowed_client) {
             atomic_fetch_add (&self->refused, 1);
@@ -69,7 +78,7 @@ s_zap_actor (zsock_t *pipe, void *args)
         zmsg_addstr (reply, sequence? sequence: "");
         zmsg_addstr (reply, allowed_client? "200": "400");
         zmsg_addstr (reply, allowed_client? "OK": "not in the allow-list");
-        zmsg_addstr (reply, allowed_client? public_text: "");
+        zmsg_addstr (reply, allowed_client? user: "");
         zmsg_addmem (reply, NULL, 0);
         zmsg_send (&reply, handler);
         free (version);

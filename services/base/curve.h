@@ -5,7 +5,9 @@
     (an actor here, one per process) about every client: its public key must
     be in the allow-list directory (certificates made by `dualtrack keygen`;
     the directory is re-read when it changes, and at once on
-    dt_curve_reload: SIGHUP). A refused client is logged.
+    dt_curve_reload: SIGHUP). A refused client is logged. An admitted one's
+    messages carry its certificate's name as their User-Id (zframe_meta),
+    or its public key when the certificate has no usable name.
     A client socket gets its own key pair and the server's public key.
 */
 #ifndef DT_CURVE_H

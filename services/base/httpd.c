@@ -134,10 +134,9 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
 }
 
 //  --------------------------------------------------------------------------
-//  "HOST:PORT" into an IPv4 socket address; -1 if it is not one
 
-static int
-s_parse_address (const char *address, struct sockaddr_in *sin)
+int
+dt_httpd_parse_address (const char *address, struct sockaddr_in *sin)
 {
     memset (sin, 0, sizeof *sin);
     sin->sin_family = AF_INET;
@@ -175,7 +174,7 @@ dt_httpd_new (const char *address, dt_metrics_t *metrics,
               dt_ready_fn *ready, void *ctx, char *err, size_t errlen)
 {
     struct sockaddr_in sin;
-    if (!address || s_parse_address (address, &sin) != 0) {
+    if (!address || dt_httpd_parse_address (address, &sin) != 0) {
         snprintf (err, errlen, "bad HTTP address \"%s\": want HOST:PORT, "
                   "HOST an IPv4 address, localhost or *", address? address: "(null)");
         return NULL;

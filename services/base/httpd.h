@@ -14,6 +14,7 @@
 
 #include "base/metrics.h"
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -39,6 +40,11 @@ dt_httpd_t *
 //  Stop serving (waits for the HTTP thread) and free; safe on NULL and twice
 void
     dt_httpd_destroy (dt_httpd_t **self_p);
+
+//  "HOST:PORT" as above into an IPv4 socket address (also the HTTP
+//  ingress's, services/track/http_ingress.c); -1 if it is not one
+int
+    dt_httpd_parse_address (const char *address, struct sockaddr_in *sin);
 
 //  The port bound, useful after asking for port 0
 int

@@ -120,95 +120,6 @@ dt_copy_time_us (dt_buf_t *buf, int64_t us)
     s_copy_time (buf, seconds, rest);
 }
 
-static void
-s_json_string (dt_buf_t *buf, const char *ptr, size_t len)
-{
-    dt_buf_putc (buf, '"');
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) ptr [i];
-        if (c == '"' || c == '\\' || c < 0x20) {
-            dt_buf_append (buf, ptr + start, i - start);
-            if (c == '"' || c == '\\') {
-                dt_buf_putc (buf, '\\');
-                dt_buf_putc (buf, (char) c);
-            }
-            else
-                dt_buf_printf (buf, "\\u%04x", c);
-            start = i + 1;
-        }
-    }
-    dt_buf_append (buf, ptr + start, len - start);
-    dt_buf_putc (buf, '"');
-}
-
-//  The shortest decimal that reads back as the same number: jsonb keeps
-//  numbers as exact decimals, so 0.1 must not become 0.10000000000000001
-static void
-s_json_number (dt_buf_t *buf, double value, bool single)
-{
-    char text [40];
-    for (int digits = single? 6: 15; digits <= 17; digits++) {
-        snprintf (text, sizeof text, "%.*g", digits, value);
-        if (single? strtof (text, NULL) == (float) value: strtod (text, NULL) == value)
-            break;
-    }
-    dt_buf_append (buf, text, strlen (text));
-}
-
-void
-dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj)
-{
-    switch (obj->type) {
-        case MSGPACK_OBJECT_NIL:
-            dt_buf_append (buf, "null", 4);
-            break;
-        case MSGPACK_OBJECT_BOOLEAN:
-            if (obj->via.boolean)
-                dt_buf_append (buf, "true", 4);
-            else
-                dt_buf_append (buf, "false", 5);
-            break;
-        case MSGPACK_OBJECT_POSITIVE_INTEGER:
-            dt_buf_put_uint (buf, obj->via.u64);
-            break;
-        case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-            dt_buf_put_int (buf, obj->via.i64);
-            break;
-        case MSGPACK_OBJECT_FLOAT32:
-        case MSGPACK_OBJECT_FLOAT64:
-            s_json_number (buf, obj->via.f64, obj->type == MSGPACK_OBJECT_FLOAT32);
-            break;
-        case MSGPACK_OBJECT_STR:
-            s_json_string (buf, obj->via.str.ptr, obj->via.str.size);
-            break;
-        case MSGPACK_OBJECT_ARRAY:
-            dt_buf_putc (buf, '[');
-            for (uint32_t i = 0; i < obj->via.array.size; i++) {
-                if (i)
-                    dt_buf_putc (buf, ',');
-                dt_json_of_msgpack (buf, &obj->via.array.ptr [i]);
-            }
-            dt_buf_putc (buf, ']');
-            break;
-        case MSGPACK_OBJECT_MAP:
-            dt_buf_putc (buf, '{');
-            for (uint32_t i = 0; i < obj->via.map.size; i++) {
-                if (i)
-                    dt_buf_putc (buf, ',');
-                dt_json_of_msgpack (buf, &obj->via.map.ptr [i].key);
-                dt_buf_putc (buf, ':');
-                dt_json_of_msgpack (buf, &obj->via.map.ptr [i].val);
-            }
-            dt_buf_putc (buf, '}');
-            break;
-        default:
-            //  The codec refuses bin and ext before they get here
-            dt_buf_append (buf, "null", 4);
-            break;
-    }
-}
-
 //  msgpack-c may give an empty string a NULL pointer: present is what
 //  decides between '' and NULL
 static void
@@ -284,6 +195,8 @@ s_touchpoint_fields (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
         dt_copy_text (buf, NULL, 0);
     dt_buf_putc (buf, '\t');
     dt_buf_puts (buf, dt_category_name (ev->category));
+    dt_buf_putc (buf, '\t');
+    s_copy_str (buf, ev->publisher, ev->present & DT_HAS_PUBLISHER);
 }
 
 void

@@ -5,11 +5,13 @@
 #define DT_COPYROW_H
 
 #include "base/buf.h"
+#include "base/jsonmp.h"
 #include "proto/wire.h"
 
 //  Column lists matching the rows below
 #define DT_TOUCHPOINT_COLUMNS "id, track, source, account, contact, stage, channel, kind, actor, " \
-    "occurred_at, received_at, lead, advisors, project, theme, claims, body, attrs, category"
+    "occurred_at, received_at, lead, advisors, project, theme, claims, body, attrs, category, " \
+    "publisher"
 #define DT_FINDING_COLUMNS "touchpoint_id, finding_no, rule, severity, message, related, " \
     "account, track, occurred_at, account_key"
 //  A judged touchpoint: the event's columns, its verdict and the canonical
@@ -24,9 +26,6 @@ void dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len);
 //  2026-11-27 04:10:26.123000+00 from ms or µs since the epoch
 void dt_copy_time_ms (dt_buf_t *buf, int64_t ms);
 void dt_copy_time_us (dt_buf_t *buf, int64_t us);
-
-//  A msgpack value as JSON (before COPY escaping)
-void dt_json_of_msgpack (dt_buf_t *buf, const msgpack_object *obj);
 
 //  One row, with its trailing newline
 void dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event);

@@ -11,15 +11,17 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 //  What differs between the tracks is data, not code
 static const struct {
     dt_track_t track;
     const char *ingress;
     const char *http;
+    const char *http_ingress;
 } track_profiles [] = {
-    { DT_TRACK_MARKETING, "tcp://*:7701", "127.0.0.1:9701" },
-    { DT_TRACK_SALES, "tcp://*:7702", "127.0.0.1:9702" }
+    { DT_TRACK_MARKETING, "tcp://*:7701", "127.0.0.1:9701", "*:7801" },
+    { DT_TRACK_SALES, "tcp://*:7702", "127.0.0.1:9702", "*:7802" }
 };
 
 static const dt_option_t s_options [] = {
@@ -27,6 +29,12 @@ static const dt_option_t s_options [] = {
     { "ingress", "", "where publishers connect (default tcp://*:7701 marketing, tcp://*:7702 sales)" },
     { "coordinator", "tcp://127.0.0.1:7720", "the coordinator's link endpoint" },
     { "http", "", "health and metrics HOST:PORT (default 127.0.0.1:9701 marketing, :9702 sales; off: none)" },
+    { "http.ingress", "", "POST /v1/events HOST:PORT (default *:7801 marketing, *:7802 sales; off: none). "
+      "Needs --http.cert and --http.key, or --security plain for plain HTTP, and the token directory; "
+      "left at its default it is off, with a log line, when one is missing" },
+    { "http.tokens", "keys/tokens", "directory of bearer token hashes, one file per publishing system (dualtrack token new)" },
+    { "http.cert", "", "PEM certificate for HTTPS on the HTTP ingress" },
+    { "http.key", "", "PEM private key of --http.cert" },
     { "stages", DT_DEFAULT_STAGES, "funnel stages in order, each name:owner" },
     { "batch.max", "1000", "items per batch forwarded to the coordinator" },
     { "window", "16", "batches in flight to the coordinator" },
@@ -42,6 +50,49 @@ static const dt_option_t s_options [] = {
     { "log.level", "info", "debug, info, warn or error" },
     { NULL, NULL, NULL }
 };
+
+//  Whether the HTTP ingress runs, and how. Given explicitly, whatever it
+//  lacks is an error; at its default, it is off (one log line) until the
+//  TLS material (or --security plain) and the token directory are there.
+static int
+s_http_ingress_options (dt_config_t *config, dt_trackd_opts_t *opts, const char *security,
+                        const char *name)
+{
+    const char *address = dt_config_get (config, "http.ingress");
+    bool given = strcmp (dt_config_origin (config, "http.ingress"), "default") != 0;
+    for (size_t i = 0; !*address && i < sizeof track_profiles / sizeof track_profiles [0]; i++)
+        if (track_profiles [i].track == opts->track)
+            address = track_profiles [i].http_ingress;
+    if (strcmp (address, "off") == 0)
+        return 0;
+    const char *cert = dt_config_get (config, "http.cert");
+    const char *key = dt_config_get (config, "http.key");
+    const char *tokens = dt_config_get (config, "http.tokens");
+    if (!*cert != !*key) {
+        fprintf (stderr, "dualtrack-trackd: give both --http.cert and --http.key, or neither\n");
+        return -1;
+    }
+    const char *missing = NULL;
+    struct stat st;
+    if (!*cert && strcmp (security, "plain") != 0)
+        missing = "no --http.cert and --http.key (plain HTTP only with --security plain)";
+    else
+    if (stat (tokens, &st) || !S_ISDIR (st.st_mode))
+        missing = "no token directory (--http.tokens; dualtrack token new NAME DIR makes one)";
+    if (missing && given) {
+        fprintf (stderr, "dualtrack-trackd: --http.ingress %s: %s\n", address, missing);
+        return -1;
+    }
+    if (missing) {
+        dt_info ("HTTP ingress off", "track=%s reason=\"%s\" tokens=%s", name, missing, tokens);
+        return 0;
+    }
+    opts->http_ingress = address;
+    opts->http_tokens = tokens;
+    opts->http_cert = *cert? cert: NULL;
+    opts->http_key = *key? key: NULL;
+    return 0;
+}
 
 int
 main (int argc, char *argv [])
@@ -89,6 +140,10 @@ main (int argc, char *argv [])
     else
     if (strcmp (security, "plain") != 0) {
         fprintf (stderr, "dualtrack-trackd: security must be curve or plain\n");
+        dt_config_destroy (&config);
+        return 2;
+    }
+    if (s_http_ingress_options (config, &opts, security, name)) {
         dt_config_destroy (&config);
         return 2;
     }

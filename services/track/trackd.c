@@ -26,6 +26,7 @@
 #include "base/metrics.h"
 #include "base/signals.h"
 #include "proto/link.h"
+#include "track/http_ingress.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -34,6 +35,7 @@
 
 //  A publisher request waiting for its events to be committed
 typedef struct {
+    zsock_t *reply_to;              //  the ingress ROUTER or the HTTP handoff's
     zframe_t *identity;
     bool req_envelope;              //  REQ client: reply with an empty delimiter
     uint64_t req;
@@ -101,6 +103,10 @@ struct _dt_trackd_t {
     dt_metrics_t *metrics;
     dt_httpd_t *httpd;
     dt_curve_t *curve;              //  NULL: plain TCP
+    //  POST /v1/events (http_ingress.h): its threads hand requests to this
+    //  loop through the handoff ROUTER, answered like the ingress's
+    dt_http_ingress_t *http_ingress;
+    zsock_t *handoff;
     atomic_int ready_state;         //  0 ready, else a reason below
     dt_counter_t *m_requests, *m_events, *m_rejects, *m_batches, *m_acked;
     dt_histogram_t *m_ack_seconds, *m_batch_items;
@@ -307,6 +313,29 @@ dt_trackd_new (const dt_trackd_opts_t *opts)
     snprintf (self->endpoint, sizeof self->endpoint, "%s",
               zsock_endpoint (self->ingress)? zsock_endpoint (self->ingress): opts->ingress);
 
+    if (opts->http_ingress && *opts->http_ingress) {
+        self->handoff = zsock_new (ZMQ_ROUTER);
+        zsock_set_router_mandatory (self->handoff, 1);
+        zsock_set_sndtimeo (self->handoff, 0);
+        char handoff [64];
+        snprintf (handoff, sizeof handoff, "inproc://dt-http-ingress-%p", (void *) self);
+        char err [512];
+        dt_http_ingress_opts_t http_opts = {
+            .address = opts->http_ingress, .tokens_dir = opts->http_tokens,
+            .cert_file = opts->http_cert, .key_file = opts->http_key,
+            .handoff = handoff, .metrics = self->metrics
+        };
+        if (zsock_bind (self->handoff, "%s", handoff) < 0
+        ||  !(self->http_ingress = dt_http_ingress_new (&http_opts, err, sizeof err))) {
+            dt_error ("can not start the HTTP ingress", "track=%s address=%s error=\"%s\"",
+                      self->name, opts->http_ingress, err);
+            dt_trackd_destroy (&self);
+            return NULL;
+        }
+        dt_info ("HTTP ingress ready", "track=%s address=%s port=%d tls=%s tokens=%s",
+                 self->name, opts->http_ingress, dt_http_ingress_port (self->http_ingress),
+                 opts->http_cert? "on": "off", opts->http_tokens);
+    }
     if (s_link_connect (self)) {
         dt_trackd_destroy (&self);
         return NULL;
@@ -321,6 +350,9 @@ dt_trackd_destroy (dt_trackd_t **self_p)
 {
     if (*self_p) {
         dt_trackd_t *self = *self_p;
+        //  First: its threads wait on the handoff socket
+        dt_http_ingress_destroy (&self->http_ingress);
+        zsock_destroy (&self->handoff);
         dt_httpd_destroy (&self->httpd);
         dt_metrics_destroy (&self->metrics);
         zsock_destroy (&self->ingress);
@@ -348,9 +380,9 @@ dt_trackd_endpoint (dt_trackd_t *self)
 //  Replies to publishers
 
 static void
-s_send_reply (dt_trackd_t *self, zframe_t *identity, bool req_envelope)
+s_send_reply (dt_trackd_t *self, zsock_t *to, zframe_t *identity, bool req_envelope)
 {
-    if (dt_envelope_reply (self->ingress, &identity, req_envelope,
+    if (dt_envelope_reply (to, &identity, req_envelope,
                            self->scratch.data, self->scratch.size))
         //  EHOSTUNREACH: the publisher disconnected; its events are stored,
         //  and a resend of the same ids will be acknowledged again
@@ -359,14 +391,14 @@ s_send_reply (dt_trackd_t *self, zframe_t *identity, bool req_envelope)
 }
 
 static void
-s_reply_error (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
+s_reply_error (dt_trackd_t *self, zsock_t *to, zframe_t *identity, bool req_envelope,
              bool has_req, uint64_t req, const dt_error_t *err)
 {
     msgpack_packer pk;
     dt_buf_reset (&self->scratch);
     msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
     dt_reply_pack_error (&pk, has_req, req, err);
-    s_send_reply (self, zframe_dup (identity), req_envelope);
+    s_send_reply (self, to, zframe_dup (identity), req_envelope);
     dt_counter_add (self->m_requests, err->code, 1);
     dt_counter_add (self->m_rejects, err->code, 1);
 }
@@ -379,7 +411,7 @@ s_reply_result (dt_trackd_t *self, pending_t *pending)
     msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
     dt_reply_pack_result (&pk, pending->req, pending->accepted,
                           pending->rejections, pending->rejected);
-    s_send_reply (self, pending->identity, pending->req_envelope);
+    s_send_reply (self, pending->reply_to, pending->identity, pending->req_envelope);
     dt_counter_add (self->m_requests, "ok", 1);
     dt_histogram_observe (self->m_ack_seconds, (double) (dt_mono_us () - pending->received_us) / 1e6);
     pending->identity = NULL;
@@ -467,9 +499,11 @@ s_next_received_at (dt_trackd_t *self)
     return self->last_received_at;
 }
 
+//  A request from either ingress: from is the socket to answer on,
+//  publisher who sent it as authenticated (NULL: unknown, plain ZeroMQ)
 static void
-s_handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
-                const char *data, size_t size, bool multipart)
+s_handle_request (dt_trackd_t *self, zsock_t *from, zframe_t *identity, bool req_envelope,
+                const char *data, size_t size, bool multipart, const char *publisher)
 {
     int64_t received_at = s_next_received_at (self);
     dt_error_t err;
@@ -479,20 +513,20 @@ s_handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
     if (self->overloaded) {
         dt_error_set (&err, "overloaded", "",
                       "the track's journal is at its disk limit; send again later");
-        s_reply_error (self, identity, req_envelope, false, 0, &err);
+        s_reply_error (self, from, identity, req_envelope, false, 0, &err);
         return;
     }
     if (multipart) {
         dt_error_set (&err, "bad_request", "",
                       "multipart message: send the request as one frame");
-        s_reply_error (self, identity, req_envelope, false, 0, &err);
+        s_reply_error (self, from, identity, req_envelope, false, 0, &err);
         s_journal_reject (self, received_at, -1, &err, no_id, data, size);
         return;
     }
     if (size > DT_FRAME_MAX) {
         dt_error_set (&err, "frame_too_large", "",
                       "frame of %zu bytes; at most %d allowed", size, DT_FRAME_MAX);
-        s_reply_error (self, identity, req_envelope, false, 0, &err);
+        s_reply_error (self, from, identity, req_envelope, false, 0, &err);
         s_journal_reject (self, received_at, -1, &err, no_id, data, size);
         return;
     }
@@ -501,7 +535,7 @@ s_handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
     dt_request_t request = { 0 };
     if (dt_wire_unpack (&unpacked, data, size, &err)
     ||  dt_request_parse (&unpacked.data, &request, &err)) {
-        s_reply_error (self, identity, req_envelope, request.has_req, request.req, &err);
+        s_reply_error (self, from, identity, req_envelope, request.has_req, request.req, &err);
         s_journal_reject (self, received_at, -1, &err, no_id, data, size);
         msgpack_unpacked_destroy (&unpacked);
         return;
@@ -513,6 +547,10 @@ s_handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
         if (dt_event_decode (&request.events [i], &self->opts.stages, DT_FORM_INGRESS,
                              self->opts.track, &event, &err) == 0) {
             event.received_at = received_at;
+            if (publisher) {
+                event.publisher = dt_str_c (publisher);
+                event.present |= DT_HAS_PUBLISHER;
+            }
             if (s_journal_event (self, &event) == 0) {
                 accepted++;
                 continue;
@@ -536,6 +574,7 @@ s_handle_request (dt_trackd_t *self, zframe_t *identity, bool req_envelope,
         dt_counter_add (self->m_rejects, self->rejections [i].error.code, 1);
 
     pending_t *pending = calloc (1, sizeof *pending);
+    pending->reply_to = from;
     pending->identity = zframe_dup (identity);
     pending->req_envelope = req_envelope;
     pending->req = request.req;
@@ -564,14 +603,53 @@ s_ingress_recv (dt_trackd_t *self)
     if (frames == 0 || !payload) {
         dt_error_t err;
         dt_error_set (&err, "bad_request", "", "empty message: send one msgpack map");
-        s_reply_error (self, identity, req_envelope, false, 0, &err);
+        s_reply_error (self, self->ingress, identity, req_envelope, false, 0, &err);
         dt_str_t no_id = { "", 0 };
         s_journal_reject (self, s_next_received_at (self), -1, &err, no_id, "", 0);
     }
-    else
-        s_handle_request (self, identity, req_envelope,
+    else {
+        //  With CURVE, the ZAP handler named the client (base/curve.h)
+        const char *user = self->curve? zframe_meta (payload, "User-Id"): NULL;
+        s_handle_request (self, self->ingress, identity, req_envelope,
                         (const char *) zframe_data (payload), zframe_size (payload),
-                        frames > 1);
+                        frames > 1, user && *user? user: NULL);
+    }
+    zframe_destroy (&identity);
+    zmsg_destroy (&msg);
+}
+
+//  One request from the HTTP ingress (http_ingress.h, "the handoff")
+static void
+s_handoff_recv (dt_trackd_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->handoff);
+    if (!msg)
+        return;
+    zframe_t *identity = zmsg_pop (msg);
+    char *publisher = zmsg_popstr (msg);
+    zframe_t *body = zmsg_pop (msg);
+    if (identity && publisher && body && zmsg_size (msg) == 0)
+        s_handle_request (self, self->handoff, identity, false,
+                        (const char *) zframe_data (body), zframe_size (body), false, publisher);
+    else
+    if (identity && publisher && body && zmsg_size (msg) == 3) {
+        //  A body refused before it was msgpack: answered and recorded as
+        //  the ZeroMQ path records a frame it can not read
+        char *code = zmsg_popstr (msg), *field = zmsg_popstr (msg), *message = zmsg_popstr (msg);
+        dt_error_t err;
+        //  The code is one of jsonreq's, a static string there
+        dt_error_set (&err, "bad_request", field, "%s", message);
+        self->received++;
+        s_reply_error (self, self->handoff, identity, false, false, 0, &err);
+        dt_str_t no_id = { "", 0 };
+        s_journal_reject (self, s_next_received_at (self), -1, &err, no_id,
+                          (const char *) zframe_data (body), zframe_size (body));
+        free (code);
+        free (field);
+        free (message);
+    }
+    zframe_destroy (&body);
+    free (publisher);
     zframe_destroy (&identity);
     zmsg_destroy (&msg);
 }
@@ -770,6 +848,9 @@ s_reload (dt_trackd_t *self)
                  self->name, self->opts.curve_clients);
     else
         dt_info ("SIGHUP: no allow-list to re-read", "track=%s", self->name);
+    if (self->http_ingress)
+        dt_info ("SIGHUP: token directory re-read", "track=%s dir=%s tokens=%d", self->name,
+                 self->opts.http_tokens, dt_http_ingress_reload (self->http_ingress));
 }
 
 //  --------------------------------------------------------------------------
@@ -786,6 +867,9 @@ s_loop_turn (dt_trackd_t *self)
         self->draining = true;
         self->drain_deadline = dt_mono_ms () + self->opts.drain_ms;
         zloop_reader_end (self->loop, self->ingress);
+        //  HTTP requests already handed over are still answered
+        if (self->http_ingress)
+            dt_http_ingress_stop (self->http_ingress);
         dt_info ("stopping: no new requests; forwarding what the journal holds",
                  "track=%s to_forward=%llu", self->name,
                  (unsigned long long) dt_journal_depth (self->journal));
@@ -835,6 +919,18 @@ s_on_ingress (zloop_t *loop, zsock_t *reader, void *arg)
     return s_loop_turn (self);
 }
 
+static int
+s_on_handoff (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop, (void) reader;
+    dt_trackd_t *self = (dt_trackd_t *) arg;
+    for (int n = 0; n < 256 && !self->failed
+         && (zsock_events (self->handoff) & ZMQ_POLLIN); n++)
+        s_handoff_recv (self);
+    s_link_tick (self);
+    return s_loop_turn (self);
+}
+
 //  Heartbeats, liveness and the drain's deadline when nothing arrives
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
@@ -853,6 +949,10 @@ dt_trackd_run (dt_trackd_t *self)
     zloop_reader_set_tolerant (self->loop, self->link);
     zloop_reader (self->loop, self->ingress, s_on_ingress, self);
     zloop_reader_set_tolerant (self->loop, self->ingress);
+    if (self->handoff) {
+        zloop_reader (self->loop, self->handoff, s_on_handoff, self);
+        zloop_reader_set_tolerant (self->loop, self->handoff);
+    }
     zloop_timer (self->loop, 100, 0, s_on_tick, self);
     int rc = s_loop_turn (self);
     //  A signal interrupts zloop_start (rc 0): its flag is read, and the

@@ -25,6 +25,11 @@ typedef struct {
     const char *curve_cert;         //  this track's certificate
     const char *curve_clients;      //  allow-list directory of publishers
     const char *curve_coordinator;  //  the coordinator's public certificate
+    //  The HTTP ingress (http_ingress.h); "" or NULL: off
+    const char *http_ingress;       //  e.g. "*:7801"
+    const char *http_tokens;        //  bearer token directory
+    const char *http_cert;          //  PEM certificate and key: HTTPS; NULL: plain HTTP
+    const char *http_key;
     dt_stageset_t stages;
     int batch_max;                  //  items per link batch
     int window;                     //  link batches in flight

@@ -69,7 +69,7 @@ fuzz_str_same (dt_str_t a, dt_str_t b)
 
 //  a was decoded, packed and decoded again as b. extra_present: bits the
 //  packing adds (the stamped form always writes lead and category).
-static void
+static inline void
 fuzz_same_event (const dt_event_t *a, const dt_event_t *b, uint32_t extra_present)
 {
     static const struct { const char *name; size_t offset; } strs [] = {
@@ -122,7 +122,7 @@ fuzz_reread (msgpack_unpacked *result, const dt_buf_t *buf, const char *what)
 }
 
 //  A link item for a reject, packed and decoded again: the same reject
-static void
+static inline void
 fuzz_reject_round_trip (const dt_reject_t *r)
 {
     dt_buf_t buf = { 0 };

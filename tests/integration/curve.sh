@@ -34,6 +34,8 @@ it_eq "an allowed publisher publishes" "$(cat "$IT_DIR/good.out")" \
     "published 20 events: accepted 20, rejected 0, invalid lines 0"
 it_eq "its events are stored (the tracks reach the coordinator over CURVE)" \
     "$(it_wait_value 'SELECT count(*) FROM touchpoints' 20)" 20
+it_eq "each stored with its certificate's name as publisher" \
+    "$(psql_q -c "SELECT string_agg (DISTINCT coalesce (publisher, 'NULL'), ',') FROM touchpoints")" good-publisher
 
 "$BIN/dualtrack" gen --count 5 --track sales --seed 52 --prefix bad > "$IT_DIR/bad.jsonl"
 "$BIN/dualtrack" publish --endpoint "$SALES_EP" --timeout 1000 --retries 1 --quiet \
@@ -72,4 +74,6 @@ it_eq "a publisher added to the allow-list publishes" "$(cat "$IT_DIR/added.out"
     "published 5 events: accepted 5, rejected 0, invalid lines 0"
 it_eq "and its events are stored" \
     "$(it_wait_value "SELECT count(*) FROM touchpoints WHERE id LIKE 'bad-%'" 5)" 5
+it_eq "under its own name" \
+    "$(psql_q -c "SELECT string_agg (DISTINCT publisher, ',') FROM touchpoints WHERE id LIKE 'bad-%'")" bad-publisher
 it_done

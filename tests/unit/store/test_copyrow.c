@@ -685,14 +685,14 @@ test_touchpoint_full (void)
         //  attrs: JSON {...,"list":[1,2.5,"x\u0009y"],...}, COPY-escaped
         "{\"campaign\":\"q3\",\"score\":42,\"vip\":true,\"list\":[1,2.5,\"x\\\\u0009y\"],"
         "\"nested\":{\"none\":null}}\t"
-        "transactional\n";
+        "transactional\t\\N\n";
 
     dt_event_t ev;
     dt_buf_t buf = { 0 }, scratch = { 0 };
     if (decode_stamped (&m, &ev) == 0) {
         dt_copy_touchpoint (&buf, &scratch, &ev);
         CHECK_BUF (&buf, want);
-        CHECK_INT (count_byte (&buf, '\t'), 18);        //  19 columns
+        CHECK_INT (count_byte (&buf, '\t'), 19);        //  20 columns
         CHECK_INT (count_byte (&buf, '\n'), 1);
         //  A second row appends, and reuses scratch
         dt_copy_touchpoint (&buf, &scratch, &ev);
@@ -714,6 +714,22 @@ test_touchpoint_full (void)
         dt_buf_reset (&buf);
         dt_copy_touchpoint (&buf, &scratch, &back);
         CHECK_BUF (&buf, want);
+        mp_free (&item);
+    }
+    //  A publisher the track authenticated: the last column
+    if (decode_stamped (&m, &ev) == 0) {
+        ev.publisher = dt_str_c ("crm");
+        ev.present |= DT_HAS_PUBLISHER;
+        mp_t item;
+        mp_init (&item);
+        dt_item_pack_event (&item.pk, &ev);
+        dt_event_t back;
+        dt_reject_t reject;
+        dt_error_t err;
+        CHECK_INT (dt_item_decode (mp_unpack (&item), &stages, &back, &reject, &err), DT_ITEM_EVENT);
+        dt_buf_reset (&buf);
+        dt_copy_touchpoint (&buf, &scratch, &back);
+        CHECK (buf.size > 8 && memcmp (buf.data + buf.size - 8, "nal\tcrm\n", 8) == 0);
         mp_free (&item);
     }
     dt_buf_free (&buf);
@@ -747,8 +763,8 @@ test_touchpoint_minimal (void)
     CHECK_BUF (&buf,
         "m-1\tsales\tcrm\tacme\t\\N\tawareness\temail\tnewsletter\t\\N\t"
         "2000-01-01 00:00:00.000000+00\t2023-11-14 22:13:20.000001+00\t"
-        "sales\t{}\t\\N\t\\N\t\\N\t\\N\t\\N\tone_to_one\n");
-    CHECK_INT (count_byte (&buf, '\t'), 18);
+        "sales\t{}\t\\N\t\\N\t\\N\t\\N\t\\N\tone_to_one\t\\N\n");
+    CHECK_INT (count_byte (&buf, '\t'), 19);
 
     //  Present but empty: body "", claims {}, attrs {}; lead marketing on
     //  the sales track with sales advising; nil fields absent
@@ -783,7 +799,7 @@ test_touchpoint_minimal (void)
     CHECK_BUF (&buf,
         "m-2\tsales\tcrm\tacme\t\\N\tconsideration\tother\tcall\t\\N\t"
         "2100-01-01 00:00:00.000000+00\t1970-01-01 00:00:00.000000+00\t"
-        "marketing\t{sales}\t\\N\t\\N\t{}\t\t{}\tpromotional\n");
+        "marketing\t{sales}\t\\N\t\\N\t{}\t\t{}\tpromotional\t\\N\n");
 
     //  Text that looks like COPY syntax stays data
     mp_reset (&m);
@@ -807,8 +823,8 @@ test_touchpoint_minimal (void)
     CHECK_BUF (&buf,
         "\\\\N\tmarketing\ta\\tb\t\\\\.\t\\N\tpurchase\tweb\tquote\\r\\n\t\\N\t"
         "2023-11-14 22:13:20.999000+00\t2023-11-14 22:13:20.999999+00\t"
-        "marketing\t{}\t\\N\t{a,b}\t\\N\t\\\\\\\\\t\\N\tone_to_one\n");
-    CHECK_INT (count_byte (&buf, '\t'), 18);
+        "marketing\t{}\t\\N\t{a,b}\t\\N\t\\\\\\\\\t\\N\tone_to_one\t\\N\n");
+    CHECK_INT (count_byte (&buf, '\t'), 19);
     CHECK_INT (count_byte (&buf, '\n'), 1);
 
     dt_buf_free (&buf);
@@ -853,7 +869,7 @@ child_touchpoint_empty_json_strings (void)
     const char *want =
         "e-1\tsales\tcrm\tacme\t\\N\tawareness\temail\tnewsletter\t\\N\t"
         "2000-01-01 00:00:00.000000+00\t1970-01-01 00:00:00.000000+00\t"
-        "sales\t{}\t\\N\t\\N\t{\"k\":\"\"}\t\\N\t{\"e\":\"\",\"f\":[\"\"]}\tone_to_one\n";
+        "sales\t{}\t\\N\t\\N\t{\"k\":\"\"}\t\\N\t{\"e\":\"\",\"f\":[\"\"]}\tone_to_one\t\\N\n";
     int before = testing_failed;
     CHECK_BUF (&buf, want);
     dt_buf_free (&buf);
@@ -875,7 +891,7 @@ test_column_lists (void)
     int commas = 0;
     for (const char *c = DT_TOUCHPOINT_COLUMNS; *c; c++)
         commas += *c == ',';
-    CHECK_INT (commas + 1, 19);
+    CHECK_INT (commas + 1, 20);
     CHECK (strncmp (DT_TOUCHPOINT_COLUMNS, "id, track, source", 17) == 0);
     commas = 0;
     for (const char *c = DT_REJECT_COLUMNS; *c; c++)
