@@ -19,6 +19,7 @@ static const struct {
     { "keygen", dt_cli_keygen, "make CURVE certificates for daemons and clients" },
     { "report", dt_cli_report, "render an HTML report (inline SVG) from the store for a date range" },
     { "identity", dt_cli_identity, "add, remove, import, export or list the contact and account aliases" },
+    { "policy", dt_cli_policy, "validate, diff, apply, export or roll back the policy file (tone book and rule settings)" },
 };
 
 int

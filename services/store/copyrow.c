@@ -304,6 +304,18 @@ dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *e
 }
 
 void
+dt_copy_judged_touchpoint_at (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev,
+                              const char *verdict, int policy_version)
+{
+    s_touchpoint_fields (buf, scratch, ev);
+    dt_buf_putc (buf, '\t');
+    dt_buf_puts (buf, verdict);
+    dt_buf_putc (buf, '\t');
+    dt_buf_put_int (buf, policy_version);
+    dt_buf_putc (buf, '\n');
+}
+
+void
 dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *ev)
 {
     s_copy_str (buf, ev->id, true);
@@ -312,10 +324,11 @@ dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *ev)
     dt_buf_putc (buf, '\n');
 }
 
-void
-dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *rule,
-                 const char *severity, const char *message, const char (*related) [DT_ID_MAX + 1],
-                 int related_count)
+//  A finding's columns, without the newline
+static void
+s_finding_fields (dt_buf_t *buf, const dt_event_t *ev, int number, const char *rule,
+                  const char *severity, const char *message,
+                  const char (*related) [DT_ID_MAX + 1], int related_count)
 {
     s_copy_str (buf, ev->id, true);
     dt_buf_putc (buf, '\t');
@@ -347,6 +360,25 @@ dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *ru
     dt_buf_puts (buf, dt_track_name (ev->track));
     dt_buf_putc (buf, '\t');
     dt_copy_time_ms (buf, ev->occurred_at);
+}
+
+void
+dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *rule,
+                 const char *severity, const char *message, const char (*related) [DT_ID_MAX + 1],
+                 int related_count)
+{
+    s_finding_fields (buf, ev, number, rule, severity, message, related, related_count);
+    dt_buf_putc (buf, '\n');
+}
+
+void
+dt_copy_finding_at (dt_buf_t *buf, const dt_event_t *ev, int number, const char *rule,
+                    const char *severity, const char *message,
+                    const char (*related) [DT_ID_MAX + 1], int related_count, int policy_version)
+{
+    s_finding_fields (buf, ev, number, rule, severity, message, related, related_count);
+    dt_buf_putc (buf, '\t');
+    dt_buf_put_int (buf, policy_version);
     dt_buf_putc (buf, '\n');
 }
 

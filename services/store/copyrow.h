@@ -13,6 +13,9 @@
 #define DT_FINDING_COLUMNS "touchpoint_id, finding_no, rule, severity, message, related, " \
     "account, track, occurred_at"
 #define DT_TOUCHPOINT_ID_COLUMNS "id, occurred_at"
+//  The same with the policy version judged under (rows of the _at functions)
+#define DT_JUDGED_COLUMNS DT_TOUCHPOINT_COLUMNS ", verdict, policy_version"
+#define DT_FINDING_POLICY_COLUMNS DT_FINDING_COLUMNS ", policy_version"
 #define DT_REJECT_COLUMNS "received_at, track, code, field, error, event_id, item_index, raw"
 
 //  Text with COPY's backslash escapes; a NULL ptr writes \N
@@ -33,6 +36,10 @@ void dt_copy_reject (dt_buf_t *buf, const dt_reject_t *reject);
 void dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event,
                                 const char *verdict);
 
+//  The same with the policy version as one more column (DT_JUDGED_COLUMNS)
+void dt_copy_judged_touchpoint_at (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event,
+                                   const char *verdict, int policy_version);
+
 //  A touchpoint_ids row (DT_TOUCHPOINT_ID_COLUMNS): the id kept unique
 //  across the partitions of touchpoints
 void dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *event);
@@ -41,5 +48,11 @@ void dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *event);
 void dt_copy_finding (dt_buf_t *buf, const dt_event_t *event, int number, const char *rule,
                       const char *severity, const char *message,
                       const char (*related) [DT_ID_MAX + 1], int related_count);
+
+//  The same with the policy version as one more column (DT_FINDING_POLICY_COLUMNS)
+void dt_copy_finding_at (dt_buf_t *buf, const dt_event_t *event, int number, const char *rule,
+                         const char *severity, const char *message,
+                         const char (*related) [DT_ID_MAX + 1], int related_count,
+                         int policy_version);
 
 #endif

@@ -84,7 +84,7 @@ dt_history_connect (dt_history_t *self, char *err, size_t errlen)
         s_first_line (err, errlen, PQerrorMessage (self->conn));
         return -1;
     }
-    PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook");
+    PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_policy");
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK? 0: -1;
     if (rc)
         s_first_line (err, errlen, PQerrorMessage (self->conn));
@@ -152,6 +152,12 @@ dt_history_tonebook (dt_history_t *self, char *err, size_t errlen)
     PQclear (claims);
     PQclear (banned);
     return book;
+}
+
+PGconn *
+dt_history_conn (dt_history_t *self)
+{
+    return dt_history_connected (self)? self->conn: NULL;
 }
 
 void

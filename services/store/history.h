@@ -37,6 +37,10 @@ dt_tonebook_t *dt_history_tonebook (dt_history_t *self, char *err, size_t errlen
 //  Record a reload attempt in tonebook_reloads
 void dt_history_record_reload (dt_history_t *self, bool ok, const char *message);
 
+//  The reader connection (NULL if not connected), for the policy loader
+//  (policy_load.h): it reads on the same connection that LISTENs
+struct pg_conn *dt_history_conn (dt_history_t *self);
+
 //  Feed the engine every touchpoint that occurred or arrived within the
 //  horizon before now. Returns the count, or -1 with err.
 int64_t dt_history_rebuild (dt_history_t *self, dt_engine_t *engine, int64_t horizon_ms,

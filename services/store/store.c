@@ -314,14 +314,14 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
                 if (j->repeat)
                     continue;
                 distinct++;
-                dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
-                                           dt_verdict_name (j->verdict));
+                dt_copy_judged_touchpoint_at (&self->rows, &self->scratch, &ws->events [i],
+                                              dt_verdict_name (j->verdict), j->policy_version);
                 for (uint32_t k = 0; k < j->finding_count; k++) {
                     const dt_finding_t *f = &ws->findings [j->first_finding + k];
-                    dt_copy_finding (&self->finding_rows, &ws->events [i], (int) k,
-                                     dt_rule_id (f->rule), dt_severity_name (f->severity),
-                                     f->message, (const char (*) [DT_ID_MAX + 1]) f->related,
-                                     f->related_count);
+                    dt_copy_finding_at (&self->finding_rows, &ws->events [i], (int) k,
+                                        dt_rule_id (f->rule), dt_severity_name (f->severity),
+                                        f->message, (const char (*) [DT_ID_MAX + 1]) f->related,
+                                        f->related_count, j->policy_version);
                 }
             }
             rows = &self->rows;
@@ -346,8 +346,8 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
         char sql [1024];
         snprintf (sql, sizeof sql, "BEGIN; SAVEPOINT direct;"
                   " COPY touchpoint_ids (" DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN;"
-                  " COPY touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN;%s%s",
-                  with_findings? " COPY findings (" DT_FINDING_COLUMNS ") FROM STDIN;": "",
+                  " COPY touchpoints (" DT_JUDGED_COLUMNS ") FROM STDIN;%s%s",
+                  with_findings? " COPY findings (" DT_FINDING_POLICY_COLUMNS ") FROM STDIN;": "",
                   commit_here? " COMMIT": "");
         if (s_copy_chain (self, sql, buffers, with_findings? 3: 2, err, errlen) == 0) {
             for (uint32_t i = from; i < from + count; i++)
@@ -361,10 +361,10 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
             if (!resend || s_exec_ok (self, "ROLLBACK TO SAVEPOINT direct", PGRES_COMMAND_OK,
                                     err, errlen))
                 return -1;
-            if (s_copy_buffer (self, "COPY stage_touchpoints (" DT_TOUCHPOINT_COLUMNS ", verdict) FROM STDIN",
+            if (s_copy_buffer (self, "COPY stage_touchpoints (" DT_JUDGED_COLUMNS ") FROM STDIN",
                              rows, err, errlen)
             ||  (finding_rows->size
-              && s_copy_buffer (self, "COPY stage_findings (" DT_FINDING_COLUMNS ") FROM STDIN",
+              && s_copy_buffer (self, "COPY stage_findings (" DT_FINDING_POLICY_COLUMNS ") FROM STDIN",
                               finding_rows, err, errlen)))
                 return -1;
             //  The ids the store does not have yet decide; the touchpoints
@@ -377,8 +377,8 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
                 "     stored AS (INSERT INTO touchpoints"
                 "             SELECT DISTINCT ON (id) * FROM stage_touchpoints"
                 "             WHERE id IN (SELECT id FROM new)),"
-                "     judged AS (INSERT INTO findings (" DT_FINDING_COLUMNS ")"
-                "             SELECT " DT_FINDING_COLUMNS " FROM stage_findings"
+                "     judged AS (INSERT INTO findings (" DT_FINDING_POLICY_COLUMNS ")"
+                "             SELECT " DT_FINDING_POLICY_COLUMNS " FROM stage_findings"
                 "             WHERE touchpoint_id IN (SELECT id FROM new))"
                 " SELECT id FROM new");
             if (PQresultStatus (result) != PGRES_TUPLES_OK) {

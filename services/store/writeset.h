@@ -30,6 +30,7 @@ typedef struct {
     uint32_t finding_count;
     bool is_new;                //  set by the store: not a resend of a stored id
     bool repeat;                //  its id came earlier in this writeset: no row
+    int policy_version;         //  the policy judged under (0: none yet)
 } dt_judgement_t;
 
 #define DT_FINDINGS_PER_EVENT 16
@@ -56,6 +57,7 @@ typedef struct {
     dt_buf_t touchpoint_rows;
     dt_buf_t finding_rows;
     dt_buf_t scratch;
+    int policy_version;         //  set by the caller: the policy the engine has now
     uint32_t distinct;          //  events with rows (an id twice: first copy)
     uint32_t *id_slots;         //  ids seen: open addressing, event index + 1
     uint32_t id_slot_count;     //  a power of two, at least twice distinct
@@ -80,7 +82,8 @@ int dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpa
                            zframe_t *peer, const dt_stageset_t *stages);
 
 //  Judge the events added since the last call, in arrival order, and keep
-//  the findings. Judged once: a retried commit stores the same judgement.
+//  the findings, each with self->policy_version. Judged once: a retried
+//  commit stores the same judgement.
 void dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine);
 
 //  Items (events + rejects) in the writeset
