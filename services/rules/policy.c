@@ -11,6 +11,7 @@
 */
 #include "rules/policy.h"
 #include "base/calendar.h"
+#include "base/utf8.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -307,10 +308,25 @@ s_error (parse_t *p, const yaml_node_t *node, const char *format, ...)
     dt_policy_error_t *e = &p->errors->error [p->errors->count++];
     e->line = node? (int) node->start_mark.line + 1: 1;
     e->column = node? (int) node->start_mark.column + 1: 1;
+    char reason [sizeof e->reason];
     va_list args;
     va_start (args, format);
-    vsnprintf (e->reason, sizeof e->reason, format, args);
+    vsnprintf (reason, sizeof reason, format, args);
     va_end (args);
+    //  Quoting the file's text at most so many bytes may cut a character
+    //  in two: keep whole characters only, so the reason is valid UTF-8
+    const uint8_t *cursor = (const uint8_t *) reason, *end = cursor + strlen (reason);
+    size_t len = 0;
+    while (cursor < end) {
+        uint32_t cp;
+        size_t n = dt_utf8_next (cursor, end, &cp);
+        if (dt_utf8_valid ((const char *) cursor, n)) {
+            memcpy (e->reason + len, cursor, n);
+            len += n;
+        }
+        cursor += n;
+    }
+    e->reason [len] = 0;
 }
 
 static yaml_node_t *

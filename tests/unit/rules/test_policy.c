@@ -6,6 +6,7 @@
 */
 #include "rules/policy.h"
 #include "rules/engine.h"
+#include "base/utf8.h"
 #include "unit/testing.h"
 
 #include <stdlib.h>
@@ -167,6 +168,17 @@ test_errors_located (void)
     int lines [] = { 4, 5, 6, 7, 10, 11, 13, 14 };
     for (int i = 0; i < 8 && i < errors.count; i++)
         CHECK_INT (errors.error [i].line, lines [i]);
+    //  A quoted name cut at its limit keeps whole characters (found by
+    //  fuzz_policy): the reason stays valid UTF-8
+    const char *cut =
+        "tone:\n  themes:\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9:\n"
+        "      stages: [nowhere]\n";
+    policy = s_parse (cut, &errors);
+    CHECK (!policy);
+    CHECK_INT (errors.count, 1);
+    CHECK (dt_utf8_valid (errors.error [0].reason, strlen (errors.error [0].reason)));
+    CHECK (strstr (errors.error [0].reason, "'nowhere' is not a configured stage"));
     //  Three more checks: an empty file, a list, a duplicate key
     policy = s_parse ("", &errors);
     CHECK (!policy);
