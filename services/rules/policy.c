@@ -11,6 +11,7 @@
 */
 #include "rules/policy.h"
 #include "base/calendar.h"
+#include "base/hash.h"
 #include "base/utf8.h"
 
 #include <assert.h>
@@ -127,6 +128,111 @@ static char *
 s_dup (const char *text)
 {
     return text? strdup (text): NULL;
+}
+
+//  Names (copied) with an index each: what is listed twice, and what two
+//  policies share, found without comparing every pair (a policy may list
+//  ten thousand phrases, and the coordinator parses it between batches)
+typedef struct {
+    char **names;
+    size_t *values;
+    size_t size, count;
+} names_t;
+
+static void
+s_names_free (names_t *self)
+{
+    for (size_t i = 0; i < self->size; i++)
+        free (self->names [i]);
+    free (self->names);
+    free (self->values);
+    memset (self, 0, sizeof *self);
+}
+
+static size_t
+s_names_slot (const names_t *self, const char *name)
+{
+    size_t mask = self->size - 1, slot = dt_hash (name, strlen (name), 0) & mask;
+    while (self->names [slot] && strcmp (self->names [slot], name) != 0)
+        slot = (slot + 1) & mask;
+    return slot;
+}
+
+//  True with *existing if name is there already; else adds it with value
+//  (out of memory: reports nothing as listed twice)
+static bool
+s_names_put (names_t *self, const char *name, size_t value, size_t *existing)
+{
+    if ((self->count + 1) * 2 > self->size) {
+        names_t grown = { NULL, NULL, dt_hash_slots (self->count + 1) * 2, 0 };
+        grown.names = (char **) calloc (grown.size, sizeof (char *));
+        grown.values = (size_t *) calloc (grown.size, sizeof (size_t));
+        if (!grown.names || !grown.values) {
+            s_names_free (&grown);
+            return false;
+        }
+        for (size_t i = 0; i < self->size; i++)
+            if (self->names [i]) {
+                size_t slot = s_names_slot (&grown, self->names [i]);
+                grown.names [slot] = self->names [i];
+                grown.values [slot] = self->values [i];
+                grown.count++;
+            }
+        free (self->names);
+        free (self->values);
+        *self = grown;
+    }
+    size_t slot = s_names_slot (self, name);
+    if (self->names [slot]) {
+        if (existing)
+            *existing = self->values [slot];
+        return true;
+    }
+    self->names [slot] = strdup (name);
+    if (!self->names [slot])
+        return false;
+    self->values [slot] = value;
+    self->count++;
+    return false;
+}
+
+//  The value of name, or false
+static bool
+s_names_get (const names_t *self, const char *name, size_t *value)
+{
+    if (!self->size)
+        return false;
+    size_t slot = s_names_slot (self, name);
+    if (!self->names [slot])
+        return false;
+    *value = self->values [slot];
+    return true;
+}
+
+//  Phrases compare as the tone book matches them: case and runs of white
+//  space aside (ASCII folding is enough to catch the usual slip; the tone
+//  book's own check, with Unicode folding, runs after). The key to compare
+//  them by; NULL if memory runs out.
+static char *
+s_phrase_key (const char *phrase)
+{
+    char *key = (char *) malloc (strlen (phrase) + 1);
+    if (!key)
+        return NULL;
+    size_t len = 0;
+    bool space = false;
+    for (const char *c = phrase; *c; c++) {
+        if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r')
+            space = len > 0;
+        else {
+            if (space)
+                key [len++] = ' ';
+            space = false;
+            key [len++] = (char) tolower ((unsigned char) *c);
+        }
+    }
+    key [len] = 0;
+    return key;
 }
 
 int
@@ -292,6 +398,7 @@ typedef struct {
     dt_policy_errors_t *errors;
     const dt_stageset_t *stages;
     dt_tonebook_t *scratch;     //  every row added as read: its refusals located
+    names_t phrases;            //  banned phrases so far, by s_phrase_key
 } parse_t;
 
 static void
@@ -372,6 +479,7 @@ typedef void (s_pair_fn) (parse_t *p, const char *key, yaml_node_t *key_node,
 static void
 s_each_pair (parse_t *p, yaml_node_t *map, const char *what, s_pair_fn *fn, void *arg)
 {
+    names_t keys = { 0 };
     for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
          pair < map->data.mapping.pairs.top; pair++) {
         yaml_node_t *key = s_node (p, pair->key), *value = s_node (p, pair->value);
@@ -379,19 +487,14 @@ s_each_pair (parse_t *p, yaml_node_t *map, const char *what, s_pair_fn *fn, void
             s_error (p, key, "a key in %s must be plain text", what);
             continue;
         }
-        bool twice = false;
-        for (yaml_node_pair_t *before = map->data.mapping.pairs.start;
-             before < pair && !twice; before++) {
-            yaml_node_t *other = s_node (p, before->key);
-            twice = other->type == YAML_SCALAR_NODE
-                 && strcmp ((char *) other->data.scalar.value, (char *) key->data.scalar.value) == 0;
-        }
-        if (twice) {
-            s_error (p, key, "'%s' is given twice in %s", (char *) key->data.scalar.value, what);
+        if (s_names_put (&keys, (const char *) key->data.scalar.value, 0, NULL)) {
+            s_error (p, key, "'%.60s' is given twice in %s", (char *) key->data.scalar.value,
+                     what);
             continue;
         }
         fn (p, (const char *) key->data.scalar.value, key, value, arg);
     }
+    s_names_free (&keys);
 }
 
 //  A theme's stages: a list of stage names, or `all`
@@ -587,31 +690,6 @@ s_banned_field (parse_t *p, const char *key, yaml_node_t *key_node, yaml_node_t 
     b->ok = false;
 }
 
-//  Phrases compare as the tone book matches them: case and runs of white
-//  space aside (ASCII folding is enough to catch the usual slip; the tone
-//  book's own check, with Unicode folding, runs after)
-static bool
-s_same_phrase (const char *a, const char *b)
-{
-    while (*a == ' ') a++;
-    while (*b == ' ') b++;
-    while (*a && *b) {
-        if (*a == ' ' || *a == '\t') {
-            if (*b != ' ' && *b != '\t')
-                return false;
-            while (*a == ' ' || *a == '\t') a++;
-            while (*b == ' ' || *b == '\t') b++;
-            continue;
-        }
-        if (tolower ((unsigned char) *a) != tolower ((unsigned char) *b))
-            return false;
-        a++, b++;
-    }
-    while (*a == ' ' || *a == '\t') a++;
-    while (*b == ' ' || *b == '\t') b++;
-    return !*a && !*b;
-}
-
 static void
 s_banned (parse_t *p, yaml_node_t *item)
 {
@@ -632,12 +710,14 @@ s_banned (parse_t *p, yaml_node_t *item)
     }
     if (!b.ok)
         return;
-    for (size_t i = 0; i < p->policy->banned_count; i++)
-        if (s_same_phrase (p->policy->banned [i].phrase, b.phrase)) {
-            s_error (p, b.phrase_node, "banned phrase '%.60s' is listed twice (ignoring case)",
-                     b.phrase);
-            return;
-        }
+    char *phrase_key = s_phrase_key (b.phrase);
+    bool twice = phrase_key && s_names_put (&p->phrases, phrase_key, 0, NULL);
+    free (phrase_key);
+    if (twice) {
+        s_error (p, b.phrase_node, "banned phrase '%.60s' is listed twice (ignoring case)",
+                 b.phrase);
+        return;
+    }
     char err [256];
     if (dt_tonebook_add_banned (p->scratch, b.phrase, err, sizeof err)
     ||  (b.instead && dt_tonebook_suggest (p->scratch, b.instead, err, sizeof err)))
@@ -788,6 +868,7 @@ dt_policy_parse (const char *text, size_t len, const dt_rules_config_t *defaults
         yaml_parser_delete (&parser);
         dt_policy_destroy (&p.policy);
         dt_tonebook_destroy (&p.scratch);
+        s_names_free (&p.phrases);
         return NULL;
     }
     yaml_node_t *root = yaml_document_get_root_node (&p.doc);
@@ -812,6 +893,7 @@ dt_policy_parse (const char *text, size_t len, const dt_rules_config_t *defaults
     yaml_document_delete (&p.doc);
     yaml_parser_delete (&parser);
     dt_tonebook_destroy (&p.scratch);
+    s_names_free (&p.phrases);
     if (errors->count) {
         dt_policy_destroy (&p.policy);
         return NULL;
@@ -1023,31 +1105,57 @@ s_theme_text (const theme_t *t, dt_buf_t *out)
         dt_buf_puts (out, ", retired");
 }
 
-static const theme_t *
-s_find_theme (const dt_policy_t *self, const char *name)
+//  A policy's rows by name: themes, claim keys, phrases (by s_phrase_key)
+typedef struct {
+    names_t themes, claims, banned;
+} rows_index_t;
+
+static void
+s_rows_index (const dt_policy_t *self, rows_index_t *index)
 {
+    memset (index, 0, sizeof *index);
     for (size_t i = 0; i < self->theme_count; i++)
-        if (strcmp (self->themes [i].name, name) == 0)
-            return &self->themes [i];
-    return NULL;
+        s_names_put (&index->themes, self->themes [i].name, i, NULL);
+    for (size_t i = 0; i < self->claim_count; i++)
+        s_names_put (&index->claims, self->claims [i].key, i, NULL);
+    for (size_t i = 0; i < self->banned_count; i++) {
+        char *key = s_phrase_key (self->banned [i].phrase);
+        if (key)
+            s_names_put (&index->banned, key, i, NULL);
+        free (key);
+    }
+}
+
+static void
+s_rows_index_free (rows_index_t *index)
+{
+    s_names_free (&index->themes);
+    s_names_free (&index->claims);
+    s_names_free (&index->banned);
+}
+
+static const theme_t *
+s_find_theme (const dt_policy_t *self, const rows_index_t *index, const char *name)
+{
+    size_t i;
+    return s_names_get (&index->themes, name, &i)? &self->themes [i]: NULL;
 }
 
 static const claim_t *
-s_find_claim (const dt_policy_t *self, const char *key)
+s_find_claim (const dt_policy_t *self, const rows_index_t *index, const char *key)
 {
-    for (size_t i = 0; i < self->claim_count; i++)
-        if (strcmp (self->claims [i].key, key) == 0)
-            return &self->claims [i];
-    return NULL;
+    size_t i;
+    return s_names_get (&index->claims, key, &i)? &self->claims [i]: NULL;
 }
 
 static const banned_t *
-s_find_banned (const dt_policy_t *self, const char *phrase)
+s_find_banned (const dt_policy_t *self, const rows_index_t *index, const char *phrase)
 {
-    for (size_t i = 0; i < self->banned_count; i++)
-        if (s_same_phrase (self->banned [i].phrase, phrase))
-            return &self->banned [i];
-    return NULL;
+    char *key = s_phrase_key (phrase);
+    size_t i;
+    bool found = key && s_names_get (&index->banned, key, &i);
+    free (key);
+    return found? &self->banned [i]: NULL;
 }
 
 static bool
@@ -1060,8 +1168,11 @@ int
 dt_policy_diff (const dt_policy_t *from, const dt_policy_t *to, dt_buf_t *out)
 {
     int lines = 0;
+    rows_index_t from_index, to_index;
+    s_rows_index (from, &from_index);
+    s_rows_index (to, &to_index);
     for (size_t i = 0; i < to->theme_count; i++) {
-        const theme_t *after = &to->themes [i], *before = s_find_theme (from, after->name);
+        const theme_t *after = &to->themes [i], *before = s_find_theme (from, &from_index, after->name);
         if (!before) {
             dt_buf_printf (out, "theme added: %s (", after->name);
             s_theme_text (after, out);
@@ -1085,12 +1196,12 @@ dt_policy_diff (const dt_policy_t *from, const dt_policy_t *to, dt_buf_t *out)
         }
     }
     for (size_t i = 0; i < from->theme_count; i++)
-        if (!s_find_theme (to, from->themes [i].name)) {
+        if (!s_find_theme (to, &to_index, from->themes [i].name)) {
             dt_buf_printf (out, "theme removed: %s\n", from->themes [i].name);
             lines++;
         }
     for (size_t i = 0; i < to->claim_count; i++) {
-        const claim_t *after = &to->claims [i], *before = s_find_claim (from, after->key);
+        const claim_t *after = &to->claims [i], *before = s_find_claim (from, &from_index, after->key);
         if (!before)
             dt_buf_printf (out, "claim added: %s = %s\n", after->key, after->value);
         else
@@ -1102,12 +1213,12 @@ dt_policy_diff (const dt_policy_t *from, const dt_policy_t *to, dt_buf_t *out)
         lines++;
     }
     for (size_t i = 0; i < from->claim_count; i++)
-        if (!s_find_claim (to, from->claims [i].key)) {
+        if (!s_find_claim (to, &to_index, from->claims [i].key)) {
             dt_buf_printf (out, "claim removed: %s\n", from->claims [i].key);
             lines++;
         }
     for (size_t i = 0; i < to->banned_count; i++) {
-        const banned_t *after = &to->banned [i], *before = s_find_banned (from, after->phrase);
+        const banned_t *after = &to->banned [i], *before = s_find_banned (from, &from_index, after->phrase);
         if (!before) {
             dt_buf_printf (out, "banned phrase added: \"%s\"", after->phrase);
             if (after->instead)
@@ -1124,7 +1235,7 @@ dt_policy_diff (const dt_policy_t *from, const dt_policy_t *to, dt_buf_t *out)
         lines++;
     }
     for (size_t i = 0; i < from->banned_count; i++)
-        if (!s_find_banned (to, from->banned [i].phrase)) {
+        if (!s_find_banned (to, &to_index, from->banned [i].phrase)) {
             dt_buf_printf (out, "banned phrase removed: \"%s\"\n", from->banned [i].phrase);
             lines++;
         }
@@ -1145,5 +1256,7 @@ dt_policy_diff (const dt_policy_t *from, const dt_policy_t *to, dt_buf_t *out)
             lines++;
         }
     }
+    s_rows_index_free (&from_index);
+    s_rows_index_free (&to_index);
     return lines;
 }

@@ -310,6 +310,39 @@ test_suggestion_in_finding (void)
     dt_policy_destroy (&policy);
 }
 
+//  Many rows: duplicates found through the indexes, wherever they are
+static void
+test_many_rows (void)
+{
+    dt_buf_t text = { 0 };
+    dt_buf_puts (&text, "tone:\n  claims:\n");
+    for (int i = 0; i < 3000; i++)
+        dt_buf_printf (&text, "    key%d: value %d\n", i, i);
+    dt_buf_puts (&text, "  banned:\n");
+    for (int i = 0; i < 5000; i++)
+        dt_buf_printf (&text, "    - banned  phrase %d\n", i);
+    dt_buf_puts (&text, "    - Banned Phrase 4321\n");
+    dt_policy_errors_t errors;
+    dt_policy_t *policy = dt_policy_parse (text.data, text.size, NULL, &stages, &errors);
+    CHECK (!policy);
+    CHECK_INT (errors.count, 1);
+    CHECK_INT (errors.error [0].line, 3000 + 5000 + 4);
+    CHECK (strstr (errors.error [0].reason, "'Banned Phrase 4321' is listed twice"));
+    //  Without it: accepted, and a diff against itself less one row
+    text.size -= strlen ("    - Banned Phrase 4321\n");
+    policy = dt_policy_parse (text.data, text.size, NULL, &stages, &errors);
+    CHECK (policy);
+    dt_policy_t *fewer = dt_policy_new (NULL);
+    dt_policy_add_banned (fewer, "banned phrase 7", NULL, NULL, 0);
+    dt_buf_t diff = { 0 };
+    if (policy)
+        CHECK_INT (dt_policy_diff (policy, fewer, &diff), 3000 + 4999);
+    dt_buf_free (&diff);
+    dt_buf_free (&text);
+    dt_policy_destroy (&fewer);
+    dt_policy_destroy (&policy);
+}
+
 int
 main (void)
 {
@@ -320,5 +353,6 @@ main (void)
     test_round_trip ();
     test_diff ();
     test_suggestion_in_finding ();
+    test_many_rows ();
     return TESTING_DONE ();
 }
