@@ -51,14 +51,17 @@ dt_policy_load (dt_history_t *history, dt_engine_t *engine, const dt_rules_confi
                                            (size_t) PQgetlength (result, 0, 1), defaults,
                                            stages, &errors);
     PQclear (result);
-    char err [512];
+    char err [512] = "the rule settings are not valid";
     if (!policy) {
         snprintf (err, sizeof err, "line %d column %d: %s (%d errors)", errors.error [0].line,
                   errors.error [0].column, errors.error [0].reason, errors.count + errors.more);
         return s_refuse (history, number, err);
     }
-    dt_tonebook_t *book = dt_policy_tonebook (policy, err, sizeof err);
-    //  The book first: if the engine refuses it, nothing has changed yet
+    //  Everything checked before the book goes in: if the engine refuses
+    //  it, nothing has changed yet, and the settings then cannot fail
+    dt_tonebook_t *book = NULL;
+    if (dt_rules_config_check (dt_policy_config (policy), err, sizeof err) == 0)
+        book = dt_policy_tonebook (policy, err, sizeof err);
     if (!book || dt_engine_set_tonebook (engine, &book, err, sizeof err)
     ||  dt_engine_set_config (engine, dt_policy_config (policy))) {
         dt_policy_destroy (&policy);
