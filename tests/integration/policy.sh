@@ -80,6 +80,9 @@ it_eq "apply: exit 0" "$?" 0
 it_check "apply: stored as version 1" grep -q "^stored as version 1 " "$OUT"
 ms=$(sed -n 's/^live: the coordinator took version 1 after \([0-9]*\) ms$/\1/p' "$OUT")
 it_check "apply: live within a second (${ms:-never} ms)" test -n "$ms" -a "${ms:-9999}" -lt 1000
+server_ms=$(psql_q -c "SELECT round (extract (epoch FROM r.at - v.applied_at) * 1000) FROM policy_versions v, tonebook_reloads r WHERE v.number = 1 AND r.message = 'policy version 1 in force'")
+it_check "apply: live within a second by the server's clocks (${server_ms:-never} ms from insert to load)" \
+    test -n "$server_ms" -a "${server_ms:-9999}" -lt 1000
 it_eq "apply: the text kept as written, comments too" \
     "$(psql_q -c "SELECT text = \$\$$(cat "$IT_DIR/v1.yaml")
 \$\$ FROM policy_versions WHERE number = 1")" t
@@ -144,4 +147,14 @@ it_eq "an analyst reads the history" "$("$BIN/dualtrack" policy --pg "$ANA_URI" 
 
 it_check "no restart: the same coordinator throughout" kill -0 "$COORD_PID"
 it_eq "the coordinator was started once" "$(grep -c "rule memory rebuilt" "$IT_DIR/coordinator.log")" 1
+
+# --- a restart: the newest version is loaded at start, over the options
+it_stop coordinator
+it_start_coordinator --collision.window 48h
+it_eq "at start: the newest version in force (once live, once at the start)" \
+    "$(it_wait_value "SELECT count(*) FROM tonebook_reloads WHERE ok AND message = 'policy version 5 in force'" 2)" 2
+it_pub_one marketing p5 acme eve awareness email newsletter "2026-05-05 09:00" '"body": "Guaranteed, unbeatable."'
+it_eq "after a restart: judged under version 5" \
+    "$(psql_q -c "SELECT string_agg (rule || '|' || severity || '|' || policy_version, ',') FROM findings WHERE touchpoint_id = 'p5'")" \
+    "banned_phrase|violation|5"
 it_done
