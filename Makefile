@@ -26,7 +26,7 @@ CFLAGS_VARIANT := -O2
 LDFLAGS_VARIANT :=
 endif
 CFLAGS  := $(CFLAGS_COMMON) $(CFLAGS_VARIANT) $(EXTRA_CFLAGS)
-LDLIBS  := -lczmq -lzmq -lmsgpackc -lpq -ljansson -lmicrohttpd -lgnutls -lutf8proc -lpthread -lm
+LDLIBS  := -lczmq -lzmq -lmsgpackc -lpq -ljansson -lmicrohttpd -lgnutls -lutf8proc -lyaml -lpthread -lm
 
 # Rooms from the top of the stack to the bottom: a room uses only rooms after it
 ROOMS      := cli coordinator track store rules journal proto base

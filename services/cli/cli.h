@@ -11,6 +11,7 @@ int dt_cli_keygen (int argc, char *argv []);
 int dt_cli_report (int argc, char *argv []);
 int dt_cli_identity (int argc, char *argv []);
 int dt_cli_token (int argc, char *argv []);
+int dt_cli_policy (int argc, char *argv []);
 
 #include <czmq.h>
 #include <libpq-fe.h>

@@ -20,6 +20,7 @@ static const struct {
     { "report", dt_cli_report, "render an HTML report (inline SVG) from the store for a date range" },
     { "identity", dt_cli_identity, "add, remove, import, export or list the contact and account aliases" },
     { "token", dt_cli_token, "make a bearer token for a system publishing over HTTP" },
+    { "policy", dt_cli_policy, "validate, diff, apply, export or roll back the policy file (tone book and rule settings)" },
 };
 
 int

@@ -35,6 +35,7 @@
 #include "base/hash.h"
 #include "store/feedlog.h"
 #include "store/history.h"
+#include "store/policy_load.h"
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -76,6 +77,7 @@ struct _dt_coordinator_t {
     dt_engine_t *engine;
     dt_history_t *history;
     int64_t history_retry_at;
+    int policy_version;             //  in force in the engine; 0: none (tables, options)
     dt_bloom_t *bloom;              //  canonical accounts ever stored: others have no history
     dt_str_t preload_accounts [64]; //  s_preload: canonical ids (PRELOAD_MAX)
     char preload_keys [64][DT_IDENTITY_NORM_MAX];
@@ -542,8 +544,14 @@ s_history_start (dt_coordinator_t *self)
         dt_warn ("can not read the store yet", "error=\"%s\"", err);
         return -1;
     }
-    dt_tonebook_t *book = dt_history_tonebook (self->history, err, sizeof err);
-    if (!book || dt_engine_set_tonebook (self->engine, &book, err, sizeof err)) {
+    //  The live policy overrides the options, which become its defaults
+    dt_policy_record_defaults (self->history, &self->opts.rules);
+    dt_policy_load (self->history, self->engine, &self->opts.rules, &self->opts.stages,
+                    &self->policy_version);
+    dt_tonebook_t *book = self->policy_version? NULL:
+                          dt_history_tonebook (self->history, err, sizeof err);
+    if (self->policy_version == 0
+    &&  (!book || dt_engine_set_tonebook (self->engine, &book, err, sizeof err))) {
         dt_error ("the tone book in the store is not valid; keeping the one in force",
                   "error=\"%s\"", err);
         dt_history_record_reload (self->history, false, err);
@@ -600,6 +608,16 @@ s_note_judged (dt_coordinator_t *self, dt_writeset_t *ws, uint32_t from)
 static void
 s_tonebook_reload (dt_coordinator_t *self)
 {
+    //  A policy, once applied, holds the tone book: the tables are read
+    //  only while no version exists (docs/policy.md)
+    dt_policy_load_t loaded = dt_policy_load (self->history, self->engine, &self->opts.rules,
+                                              &self->opts.stages, &self->policy_version);
+    if (self->policy_version > 0) {
+        if (loaded == DT_POLICY_UNCHANGED)
+            dt_info ("tone book tables not read: a policy is in force", "version=%d",
+                     self->policy_version);
+        return;
+    }
     char err [512];
     dt_tonebook_t *book = dt_history_tonebook (self->history, err, sizeof err);
     if (book && dt_engine_set_tonebook (self->engine, &book, err, sizeof err) == 0) {
@@ -806,6 +824,7 @@ s_link_recv (dt_coordinator_t *self)
         if (dt_writeset_add_batch (self->filling, &body, &unpacked, peer, &self->opts.stages))
             dt_warn ("unreadable batch on the link", NULL);
         s_preload (self, self->filling->events + from, self->filling->event_count - from);
+        self->filling->policy_version = self->policy_version;
         dt_writeset_judge (self->filling, self->engine);
         s_note_judged (self, self->filling, from);
         if (dt_writeset_size (self->filling) >= (uint32_t) self->opts.writeset_max)

@@ -214,6 +214,18 @@ s_banned (dt_engine_t *self, const info_t *info, sink_t *sink)
         if (kind [i] == 2)
             text_str (&text, where [i]);
     }
+    //  The policy's replacements, as a style guide names them
+    for (int i = 0; i < count; i++) {
+        const char *suggestion = dt_tonebook_suggestion (self->tonebook, hits [i]);
+        if (!suggestion)
+            continue;
+        const char *phrase = dt_tonebook_phrase (self->tonebook, hits [i]);
+        text_puts (&text, "; say \"");
+        text_slice (&text, suggestion, strlen (suggestion), 60);
+        text_puts (&text, "\" instead of \"");
+        text_slice (&text, phrase, strlen (phrase), 60);
+        text_puts (&text, "\"");
+    }
     text_puts (&text, ".");
 }
 

@@ -48,6 +48,7 @@ typedef struct {
     //  refused without s_match. Fits where a size_t count was.
     uint8_t head_len;
     uint32_t head;
+    char *suggestion;           //  what to say instead, or NULL
 } phrase_t;
 
 struct _dt_tonebook_t {
@@ -164,6 +165,7 @@ dt_tonebook_destroy (dt_tonebook_t **self_p)
     for (size_t i = 0; i < self->phrase_count; i++) {
         free (self->phrases [i].text);
         free (self->phrases [i].cps);
+        free (self->phrases [i].suggestion);
     }
     free (self->themes);
     free (self->claims);
@@ -305,6 +307,7 @@ dt_tonebook_add_banned (dt_tonebook_t *self, const char *phrase, char *err, size
         return s_refuse (self, err, errlen, "out of memory adding banned phrase");
     }
     memcpy (entry->cps, cps, cp_count * sizeof (uint32_t));
+    entry->suggestion = NULL;
     entry->cp_count = (uint16_t) cp_count;
     entry->head = 0;
     entry->head_len = 0;
@@ -835,4 +838,33 @@ dt_tonebook_phrase (const dt_tonebook_t *self, int index)
 {
     assert (self);
     return index >= 0 && (size_t) index < self->phrase_count? self->phrases [index].text: "";
+}
+
+int
+dt_tonebook_suggest (dt_tonebook_t *self, const char *suggestion, char *err, size_t errlen)
+{
+    assert (self);
+    self->valid = false;
+    if (!self->phrase_count)
+        return s_refuse (self, err, errlen, "a suggestion needs a banned phrase before it");
+    phrase_t *entry = &self->phrases [self->phrase_count - 1];
+    size_t len = suggestion? strlen (suggestion): 0;
+    if (len == 0 || len > DT_PHRASE_MAX || !dt_utf8_valid (suggestion, len))
+        return s_refuse (self, err, errlen, "the suggestion for banned phrase '%.60s' is "
+                         "empty, longer than %d bytes or not valid UTF-8", entry->text,
+                         DT_PHRASE_MAX);
+    char *copy = s_strdup (self, suggestion, len);
+    if (!copy)
+        return s_refuse (self, err, errlen, "out of memory adding a suggestion");
+    free (entry->suggestion);
+    entry->suggestion = copy;
+    return 0;
+}
+
+const char *
+dt_tonebook_suggestion (const dt_tonebook_t *self, int index)
+{
+    assert (self);
+    return index >= 0 && (size_t) index < self->phrase_count? self->phrases [index].suggestion:
+           NULL;
 }

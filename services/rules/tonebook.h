@@ -105,4 +105,12 @@ int dt_tonebook_scan (const dt_tonebook_t *self, const char *ptr, size_t len,
 //  The text of banned phrase index (as normalised when added)
 const char *dt_tonebook_phrase (const dt_tonebook_t *self, int index);
 
+//  Give the banned phrase added last a suggested replacement (a policy's
+//  `instead`), which the banned_phrase finding names. Returns 0, or -1 with
+//  a sentence in err (no phrase yet, empty, too long or not valid UTF-8).
+int dt_tonebook_suggest (dt_tonebook_t *self, const char *suggestion, char *err, size_t errlen);
+
+//  The suggested replacement of banned phrase index, or NULL if none
+const char *dt_tonebook_suggestion (const dt_tonebook_t *self, int index);
+
 #endif

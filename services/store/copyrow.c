@@ -208,7 +208,8 @@ dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
 
 void
 dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev,
-                           const char *verdict, dt_str_t account_key, dt_str_t contact_key)
+                           const char *verdict, dt_str_t account_key, dt_str_t contact_key,
+                           int policy_version)
 {
     s_touchpoint_fields (buf, scratch, ev);
     dt_buf_putc (buf, '\t');
@@ -217,8 +218,11 @@ dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *e
     s_copy_str (buf, account_key, true);
     dt_buf_putc (buf, '\t');
     s_copy_str (buf, contact_key, ev->present & DT_HAS_CONTACT);
+    dt_buf_putc (buf, '\t');
+    dt_buf_put_int (buf, policy_version);
     dt_buf_putc (buf, '\n');
 }
+
 
 void
 dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *ev)
@@ -232,7 +236,7 @@ dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *ev)
 void
 dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *rule,
                  const char *severity, const char *message, const char (*related) [DT_ID_MAX + 1],
-                 int related_count, dt_str_t account_key)
+                 int related_count, dt_str_t account_key, int policy_version)
 {
     s_copy_str (buf, ev->id, true);
     dt_buf_putc (buf, '\t');
@@ -266,6 +270,8 @@ dt_copy_finding (dt_buf_t *buf, const dt_event_t *ev, int number, const char *ru
     dt_copy_time_ms (buf, ev->occurred_at);
     dt_buf_putc (buf, '\t');
     s_copy_str (buf, account_key, true);
+    dt_buf_putc (buf, '\t');
+    dt_buf_put_int (buf, policy_version);
     dt_buf_putc (buf, '\n');
 }
 

@@ -13,10 +13,11 @@
     "occurred_at, received_at, lead, advisors, project, theme, claims, body, attrs, category, " \
     "publisher"
 #define DT_FINDING_COLUMNS "touchpoint_id, finding_no, rule, severity, message, related, " \
-    "account, track, occurred_at, account_key"
-//  A judged touchpoint: the event's columns, its verdict and the canonical
-//  ids it was judged by (migration 008)
-#define DT_JUDGED_TOUCHPOINT_COLUMNS DT_TOUCHPOINT_COLUMNS ", verdict, account_key, contact_key"
+    "account, track, occurred_at, account_key, policy_version"
+//  A judged touchpoint: the event's columns, its verdict, the canonical ids
+//  it was judged by (migration 008) and the policy version (migration 011)
+#define DT_JUDGED_TOUCHPOINT_COLUMNS DT_TOUCHPOINT_COLUMNS ", verdict, account_key, contact_key, " \
+    "policy_version"
 #define DT_TOUCHPOINT_ID_COLUMNS "id, occurred_at"
 #define DT_REJECT_COLUMNS "received_at, track, code, field, error, event_id, item_index, raw"
 
@@ -31,22 +32,23 @@ void dt_copy_time_us (dt_buf_t *buf, int64_t us);
 void dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event);
 void dt_copy_reject (dt_buf_t *buf, const dt_reject_t *reject);
 
-//  A touchpoint row with its verdict and the canonical ids it was judged by
-//  (DT_JUDGED_TOUCHPOINT_COLUMNS); contact_key is written NULL when the event
-//  has no contact
+//  A touchpoint row with its verdict, the canonical ids it was judged by
+//  and the policy version judged under (DT_JUDGED_TOUCHPOINT_COLUMNS);
+//  contact_key is written NULL when the event has no contact
 void dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event,
                                 const char *verdict, dt_str_t account_key,
-                                dt_str_t contact_key);
+                                dt_str_t contact_key, int policy_version);
 
 //  A touchpoint_ids row (DT_TOUCHPOINT_ID_COLUMNS): the id kept unique
 //  across the partitions of touchpoints
 void dt_copy_touchpoint_id (dt_buf_t *buf, const dt_event_t *event);
 
 //  A finding row (DT_FINDING_COLUMNS) of the event's finding number;
-//  account_key: the canonical account the event was judged by
+//  account_key: the canonical account the event was judged by; the policy
+//  version judged under
 void dt_copy_finding (dt_buf_t *buf, const dt_event_t *event, int number, const char *rule,
                       const char *severity, const char *message,
                       const char (*related) [DT_ID_MAX + 1], int related_count,
-                      dt_str_t account_key);
+                      dt_str_t account_key, int policy_version);
 
 #endif

@@ -71,7 +71,8 @@ dt_history_connect (dt_history_t *self, char *err, size_t errlen)
                                 err, errlen);
     if (PQstatus (self->conn) != CONNECTION_OK)
         return -1;
-    PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_identity");
+    PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_identity;"
+                                           " LISTEN dualtrack_policy");
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK? 0: -1;
     if (rc)
         dt_pg_first_line (err, errlen, PQerrorMessage (self->conn));

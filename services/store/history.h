@@ -35,7 +35,8 @@ int dt_history_socket (dt_history_t *self);
 int dt_history_notified (dt_history_t *self);
 
 //  The reader connection (libpq's PGconn), for the store's other readers
-//  (aliases.c); NULL when not connected
+//  (aliases.c, policy_load.c: they read on the connection that LISTENs);
+//  NULL when not connected
 struct pg_conn *dt_history_conn (dt_history_t *self);
 
 //  Load the tone book from its tables. NULL with err on failure. The book is
@@ -44,6 +45,7 @@ dt_tonebook_t *dt_history_tonebook (dt_history_t *self, char *err, size_t errlen
 
 //  Record a reload attempt in tonebook_reloads
 void dt_history_record_reload (dt_history_t *self, bool ok, const char *message);
+
 
 //  Feed the engine every touchpoint that occurred or arrived within the
 //  horizon before now. Returns the count, or -1 with err.

@@ -229,6 +229,7 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         j->first_finding = self->finding_count;
         j->is_new = false;
         j->seq = 0;
+        j->policy_version = self->policy_version;
         int count = dt_engine_judge (engine, &self->events [self->judged], true,
                                      self->findings + self->finding_count,
                                      DT_FINDINGS_PER_EVENT, &j->verdict);
@@ -253,13 +254,14 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         dt_str_t account_key = dt_writeset_account_key (self, self->judged);
         dt_copy_judged_touchpoint (&self->touchpoint_rows, &self->scratch, ev,
                                    dt_verdict_name (j->verdict), account_key,
-                                   dt_writeset_contact_key (self, self->judged));
+                                   dt_writeset_contact_key (self, self->judged),
+                                   j->policy_version);
         for (uint32_t k = 0; k < j->finding_count; k++) {
             const dt_finding_t *f = &self->findings [j->first_finding + k];
             dt_copy_finding (&self->finding_rows, ev, (int) k, dt_rule_id (f->rule),
                              dt_severity_name (f->severity), f->message,
                              (const char (*) [DT_ID_MAX + 1]) f->related, f->related_count,
-                             account_key);
+                             account_key, j->policy_version);
         }
     }
 }

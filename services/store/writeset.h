@@ -35,6 +35,7 @@ typedef struct {
     uint32_t key_at;
     uint16_t account_key_len, contact_key_len;
     uint64_t seq;               //  set by the store: its feed seq, 0 none (not new)
+    int policy_version;         //  the policy judged under (0: none yet)
 } dt_judgement_t;
 
 #define DT_FINDINGS_PER_EVENT 16
@@ -74,6 +75,7 @@ typedef struct {
     dt_buf_t scratch;
     dt_buf_t keys;              //  the judgements' canonical ids (copied: a
                                 //  reload of the alias maps may come first)
+    int policy_version;         //  set by the caller: the policy the engine has now
     uint32_t distinct;          //  events with rows (an id twice: first copy)
     uint32_t *id_slots;         //  ids seen: open addressing, event index + 1
     uint32_t id_slot_count;     //  a power of two, at least twice distinct
@@ -110,7 +112,8 @@ int dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpa
                            zframe_t *peer, const dt_stageset_t *stages);
 
 //  Judge the events added since the last call, in arrival order, and keep
-//  the findings. Judged once: a retried commit stores the same judgement.
+//  the findings, each with self->policy_version. Judged once: a retried
+//  commit stores the same judgement.
 void dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine);
 
 //  The canonical account and contact event i was judged by

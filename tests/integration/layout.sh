@@ -19,7 +19,7 @@ declare -A ALLOWED=(
     [store]="rules proto base"
     [track]="journal proto base"
     [coordinator]="store rules proto base"
-    [cli]="rules proto base"    # rules: the pure identity module validates alias changes
+    [cli]="rules proto base"    # rules: the pure identity and policy modules validate changes
 )
 room_dir() { if [ "$1" = proto ]; then echo proto; else echo "services/$1"; fi; }
 

@@ -1036,15 +1036,15 @@ test_finding_rows (void)
     char related [3][DT_ID_MAX + 1] = { "plain", "q\"uote", "back\\slash" };
     dt_buf_t buf = { 0 };
     dt_copy_finding (&buf, &ev, 2, "collision", "warn", "two\tlines\nhere", related, 3,
-                     (dt_str_t) { "acme.com", 8 });
+                     (dt_str_t) { "acme.com", 8 }, 3);
     CHECK_BUF (&buf,
         "f-1\t2\tcollision\twarn\ttwo\\tlines\\nhere\t"
         "{\"plain\",\"q\\\\\"uote\",\"back\\\\\\\\slash\"}\t"
-        "acme\tmarketing\t2023-11-14 22:13:20.123000+00\tacme.com\n");
+        "acme\tmarketing\t2023-11-14 22:13:20.123000+00\tacme.com\t3\n");
     dt_buf_reset (&buf);
-    dt_copy_finding (&buf, &ev, 0, "tone", "violation", "", related, 0, ev.account);
+    dt_copy_finding (&buf, &ev, 0, "tone", "violation", "", related, 0, ev.account, 0);
     CHECK_BUF (&buf, "f-1\t0\ttone\tviolation\t\t{}\tacme\tmarketing\t"
-               "2023-11-14 22:13:20.123000+00\tacme\n");
+               "2023-11-14 22:13:20.123000+00\tacme\t0\n");
     //  Its touchpoint_ids row
     dt_buf_reset (&buf);
     dt_copy_touchpoint_id (&buf, &ev);
