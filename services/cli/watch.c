@@ -26,8 +26,8 @@
 //  Verdicts per catch-up page; how long to wait for one before asking
 //  again (a coordinator restarting loses the question), and how often
 #define PAGE_LIMIT 1000
-#define PAGE_WAIT_MS 5000
-#define PAGE_ASKS 12
+#define PAGE_WAIT_MS 2000
+#define PAGE_ASKS 30
 
 typedef struct {
     zlist_t *topics;                //  prefixes; empty: every topic

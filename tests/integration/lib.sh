@@ -175,7 +175,7 @@ it_cleanup() {
     if [ "$it_failed" -ne 0 ] || [ -n "${IT_KEEP:-}" ]; then
         for f in "$IT_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
     fi
-    rm -rf "$IT_DIR"
+    if [ -n "${IT_KEEP:-}" ]; then echo "# kept: $IT_DIR"; else rm -rf "$IT_DIR"; fi
 }
 trap it_cleanup EXIT
 
