@@ -19,6 +19,7 @@ static const struct {
     { "keygen", dt_cli_keygen, "make CURVE certificates for daemons and clients" },
     { "report", dt_cli_report, "render an HTML report (inline SVG) from the store for a date range" },
     { "identity", dt_cli_identity, "add, remove, import, export or list the contact and account aliases" },
+    { "suppress", dt_cli_suppress, "add, remove, import or list suppressed contacts and accounts (consent)" },
 };
 
 int

@@ -61,8 +61,8 @@ dt_history_destroy (dt_history_t **self_p)
     }
 }
 
-static void
-s_first_line (char *err, size_t errlen, const char *message)
+void
+dt_history_first_line (char *err, size_t errlen, const char *message)
 {
     snprintf (err, errlen, "%s", message);
     char *newline = strchr (err, '\n');
@@ -81,13 +81,14 @@ dt_history_connect (dt_history_t *self, char *err, size_t errlen)
         keys [2] = NULL;
     self->conn = PQconnectdbParams (keys, values, 1);
     if (PQstatus (self->conn) != CONNECTION_OK) {
-        s_first_line (err, errlen, PQerrorMessage (self->conn));
+        dt_history_first_line (err, errlen, PQerrorMessage (self->conn));
         return -1;
     }
-    PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_identity");
+    PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_identity;"
+                                    " LISTEN dualtrack_suppressions");
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK? 0: -1;
     if (rc)
-        s_first_line (err, errlen, PQerrorMessage (self->conn));
+        dt_history_first_line (err, errlen, PQerrorMessage (self->conn));
     PQclear (result);
     return rc;
 }
@@ -112,8 +113,9 @@ dt_history_notified (dt_history_t *self)
     int changed = 0;
     PGnotify *notify;
     while ((notify = PQnotifies (self->conn))) {
-        changed |= strcmp (notify->relname, "dualtrack_identity") == 0?
-                   DT_HISTORY_IDENTITY: DT_HISTORY_TONEBOOK;
+        changed |= strcmp (notify->relname, "dualtrack_identity") == 0? DT_HISTORY_IDENTITY:
+                   strcmp (notify->relname, "dualtrack_suppressions") == 0?
+                   DT_HISTORY_SUPPRESSIONS: DT_HISTORY_TONEBOOK;
         PQfreemem (notify);
     }
     return changed;
@@ -138,7 +140,7 @@ dt_history_tonebook (dt_history_t *self, char *err, size_t errlen)
     dt_tonebook_t *book = NULL;
     if (PQresultStatus (themes) != PGRES_TUPLES_OK || PQresultStatus (claims) != PGRES_TUPLES_OK
     ||  PQresultStatus (banned) != PGRES_TUPLES_OK)
-        s_first_line (err, errlen, PQerrorMessage (self->conn));
+        dt_history_first_line (err, errlen, PQerrorMessage (self->conn));
     else {
         book = dt_tonebook_new ();
         int rc = 0;
@@ -164,10 +166,19 @@ dt_history_tonebook (dt_history_t *self, char *err, size_t errlen)
 void
 dt_history_record_reload (dt_history_t *self, bool ok, const char *message)
 {
+    dt_history_record (self, "tonebook_reloads", ok, message);
+}
+
+void
+dt_history_record (dt_history_t *self, const char *table, bool ok, const char *message)
+{
+    char sql [96];
+    snprintf (sql, sizeof sql, "INSERT INTO %s (ok, message) VALUES ($1, $2)", table);
     const char *values [] = { ok? "t": "f", message };
-    PGresult *result = PQexecParams (self->conn,
-        "INSERT INTO tonebook_reloads (ok, message) VALUES ($1, $2)",
-        2, NULL, values, NULL, NULL, 0);
+    PGresult *result = PQexecParams (self->conn, sql, 2, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus (result) != PGRES_COMMAND_OK)
+        dt_warn ("could not record the reload", "table=%s error=\"%s\"", table,
+                 PQresultErrorMessage (result));
     PQclear (result);
 }
 
@@ -253,7 +264,7 @@ s_stream_rows (dt_history_t *self, dt_engine_t *engine, const char *sql,
 {
     if (!PQsendQueryParams (self->conn, sql, params, NULL, values, NULL, NULL, 0)
     ||  !PQsetSingleRowMode (self->conn)) {
-        s_first_line (err, errlen, PQerrorMessage (self->conn));
+        dt_history_first_line (err, errlen, PQerrorMessage (self->conn));
         return -1;
     }
     int64_t count = 0;
@@ -267,7 +278,7 @@ s_stream_rows (dt_history_t *self, dt_engine_t *engine, const char *sql,
         }
         else
         if (status != PGRES_TUPLES_OK) {
-            s_first_line (err, errlen, PQresultErrorMessage (result));
+            dt_history_first_line (err, errlen, PQresultErrorMessage (result));
             rc = -1;
         }
         PQclear (result);
