@@ -175,6 +175,10 @@ s_add (PGconn *conn, const char *command, rows_t *rows)
     //  The rules' checks first, all rows before anything is written (times
     //  are the table's to check: PostgreSQL parses them)
     dt_suppression_t *set = dt_suppression_new ();
+    if (!set) {
+        fprintf (stderr, "suppress: out of memory\n");
+        return 1;
+    }
     for (size_t i = 0; i < rows->count; i++) {
         const row_t *row = &rows->rows [i];
         char err [512];
