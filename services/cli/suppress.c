@@ -109,60 +109,108 @@ s_read_csv (const char *path, rows_t *rows)
 //  Refuse a row with the store's reason (for a constraint, its name says
 //  which field: suppressions_until, ...); clears r; always -1
 static int
-s_refuse_store (const row_t *row, PGconn *conn, PGresult *r)
+s_refuse_store (const row_t *row, PGresult *r)
 {
     char why [512];
-    snprintf (why, sizeof why, "%s %s: %s", row->kind, row->id, PQerrorMessage (conn));
+    snprintf (why, sizeof why, "%s %s: %s", row->kind, row->id,
+              r? PQresultErrorMessage (r): "no answer from the store");
     why [strcspn (why, "\n")] = 0;
     PQclear (r);
     return s_refuse (row, why);
 }
 
-//  A stored row that covers this one: the same buyer, its scope or all,
-//  from no later and until no earlier
-#define SELECT_COVERING \
-    "SELECT suppression_no FROM suppressions" \
-    " WHERE kind = $1 AND id = $2 AND (scope = $3 OR scope = 'all')" \
-    "   AND since <= coalesce ($4::timestamptz, now ())" \
-    "   AND (until IS NULL OR (until >= $5::timestamptz))" \
-    " ORDER BY suppression_no LIMIT 1"
+//  Store one row unless a stored one covers it (the same buyer, its scope
+//  or all, from no later and until no earlier): (true, its number, since)
+//  for a new row, (false, the covering row's number, '') otherwise
+#define STORE_ROW \
+    "WITH covering AS (" \
+    "  SELECT suppression_no FROM suppressions" \
+    "  WHERE kind = $1 AND id = $2 AND (scope = $3 OR scope = 'all')" \
+    "    AND since <= coalesce ($6::timestamptz, now ())" \
+    "    AND (until IS NULL OR until >= $7::timestamptz)" \
+    "  ORDER BY suppression_no LIMIT 1)," \
+    " stored AS (" \
+    "  INSERT INTO suppressions (kind, id, scope, reason, source, since, until)" \
+    "  SELECT $1, $2, $3, $4::text, $5::text, coalesce ($6::timestamptz, now ())," \
+    "         $7::timestamptz" \
+    "  WHERE NOT EXISTS (SELECT 1 FROM covering)" \
+    "  RETURNING suppression_no, since)" \
+    " SELECT true, suppression_no," \
+    "        to_char (since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' FROM stored" \
+    " UNION ALL SELECT false, suppression_no, '' FROM covering"
 
-#define INSERT_ROW \
-    "INSERT INTO suppressions (kind, id, scope, reason, source, since, until)" \
-    " VALUES ($1, $2, $3, $4, $5, coalesce ($6::timestamptz, now ()), $7::timestamptz)" \
-    " RETURNING suppression_no, to_char (since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')" \
-    "           || ' UTC'"
+//  Rows sent at once: the statements of one chunk are pipelined (a round
+//  trip per chunk, not per row); small enough that neither side's socket
+//  buffer fills while the other writes
+#define CHUNK_ROWS  256
 
-//  Store one checked row unless a stored one covers it; *inserted counts
-//  the new ones. 0, or -1 after printing why (the table's constraint).
+//  One row's answer: counted, and said for add
 static int
-s_store_row (PGconn *conn, const row_t *row, long *inserted, bool say)
+s_stored (const row_t *row, PGresult *r, long *inserted, bool say)
 {
+    if (PQresultStatus (r) != PGRES_TUPLES_OK || PQntuples (r) != 1)
+        return s_refuse_store (row, r);
     const char *scope = row->scope? row->scope: "promotional";
-    const char *find [] = { row->kind, row->id, scope, row->since, row->until };
-    PGresult *r = PQexecParams (conn, SELECT_COVERING, 5, NULL, find, NULL, NULL, 0);
-    if (PQresultStatus (r) != PGRES_TUPLES_OK)
-        return s_refuse_store (row, conn, r);
-    if (PQntuples (r) > 0) {
-        if (say)
-            printf ("already there: %s '%s' is suppressed (%s) by suppression %s\n",
-                    row->kind, row->id, scope, PQgetvalue (r, 0, 0));
-        PQclear (r);
-        return 0;
-    }
-    PQclear (r);
-    const char *values [] = { row->kind, row->id, scope, row->reason, row->source,
-                              row->since, row->until };
-    r = PQexecParams (conn, INSERT_ROW, 7, NULL, values, NULL, NULL, 0);
-    if (PQresultStatus (r) != PGRES_TUPLES_OK)
-        return s_refuse_store (row, conn, r);
-    (*inserted)++;
-    if (say)
+    bool stored = PQgetvalue (r, 0, 0) [0] == 't';
+    *inserted += stored;
+    if (say && stored)
         printf ("suppressed %s '%s' (%s) since %s%s%s: suppression %s\n", row->kind, row->id,
-                scope, PQgetvalue (r, 0, 1), row->until? " until ": "",
-                row->until? row->until: "", PQgetvalue (r, 0, 0));
+                scope, PQgetvalue (r, 0, 2), row->until? " until ": "",
+                row->until? row->until: "", PQgetvalue (r, 0, 1));
+    else
+    if (say)
+        printf ("already there: %s '%s' is suppressed (%s) by suppression %s\n",
+                row->kind, row->id, scope, PQgetvalue (r, 0, 1));
     PQclear (r);
     return 0;
+}
+
+//  Store the checked rows, in the transaction begun; *inserted counts the
+//  new ones. 0, or -1 after printing why for the first row refused (the
+//  table's constraint: the transaction is then aborted)
+static int
+s_store_rows (PGconn *conn, const rows_t *rows, long *inserted, bool say)
+{
+    //  Prepared once: planned once, not per row
+    PGresult *prepared = PQprepare (conn, "store_row", STORE_ROW, 7, NULL);
+    bool ok = PQresultStatus (prepared) == PGRES_COMMAND_OK;
+    PQclear (prepared);
+    if (!ok || !PQenterPipelineMode (conn)) {
+        fprintf (stderr, "suppress: %s", PQerrorMessage (conn));
+        return -1;
+    }
+    int rc = 0;
+    for (size_t from = 0; from < rows->count && rc == 0; from += CHUNK_ROWS) {
+        size_t to = from + CHUNK_ROWS < rows->count? from + CHUNK_ROWS: rows->count, sent;
+        for (sent = from; sent < to; sent++) {
+            const row_t *row = &rows->rows [sent];
+            const char *values [] = { row->kind, row->id, row->scope? row->scope: "promotional",
+                                      row->reason, row->source, row->since, row->until };
+            if (!PQsendQueryPrepared (conn, "store_row", 7, values, NULL, NULL, 0))
+                break;
+        }
+        if (sent < to || !PQpipelineSync (conn)) {
+            fprintf (stderr, "suppress: sending to the store failed: %s", PQerrorMessage (conn));
+            rc = -1;
+        }
+        //  Each statement's result and the NULL that ends it, then the
+        //  sync's; after a refused row the rest come back aborted
+        for (size_t i = from; i < sent; i++) {
+            PGresult *r = PQgetResult (conn);
+            if (rc == 0)
+                rc = s_stored (&rows->rows [i], r, inserted, say);
+            else
+                PQclear (r);
+            PQclear (PQgetResult (conn));
+        }
+        if (sent == to)
+            PQclear (PQgetResult (conn));
+    }
+    if (!PQexitPipelineMode (conn) && rc == 0) {
+        fprintf (stderr, "suppress: %s", PQerrorMessage (conn));
+        rc = -1;
+    }
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -195,9 +243,8 @@ s_add (PGconn *conn, const char *command, rows_t *rows)
         return 1;
     bool one = strcmp (command, "add") == 0;
     long inserted = 0;
-    for (size_t i = 0; i < rows->count; i++)
-        if (s_store_row (conn, &rows->rows [i], &inserted, one))
-            return 1;           //  closing the connection rolls back
+    if (s_store_rows (conn, rows, &inserted, one))
+        return 1;           //  closing the connection rolls back
     if (dt_cli_pg_run ("suppress", conn, "COMMIT", 0, NULL))
         return 1;
     if (!one)
@@ -254,7 +301,8 @@ s_list (PGconn *conn, const char *kind, bool all)
         "  coalesce (to_char (until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ''),"
         "  created_by, until IS NOT NULL AND until <= now ()"
         " FROM suppressions"
-        " WHERE ($1::text IS NULL OR kind = $1) AND ($2::boolean OR until IS NULL OR until > now ())"
+        " WHERE ($1::text IS NULL OR kind = $1)"
+        "   AND ($2::boolean OR until IS NULL OR until > now ())"
         " ORDER BY kind DESC, id, since, suppression_no", 2, params);
     if (!r)
         return 1;

@@ -147,6 +147,17 @@ it_refused "an import with a bad row (its good rows not written either)" 1 \
 printf 'kind,id,reason\ncontact,x,y\n' > "$IT_DIR/header.csv"
 it_refused "an import without the header" 1 "the first line must be the header kind,id,scope,reason,source,since,until" \
     import "$IT_DIR/header.csv"
+bulk() {        # file, row number whose until comes before its since (0: none)
+    { echo "kind,id,scope,reason,source,since,until"
+      for i in $(seq 1 600); do
+          if [ "$i" = "$2" ]; then echo "contact,bulk-$i@acme.example,,unsubscribed,,2026-05-02 00:00Z,2026-05-01 00:00Z"
+          else echo "contact,bulk-$i@acme.example,,unsubscribed,,,"; fi
+      done; } > "$1"
+}
+bulk "$IT_DIR/bulk-bad.csv" 400
+it_refused "an import of 600 rows, one refused by the table (past the first 256 sent)" 1 \
+    'line 401: contact bulk-400@acme.example: ERROR:  new row for relation "suppressions" violates check constraint "suppressions_until"' \
+    import "$IT_DIR/bulk-bad.csv"
 it_refused "removing what is not there" 1 "there is no suppression of account 'nobody.com' in force or to come" \
     remove --account nobody.com
 sleep 0.5
@@ -173,6 +184,11 @@ it_eq "mended: accepted" \
     "true suppressions +1 -0 (6 rows, 4 in force now)"
 check marketing acme.com ivy@acme.com promotional "$soon"
 it_eq "and in force" "$(answered)" t
+
+bulk "$IT_DIR/bulk.csv" 0
+it_eq "an import of 600 rows: one reload" \
+    "$(applied "${SUP[@]}" import "$IT_DIR/bulk.csv")" "true suppressions +600 -0 (606 rows, 604 in force now)"
+it_eq "all stored" "$(cat "$OUT")" "imported 600 rows: 600 new, 0 already there"
 
 # --- the table notifies, the roles read it, ids compare byte for byte
 it_eq "a change notifies dualtrack_suppressions" \
