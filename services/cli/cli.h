@@ -12,10 +12,13 @@ int dt_cli_report (int argc, char *argv []);
 int dt_cli_identity (int argc, char *argv []);
 int dt_cli_token (int argc, char *argv []);
 int dt_cli_policy (int argc, char *argv []);
+int dt_cli_suppress (int argc, char *argv []);
 
 #include <czmq.h>
 #include <libpq-fe.h>
 #include <msgpack.h>
+#include <stdbool.h>
+#include <stdio.h>
 
 //  Make sock a CURVE client when --cert and --server-cert were given (both
 //  NULL: plain). Call before connect. 0, or -1 after printing why.
@@ -36,6 +39,39 @@ PGconn *dt_cli_pg_connect (const char *prog, const char *uri, const char *passwo
 //  it), or NULL after printing "PROG: query failed: ..."
 PGresult *dt_cli_pg_query (const char *prog, PGconn *conn, const char *sql, int nparams,
                            const char *const *params);
+
+//  CSV (csv.c). Write one field of a record (quoted if it must be; last:
+//  end the line, else a comma)
+void dt_cli_csv_field (FILE *out, const char *text, bool last);
+
+//  Split the next record of a CSV text in place, from *cursor; fields get
+//  up to max pointers. Returns the field count, 0 at the end, -1 when a
+//  quote is not closed. *line counts the lines.
+int dt_cli_csv_record (char **cursor, char **fields, int max, int *line);
+
+//  A whole file (path "-": standard input) as a string the caller frees,
+//  or NULL after printing "PROG: ..." why (unreadable, or a NUL byte in it)
+char *dt_cli_read_file (const char *prog, const char *path);
+
+//  Read a CSV file and its first record, which must be the header (the
+//  field names, comma-separated, as written; a byte order mark before it is
+//  skipped). The text, which the caller frees, with *cursor after the
+//  header and *line its line; or NULL after printing "PROG: ..." why.
+char *dt_cli_csv_open (const char *prog, const char *path, const char *header,
+                       char **cursor, int *line);
+
+//  Make room for one more item of size bytes in *items (count used, *alloc
+//  allocated, grown by doubling); out of memory exits 2 after saying so
+void dt_cli_grow (const char *prog, void **items, size_t count, size_t *alloc, size_t size);
+
+//  The same, for a statement whose result is not wanted: 0, or -1 after
+//  printing why
+int dt_cli_pg_run (const char *prog, PGconn *conn, const char *sql, int nparams,
+                   const char *const *params);
+
+//  Begin a change: a transaction that holds tables (a LOCK TABLE list)
+//  against other writers while readers go on. 0, or -1 after printing why.
+int dt_cli_pg_begin (const char *prog, PGconn *conn, const char *tables);
 
 //  Print a string of a msgpack map, or "-" (verdict.c)
 void dt_cli_print_str (const msgpack_object *map, const char *key);

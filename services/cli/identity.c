@@ -39,14 +39,7 @@ static const char *const tables [DT_ID_KINDS] = { "contact_aliases", "account_al
 static void
 s_rows_push (rows_t *self, row_t row)
 {
-    if (self->count == self->alloc) {
-        self->alloc = self->alloc? self->alloc * 2: 64;
-        self->rows = (row_t *) realloc (self->rows, self->alloc * sizeof (row_t));
-        if (!self->rows) {
-            fprintf (stderr, "identity: out of memory\n");
-            exit (2);
-        }
-    }
+    dt_cli_grow ("identity", (void **) &self->rows, self->count, &self->alloc, sizeof (row_t));
     self->rows [self->count++] = row;
 }
 
@@ -69,151 +62,19 @@ s_kind (const char *name, dt_id_kind_t *kind)
     return -1;
 }
 
-//  --------------------------------------------------------------------------
-//  CSV (RFC 4180: fields quoted when they hold a comma, a quote or a line
-//  break, quotes doubled inside)
-
-static void
-s_csv_field (FILE *out, const char *text, bool last)
-{
-    bool quote = strpbrk (text, ",\"\r\n") || (*text && (text [0] == ' '
-                                               || text [strlen (text) - 1] == ' '));
-    if (quote) {
-        fputc ('"', out);
-        for (const char *c = text; *c; c++) {
-            if (*c == '"')
-                fputc ('"', out);
-            fputc (*c, out);
-        }
-        fputc ('"', out);
-    }
-    else
-        fputs (text, out);
-    fputc (last? '\n': ',', out);
-}
-
-//  Split the next record of a CSV text in place, from *cursor; fields get
-//  up to max pointers. Returns the field count, 0 at the end, -1 when a
-//  quote is not closed. *line counts the lines.
-static int
-s_csv_record (char **cursor, char **fields, int max, int *line)
-{
-    char *in = *cursor, *out = *cursor;
-    if (!*in)
-        return 0;
-    int count = 0;
-    (*line)++;
-    while (true) {
-        char *field = out;
-        if (*in == '"') {
-            in++;
-            while (true) {
-                if (!*in)
-                    return -1;
-                if (*in == '"' && in [1] == '"') {
-                    *out++ = '"';
-                    in += 2;
-                }
-                else
-                if (*in == '"') {
-                    in++;
-                    break;
-                }
-                else {
-                    if (*in == '\n')
-                        (*line)++;
-                    *out++ = *in++;
-                }
-            }
-        }
-        while (*in && *in != ',' && *in != '\n' && *in != '\r')
-            *out++ = *in++;
-        char stop = *in;
-        *out++ = 0;
-        if (count < max)
-            fields [count] = field;
-        count++;
-        if (stop == ',') {
-            in++;
-            continue;
-        }
-        //  out may have written over *in: what it was is in stop
-        if (stop == '\r' && in [1] == '\n')
-            in += 2;
-        else
-        if (stop)
-            in++;
-        break;
-    }
-    *cursor = in;
-    return count;
-}
-
-static char *
-s_read_file (const char *path)
-{
-    FILE *file = strcmp (path, "-") == 0? stdin: fopen (path, "rb");
-    if (!file) {
-        fprintf (stderr, "identity: cannot read %s: %s\n", path, strerror (errno));
-        return NULL;
-    }
-    size_t size = 0, alloc = 65536;
-    char *text = (char *) malloc (alloc);
-    while (text) {
-        if (size + 1 >= alloc) {
-            alloc *= 2;
-            char *grown = (char *) realloc (text, alloc);
-            if (!grown) {
-                free (text);
-                text = NULL;
-                break;
-            }
-            text = grown;
-        }
-        size_t got = fread (text + size, 1, alloc - size - 1, file);
-        size += got;
-        if (got == 0)
-            break;
-    }
-    bool failed = !text || ferror (file);
-    if (file != stdin)
-        fclose (file);
-    if (failed) {
-        fprintf (stderr, "identity: cannot read %s\n", path);
-        free (text);
-        return NULL;
-    }
-    text [size] = 0;
-    if (strlen (text) != size) {
-        fprintf (stderr, "identity: %s holds a NUL byte: not a CSV file\n", path);
-        free (text);
-        return NULL;
-    }
-    return text;
-}
-
 //  Rows of a CSV file with the header kind,alias,canonical,source; 0, or
 //  -1 after saying which line is wrong
 static int
 s_read_csv (const char *path, rows_t *rows)
 {
-    rows->text = s_read_file (path);
+    char *cursor, *fields [4];
+    int line, count;
+    rows->text = dt_cli_csv_open ("identity", path, CSV_HEADER, &cursor, &line);
     if (!rows->text)
         return -1;
-    char *cursor = rows->text, *fields [4];
-    if (strncmp (cursor, "\xEF\xBB\xBF", 3) == 0)
-        cursor += 3;        //  a byte order mark, as spreadsheets write
-    int line = 0;
-    int count = s_csv_record (&cursor, fields, 4, &line);
-    if (count != 4 || strcmp (fields [0], "kind") || strcmp (fields [1], "alias")
-    ||  strcmp (fields [2], "canonical") || strcmp (fields [3], "source")) {
-        fprintf (stderr, "identity: %s: the first line must be the header %s\n", path,
-                 CSV_HEADER);
-        return -1;
-    }
     while (true) {
         int at = line + 1;
-        count = s_csv_record (&cursor, fields, 4, &line);
+        count = dt_cli_csv_record (&cursor, fields, 4, &line);
         if (count == 0)
             break;
         if (count == 1 && fields [0][0] == 0)
@@ -248,14 +109,6 @@ static PGresult *
 s_exec (PGconn *conn, const char *sql, int nparams, const char *const *params)
 {
     return dt_cli_pg_query ("identity", conn, sql, nparams, params);
-}
-
-static int
-s_exec_ok (PGconn *conn, const char *sql, int nparams, const char *const *params)
-{
-    PGresult *r = s_exec (conn, sql, nparams, params);
-    PQclear (r);
-    return r? 0: -1;
 }
 
 //  Both tables, kind first, each buyer's rows together (the identity
@@ -297,9 +150,7 @@ s_load (PGconn *conn, dt_identity_t *map, int skip_kind, const char *skip, bool 
 static int
 s_begin (PGconn *conn)
 {
-    return s_exec_ok (conn, "BEGIN", 0, NULL)
-        || s_exec_ok (conn, "LOCK TABLE contact_aliases, account_aliases"
-                            " IN SHARE ROW EXCLUSIVE MODE", 0, NULL);
+    return dt_cli_pg_begin ("identity", conn, "contact_aliases, account_aliases");
 }
 
 static int
@@ -383,15 +234,15 @@ s_change (PGconn *conn, const char *command, rows_t *rows, bool replace)
         snprintf (sql, sizeof sql, "DELETE FROM %s WHERE alias = $1",
                   tables [rows->rows [0].kind]);
         const char *params [1] = { rows->rows [0].alias };
-        rc = s_exec_ok (conn, sql, 1, params);
+        rc = dt_cli_pg_run ("identity", conn, sql, 1, params);
     }
     else
     if (replace)
-        rc = s_exec_ok (conn, "DELETE FROM contact_aliases", 0, NULL)
-          || s_exec_ok (conn, "DELETE FROM account_aliases", 0, NULL);
+        rc = dt_cli_pg_run ("identity", conn, "DELETE FROM contact_aliases", 0, NULL)
+          || dt_cli_pg_run ("identity", conn, "DELETE FROM account_aliases", 0, NULL);
     if (rc == 0 && !remove)
         rc = s_insert (conn, rows, &inserted);
-    if (rc || s_exec_ok (conn, "COMMIT", 0, NULL))
+    if (rc || dt_cli_pg_run ("identity", conn, "COMMIT", 0, NULL))
         return 1;
     if (remove)
         printf ("removed %s alias '%s'\n", dt_identity_kind_name (rows->rows [0].kind),
@@ -418,7 +269,7 @@ s_export (PGconn *conn, const char *kind_filter)
         if (kind_filter && strcmp (PQgetvalue (r, i, 0), kind_filter))
             continue;
         for (int col = 0; col < 4; col++)
-            s_csv_field (stdout, PQgetvalue (r, i, col), col == 3);
+            dt_cli_csv_field (stdout, PQgetvalue (r, i, col), col == 3);
     }
     PQclear (r);
     return fflush (stdout) || ferror (stdout)? 1: 0;

@@ -63,3 +63,21 @@ dt_cli_pg_query (const char *prog, PGconn *conn, const char *sql, int nparams,
     }
     return r;
 }
+
+int
+dt_cli_pg_run (const char *prog, PGconn *conn, const char *sql, int nparams,
+               const char *const *params)
+{
+    PGresult *r = dt_cli_pg_query (prog, conn, sql, nparams, params);
+    PQclear (r);
+    return r? 0: -1;
+}
+
+int
+dt_cli_pg_begin (const char *prog, PGconn *conn, const char *tables)
+{
+    char lock [256];
+    snprintf (lock, sizeof lock, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", tables);
+    return dt_cli_pg_run (prog, conn, "BEGIN", 0, NULL)
+        || dt_cli_pg_run (prog, conn, lock, 0, NULL);
+}

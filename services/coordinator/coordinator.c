@@ -29,6 +29,7 @@
 #include "coordinator/bloom.h"
 #include "store/aliases.h"
 #include "coordinator/catchup.h"
+#include "store/suppressions.h"
 #include "coordinator/decision.h"
 #include "coordinator/store_actor.h"
 #include "base/envelope.h"
@@ -534,6 +535,15 @@ s_seq_start (dt_coordinator_t *self)
     return 0;
 }
 
+//  Put the suppressions in force (dt_suppressions_reload logs and records
+//  it; a refused change leaves the set in force)
+static void
+s_suppressions_reload (dt_coordinator_t *self)
+{
+    char err [512];
+    dt_suppressions_reload (self->history, self->engine, dt_now_ms (), err, sizeof err);
+}
+
 //  Rebuild the engine's memory and tone book from the store: at start, and
 //  whenever the reader connection comes back
 static int
@@ -558,6 +568,7 @@ s_history_start (dt_coordinator_t *self)
     }
     //  The alias maps before the memory: it is rebuilt under them
     s_identity_reload (self);
+    s_suppressions_reload (self);
     int64_t started = dt_mono_ms ();
     int64_t count = dt_history_rebuild (self->history, self->engine,
                                         dt_engine_horizon (self->engine), err, sizeof err);
@@ -941,6 +952,7 @@ s_loop_turn (dt_coordinator_t *self)
         if (dt_history_connect (self->history, err, sizeof err) == 0) {
             s_tonebook_reload (self);
             s_identity_reload (self);
+            s_suppressions_reload (self);
         }
         else
             self->history_retry_at = dt_mono_ms () + 1000;
@@ -1002,6 +1014,8 @@ s_on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             s_tonebook_reload (self);
         if (changed > 0 && (changed & DT_HISTORY_IDENTITY))
             s_identity_reload (self);
+        if (changed > 0 && (changed & DT_HISTORY_SUPPRESSIONS))
+            s_suppressions_reload (self);
         if (changed < 0)
             dt_warn ("lost the reader connection to PostgreSQL", NULL);
     }

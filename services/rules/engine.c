@@ -179,6 +179,13 @@ dt_engine_identity (dt_engine_t *self)
     return self->identity;
 }
 
+const dt_suppression_t *
+dt_engine_suppressions (dt_engine_t *self)
+{
+    assert (self);
+    return self->suppressions;
+}
+
 dt_str_t
 dt_engine_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id)
 {

@@ -79,6 +79,9 @@ int dt_engine_set_suppressions (dt_engine_t *self, dt_suppression_t **suppressio
 //  The map in force (NULL for none); the engine keeps ownership
 dt_identity_t *dt_engine_identity (dt_engine_t *self);
 
+//  The suppression set in force (NULL for none); the engine keeps ownership
+const dt_suppression_t *dt_engine_suppressions (dt_engine_t *self);
+
 //  The canonical id the engine judges id by (a kind of rules/identity.h),
 //  as dt_identity_resolve returns it: valid until the next call into the
 //  engine. Copy it to keep it.

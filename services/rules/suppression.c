@@ -230,3 +230,75 @@ dt_suppression_rows (const dt_suppression_t *self)
 {
     return self? self->count: 0;
 }
+
+size_t
+dt_suppression_in_force (const dt_suppression_t *self, int64_t at)
+{
+    size_t count = 0;
+    for (size_t i = 0; self && i < self->count; i++)
+        count += self->rows [i].row.since <= at && at < self->rows [i].row.until;
+    return count;
+}
+
+static int
+s_row_compare (const void *a_p, const void *b_p)
+{
+    const dt_suppression_row_t *a = *(const dt_suppression_row_t *const *) a_p;
+    const dt_suppression_row_t *b = *(const dt_suppression_row_t *const *) b_p;
+    if (a->kind != b->kind)
+        return a->kind < b->kind? -1: 1;
+    int rc = strcmp (a->id, b->id);
+    if (rc)
+        return rc;
+    if (a->scope != b->scope)
+        return a->scope < b->scope? -1: 1;
+    if (a->since != b->since)
+        return a->since < b->since? -1: 1;
+    if (a->until != b->until)
+        return a->until < b->until? -1: 1;
+    return strcmp (a->reason, b->reason);
+}
+
+//  The rows of a set, sorted (NULL for none, or out of memory: *failed)
+static const dt_suppression_row_t **
+s_sorted (const dt_suppression_t *self, size_t *count, bool *failed)
+{
+    *count = self? self->count: 0;
+    if (!*count)
+        return NULL;
+    const dt_suppression_row_t **rows = malloc (*count * sizeof *rows);
+    if (!rows) {
+        *failed = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < *count; i++)
+        rows [i] = &self->rows [i].row;
+    qsort (rows, *count, sizeof *rows, s_row_compare);
+    return rows;
+}
+
+int
+dt_suppression_diff (const dt_suppression_t *old, const dt_suppression_t *new_set,
+                     size_t *added, size_t *removed)
+{
+    size_t old_count, new_count;
+    bool failed = false;
+    const dt_suppression_row_t **a = s_sorted (old, &old_count, &failed);
+    const dt_suppression_row_t **b = s_sorted (new_set, &new_count, &failed);
+    *added = *removed = 0;
+    //  A merge of the two sorted lists: equal rows pair off
+    size_t i = 0, j = 0;
+    while (!failed && (i < old_count || j < new_count)) {
+        int rc = i == old_count? 1: j == new_count? -1: s_row_compare (&a [i], &b [j]);
+        if (rc < 0)
+            (*removed)++, i++;
+        else
+        if (rc > 0)
+            (*added)++, j++;
+        else
+            i++, j++;
+    }
+    free (a);
+    free (b);
+    return failed? -1: 0;
+}

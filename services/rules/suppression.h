@@ -72,6 +72,16 @@ const dt_suppression_row_t *dt_suppression_find (const dt_suppression_t *self,
 
 size_t dt_suppression_rows (const dt_suppression_t *self);
 
+//  Rows in force at time at (since <= at < until), of either scope
+size_t dt_suppression_in_force (const dt_suppression_t *self, int64_t at);
+
+//  What changed from old to new (either may be NULL: no rows): *added rows
+//  of new that old has not, *removed rows of old that new has not, rows
+//  compared by kind, id, scope, since, until and reason (a row edited
+//  counts once in each). Returns 0, or -1 out of memory.
+int dt_suppression_diff (const dt_suppression_t *old, const dt_suppression_t *new_set,
+                         size_t *added, size_t *removed);
+
 //  Scope names: "promotional", "all"; parse returns -1 for anything else
 const char *dt_suppress_scope_name (dt_suppress_scope_t scope);
 int dt_suppress_scope_parse (const char *name, dt_suppress_scope_t *scope);

@@ -2,6 +2,7 @@
 */
 #include "store/aliases.h"
 #include "base/log.h"
+#include "store/pgconn.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -9,15 +10,6 @@
 #include <string.h>
 
 #define IDS_PER_ACCOUNT_MAX 256     //  aliases of one account read back
-
-static void
-s_first_line (char *err, size_t errlen, const char *message)
-{
-    snprintf (err, errlen, "%s", message);
-    char *newline = strchr (err, '\n');
-    if (newline)
-        *newline = 0;
-}
 
 //  Add one table's rows to map, streamed a row at a time (a million rows
 //  never sit in a result at once). 0, or -1 with err.
@@ -29,7 +21,7 @@ s_load_table (PGconn *conn, dt_identity_t *map, dt_id_kind_t kind, char *err, si
         "SELECT alias, canonical, source FROM contact_aliases ORDER BY canonical, alias":
         "SELECT alias, canonical, source FROM account_aliases ORDER BY canonical, alias";
     if (!PQsendQuery (conn, sql) || !PQsetSingleRowMode (conn)) {
-        s_first_line (err, errlen, PQerrorMessage (conn));
+        dt_pg_first_line (err, errlen, PQerrorMessage (conn));
         return -1;
     }
     int rc = 0;
@@ -45,25 +37,12 @@ s_load_table (PGconn *conn, dt_identity_t *map, dt_id_kind_t kind, char *err, si
         }
         else
         if (status != PGRES_TUPLES_OK && rc == 0) {
-            s_first_line (err, errlen, PQresultErrorMessage (result));
+            dt_pg_first_line (err, errlen, PQresultErrorMessage (result));
             rc = -1;
         }
         PQclear (result);
     }
     return rc;
-}
-
-static void
-s_record (PGconn *conn, bool ok, const char *message)
-{
-    const char *values [] = { ok? "t": "f", message };
-    PGresult *result = PQexecParams (conn,
-        "INSERT INTO identity_reloads (ok, message) VALUES ($1, $2)",
-        2, NULL, values, NULL, NULL, 0);
-    if (PQresultStatus (result) != PGRES_COMMAND_OK)
-        dt_warn ("could not record the alias reload", "error=\"%s\"",
-                 PQresultErrorMessage (result));
-    PQclear (result);
 }
 
 //  What a change touched, gathered while both maps are alive
@@ -117,7 +96,7 @@ s_contacts_touched (PGconn *conn, change_t *change, dt_identity_t *old, dt_ident
         2, NULL, values, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus (result) != PGRES_TUPLES_OK) {
-        s_first_line (err, errlen, PQresultErrorMessage (result));
+        dt_pg_first_line (err, errlen, PQresultErrorMessage (result));
         rc = -1;
     }
     else
@@ -154,7 +133,7 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
     if (rc) {
         dt_identity_destroy (&map);
         dt_error ("alias change refused; the mapping in force stays", "error=\"%s\"", err);
-        s_record (conn, false, err);
+        dt_history_record (history, "identity_reloads", false, err);
         return -1;
     }
     //  What changed, per kind. Memory filed under the ids a change touched
@@ -181,7 +160,7 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
     rc = dt_engine_set_identity (engine, &map, err, errlen);
     if (rc) {       //  validated above: out of memory at worst
         dt_error ("alias change refused; the mapping in force stays", "error=\"%s\"", err);
-        s_record (conn, false, err);
+        dt_history_record (history, "identity_reloads", false, err);
         return -1;
     }
     char message [256];
@@ -195,7 +174,7 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
              " accounts_dropped=%zu", added [DT_ID_CONTACT], removed [DT_ID_CONTACT],
              added [DT_ID_ACCOUNT], removed [DT_ID_ACCOUNT], contact_rows, account_rows, bytes,
              change.forgotten);
-    s_record (conn, true, message);
+    dt_history_record (history, "identity_reloads", true, message);
     return 0;
 }
 

@@ -72,7 +72,7 @@ dt_history_connect (dt_history_t *self, char *err, size_t errlen)
     if (PQstatus (self->conn) != CONNECTION_OK)
         return -1;
     PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_identity;"
-                                           " LISTEN dualtrack_policy");
+                                           " LISTEN dualtrack_policy; LISTEN dualtrack_suppressions");
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK? 0: -1;
     if (rc)
         dt_pg_first_line (err, errlen, PQerrorMessage (self->conn));
@@ -100,8 +100,9 @@ dt_history_notified (dt_history_t *self)
     int changed = 0;
     PGnotify *notify;
     while ((notify = PQnotifies (self->conn))) {
-        changed |= strcmp (notify->relname, "dualtrack_identity") == 0?
-                   DT_HISTORY_IDENTITY: DT_HISTORY_TONEBOOK;
+        changed |= strcmp (notify->relname, "dualtrack_identity") == 0? DT_HISTORY_IDENTITY:
+                   strcmp (notify->relname, "dualtrack_suppressions") == 0?
+                   DT_HISTORY_SUPPRESSIONS: DT_HISTORY_TONEBOOK;
         PQfreemem (notify);
     }
     return changed;
@@ -152,10 +153,19 @@ dt_history_tonebook (dt_history_t *self, char *err, size_t errlen)
 void
 dt_history_record_reload (dt_history_t *self, bool ok, const char *message)
 {
+    dt_history_record (self, "tonebook_reloads", ok, message);
+}
+
+void
+dt_history_record (dt_history_t *self, const char *table, bool ok, const char *message)
+{
+    char sql [96];
+    snprintf (sql, sizeof sql, "INSERT INTO %s (ok, message) VALUES ($1, $2)", table);
     const char *values [] = { ok? "t": "f", message };
-    PGresult *result = PQexecParams (self->conn,
-        "INSERT INTO tonebook_reloads (ok, message) VALUES ($1, $2)",
-        2, NULL, values, NULL, NULL, 0);
+    PGresult *result = PQexecParams (self->conn, sql, 2, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus (result) != PGRES_COMMAND_OK)
+        dt_warn ("could not record the reload", "table=%s error=\"%s\"", table,
+                 PQresultErrorMessage (result));
     PQclear (result);
 }
 

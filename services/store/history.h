@@ -20,7 +20,7 @@ void dt_history_destroy (dt_history_t **self_p);
 typedef void (dt_history_observer_fn) (void *ctx, const dt_event_t *event);
 void dt_history_set_observer (dt_history_t *self, dt_history_observer_fn *fn, void *ctx);
 
-//  Connect (again) and LISTEN for tone book and alias changes. 0, or -1
+//  Connect (again) and LISTEN for tone book, alias and suppression changes. 0, or -1
 //  with err.
 int dt_history_connect (dt_history_t *self, char *err, size_t errlen);
 bool dt_history_connected (dt_history_t *self);
@@ -32,6 +32,7 @@ int dt_history_socket (dt_history_t *self);
 //  0 for nothing), or -1 if the connection was lost.
 #define DT_HISTORY_TONEBOOK     1
 #define DT_HISTORY_IDENTITY     2
+#define DT_HISTORY_SUPPRESSIONS 4
 int dt_history_notified (dt_history_t *self);
 
 //  The reader connection (libpq's PGconn), for the store's other readers
@@ -46,6 +47,9 @@ dt_tonebook_t *dt_history_tonebook (dt_history_t *self, char *err, size_t errlen
 //  Record a reload attempt in tonebook_reloads
 void dt_history_record_reload (dt_history_t *self, bool ok, const char *message);
 
+//  Record a reload attempt in table (a KIND_reloads table: at, ok,
+//  message); a warning is logged if that fails
+void dt_history_record (dt_history_t *self, const char *table, bool ok, const char *message);
 
 //  Feed the engine every touchpoint that occurred or arrived within the
 //  horizon before now. Returns the count, or -1 with err.
