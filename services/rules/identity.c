@@ -1,12 +1,17 @@
 /*  identity.c - the alias maps (see identity.h).
 
-    Layout, for about 100 bytes an alias or less: a row is 28 bytes of
-    offsets and lengths into one arena that holds every string as added;
-    the normalised forms that differ from them sit in a second arena that
-    each dt_identity_validate rebuilds; sources are interned (a row holds a
-    16-bit number). Each kind has an open-addressing index of 8-byte slots
-    (row number + 1, 32 bits of the key's dt_hash), at most half full.
-    After a successful validate the arrays are shrunk to their contents.
+    Layout, for about 100 bytes an alias or less: one arena holds each row
+    (28 bytes of offsets and lengths) followed by its alias as added and
+    its canonical id (shared with the row before when it is the same); an
+    array gives each row's offset (4 bytes). The normalised forms that
+    differ from what was added sit in a second arena that each
+    dt_identity_validate rebuilds; sources are interned (a row holds a
+    16-bit number). Each kind has an open-addressing index (the row's
+    offset + 1, 32 bits of the key's dt_hash; accounts also keep the hash
+    of the canonical id, 16 bytes a slot), at most half full. A lookup
+    reads the slot, then the row and its strings, which mostly share one
+    or two cache lines. After a successful validate the arrays are shrunk
+    to their contents, the big ones on 2 MB pages.
 */
 #include "rules/identity.h"
 #include "base/hash.h"
