@@ -147,6 +147,70 @@ s_wall (void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+//  The tone book: 20 themes, 3 canonical claims, 30 banned phrases
+static dt_tonebook_t *
+s_book (const dt_stageset_t *stages)
+{
+    char err [256], name [64];
+    dt_tonebook_t *book = dt_tonebook_new ();
+    for (int i = 0; i < 20; i++) {
+        snprintf (name, sizeof name, "theme-%02d", i);
+        dt_tonebook_add_theme (book, name, i < 10? "awareness,interest,consideration":
+                               "intent,evaluation,negotiation,purchase",
+                               i == 7? T0 + 365 * 86400000LL: 0, 0, i == 9, err, sizeof err);
+    }
+    dt_tonebook_add_claim (book, "discount", "10%", err, sizeof err);
+    dt_tonebook_add_claim (book, "warranty", "2 years", err, sizeof err);
+    dt_tonebook_add_claim (book, "sla", "99.9%", err, sizeof err);
+    for (int i = 0; i < 30; i++)
+        dt_tonebook_add_banned (book, banned [i], err, sizeof err);
+    if (dt_tonebook_validate (book, stages, err, sizeof err)) {
+        fprintf (stderr, "tone book: %s\n", err);
+        dt_tonebook_destroy (&book);
+    }
+    return book;
+}
+
+//  An engine with the tone book, or NULL
+static dt_engine_t *
+s_engine (const dt_stageset_t *stages, size_t *book_bytes)
+{
+    char err [256] = "out of memory";
+    dt_tonebook_t *book = s_book (stages);
+    if (!book)
+        return NULL;
+    *book_bytes = dt_tonebook_bytes (book);
+    dt_engine_t *engine = dt_engine_new (NULL, stages);
+    if (!engine || dt_engine_set_tonebook (engine, &book, err, sizeof err)) {
+        fprintf (stderr, "engine: %s\n", err);
+        dt_engine_destroy (&engine);
+        dt_tonebook_destroy (&book);
+    }
+    return engine;
+}
+
+//  A pass of the twin engine (no alias map) over the same events: judged
+//  and committed as the main loop does, findings counted alike, then
+//  evicted; returns the CPU seconds
+static double
+s_twin_pass (dt_engine_t *twin, dt_event_t *events, bool hint, int64_t evict_at,
+             long long *tally)
+{
+    dt_finding_t findings [16];
+    double start = s_now ();
+    for (int i = 0; i < EVENTS; i++) {
+        if (hint && i + 2 < EVENTS)
+            dt_engine_prefetch (twin, &events [i + 2]);
+        dt_verdict_t verdict;
+        int n = dt_engine_judge (twin, &events [i], true, findings, 16, &verdict);
+        *tally += n + verdict;
+        for (int f = 0; f < n; f++)
+            *tally += findings [f].rule;
+    }
+    dt_engine_evict (twin, evict_at);
+    return s_now () - start;
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -168,31 +232,18 @@ main (int argc, char *argv [])
     dt_stageset_t stages;
     dt_stageset_default (&stages);
 
-    //  The tone book
-    char err [256], name [64];
-    dt_tonebook_t *book = dt_tonebook_new ();
-    for (int i = 0; i < 20; i++) {
-        snprintf (name, sizeof name, "theme-%02d", i);
-        dt_tonebook_add_theme (book, name, i < 10? "awareness,interest,consideration":
-                               "intent,evaluation,negotiation,purchase",
-                               i == 7? T0 + 365 * 86400000LL: 0, 0, i == 9, err, sizeof err);
-    }
-    dt_tonebook_add_claim (book, "discount", "10%", err, sizeof err);
-    dt_tonebook_add_claim (book, "warranty", "2 years", err, sizeof err);
-    dt_tonebook_add_claim (book, "sla", "99.9%", err, sizeof err);
-    for (int i = 0; i < 30; i++)
-        dt_tonebook_add_banned (book, banned [i], err, sizeof err);
-    if (dt_tonebook_validate (book, &stages, err, sizeof err)) {
-        fprintf (stderr, "tone book: %s\n", err);
+    char err [256];
+    size_t book_bytes = 0;
+    dt_engine_t *engine = s_engine (&stages, &book_bytes);
+    if (!engine)
         return 1;
-    }
-    size_t book_bytes = dt_tonebook_bytes (book);
-
-    dt_engine_t *engine = dt_engine_new (NULL, &stages);
-    if (!engine || dt_engine_set_tonebook (engine, &book, err, sizeof err)) {
-        fprintf (stderr, "engine: %s\n", err);
+    //  With an alias map, a twin engine without one judges the same passes,
+    //  in turn with the main one (which goes first alternates), so that the
+    //  ratio of the two rates comes from one run: on a shared machine the
+    //  load changes from one run to the next
+    dt_engine_t *twin = aliases >= 0? s_engine (&stages, &book_bytes): NULL;
+    if (aliases >= 0 && !twin)
         return 1;
-    }
 
     //  The alias map, if asked for
     size_t identity_bytes = 0, identity_rows = 0;
@@ -333,6 +384,8 @@ main (int argc, char *argv [])
     long long found = 0, verdicts [3] = { 0, 0, 0 };
     double elapsed = 0, check_elapsed = 0, hinted_elapsed = 0, wall_elapsed = 0, evict_max = 0;
     long long judged = 0, checked = 0, hinted = 0, per_rule [DT_RULES] = { 0 };
+    double twin_elapsed = 0, twin_hinted_elapsed = 0;
+    long long twin_tally = 0;
     int total = WARMUP_PASSES + passes;
     for (int pass = 0; pass < total; pass++) {
         //  New ids, times and accounts, outside the clock: every account at
@@ -366,6 +419,16 @@ main (int argc, char *argv [])
         //  a batch can give: the event two ahead (interleaved, so noise from
         //  other work on the machine falls on both alike)
         bool hint = timed && (pass - WARMUP_PASSES) % 2 == 1;
+        int64_t evict_at = T0 + (pass + 1) * span;
+        //  The twin first on every other pass of each kind
+        bool twin_first = twin && (pass / 2) % 2 == 0;
+        if (twin_first) {
+            double took = s_twin_pass (twin, events, hint, evict_at, &twin_tally);
+            if (timed) {
+                twin_elapsed += took;
+                twin_hinted_elapsed += hint? took: 0;
+            }
+        }
         double start = s_now (), wall_start = s_wall ();
         for (int i = 0; i < EVENTS; i++) {
             if (hint && i + 2 < EVENTS)
@@ -383,8 +446,15 @@ main (int argc, char *argv [])
             }
         }
         double evict_start = s_wall ();
-        dt_engine_evict (engine, T0 + (pass + 1) * span);
+        dt_engine_evict (engine, evict_at);
         double stop = s_now (), wall_stop = s_wall ();
+        if (twin && !twin_first) {
+            double took = s_twin_pass (twin, events, hint, evict_at, &twin_tally);
+            if (timed) {
+                twin_elapsed += took;
+                twin_hinted_elapsed += hint? took: 0;
+            }
+        }
         //  One call stops the daemon's link thread that long
         if (wall_stop - evict_start > evict_max)
             evict_max = wall_stop - evict_start;
@@ -439,10 +509,18 @@ main (int argc, char *argv [])
             "account (block %zu bytes)\n", active, bytes, (double) bytes / active,
             dt_engine_account_block_bytes ());
     printf ("  tone book    : %zu bytes\n", book_bytes);
-    if (aliases >= 0)
+    if (aliases >= 0) {
         printf ("  aliases      : %zu rows, %zu bytes = %.1f bytes per alias; built and "
                 "validated in %.2f s\n", identity_rows, identity_bytes,
                 identity_rows? (double) identity_bytes / identity_rows: 0.0, identity_build);
+        double twin_rate = judged / twin_elapsed;
+        double twin_plain = (judged - hinted) / (twin_elapsed - twin_hinted_elapsed);
+        double twin_hinted = hinted? hinted / twin_hinted_elapsed: 0;
+        printf ("  same run     : without aliases (a twin engine, same passes, in turn) %.0f "
+                "touchpoints/s; with / without = %.3f (one by one %.3f, hinted %.3f)%s\n",
+                twin_rate, (judged / elapsed) / twin_rate, plain_rate / twin_plain,
+                twin_hinted? hinted_rate / twin_hinted: 0.0, twin_tally < 0? " ": "");
+    }
     else
         printf ("  aliases      : none (ids as sent)\n");
     printf ("  eviction     : longest call %.2f ms, in steps (the daemon's way) %.2f ms"
@@ -452,6 +530,7 @@ main (int argc, char *argv [])
             (double) bytes / active <= 1024? "met": "NOT MET");
 
     dt_engine_destroy (&engine);
+    dt_engine_destroy (&twin);
     free (events);
     free (frames);
     free (offsets);

@@ -645,17 +645,6 @@ s_tonebook_reload (dt_coordinator_t *self)
 //  --------------------------------------------------------------------------
 //  Check API: judge a planned touchpoint without remembering it
 
-//  A canonical id copied to out (DT_IDENTITY_NORM_MAX bytes)
-static dt_str_t
-s_key_copy (dt_str_t key, char *out)
-{
-    size_t len = key.len < DT_IDENTITY_NORM_MAX? key.len: DT_IDENTITY_NORM_MAX;
-    if (len)
-        memcpy (out, key.ptr, len);
-    dt_str_t copy = { out, (uint32_t) len };
-    return copy;
-}
-
 static void
 s_check_recv (dt_coordinator_t *self)
 {
@@ -686,13 +675,9 @@ s_check_recv (dt_coordinator_t *self)
             dt_verdict_t verdict = DT_VERDICT_OK;
             int count = dt_engine_judge (self->engine, &event, false, findings,
                                          DT_FINDINGS_PER_EVENT, &verdict);
-            //  The canonical ids, copied one at a time (a lookup's answer
-            //  lasts until the next)
-            char keys [2][DT_IDENTITY_NORM_MAX];
-            dt_str_t account_key = s_key_copy (dt_engine_canonical (self->engine, DT_ID_ACCOUNT,
-                                                                    event.account), keys [0]);
-            dt_str_t contact_key = s_key_copy (dt_engine_canonical (self->engine, DT_ID_CONTACT,
-                                                                    event.contact), keys [1]);
+            //  The canonical ids the judgement used (no second lookup)
+            dt_str_t account_key = dt_engine_judged_id (self->engine, DT_ID_ACCOUNT);
+            dt_str_t contact_key = dt_engine_judged_id (self->engine, DT_ID_CONTACT);
             dt_check_reply_pack (&pk, request.req, verdict, findings, count > 0? (uint32_t) count: 0,
                                  &event, account_key, contact_key);
         }

@@ -33,13 +33,7 @@ check_info (dt_engine_t *self, const dt_event_t *ev, info_t *info)
     info->transactional = ev->category == DT_CATEGORY_TRANSACTIONAL;
     info->flags = (uint8_t) (info->track | info->lead << 1 | advisors << TF_ADVISOR_SHIFT
                            | (info->transactional? TF_TRANSACTIONAL: 0));
-    info->contact = 0;
-    if (ev->contact.len) {
-        dt_str_t contact = s_canonical (self, DT_ID_CONTACT, ev->contact);
-        info->contact = s_hash32 (contact.ptr, contact.len, SEED_CONTACT);
-        if (!info->contact)
-            info->contact = 1;      //  0 means "no contact"
-    }
+    info->contact = 0;          //  the caller's: s_contact_key
     info->id = s_hash32 (ev->id.ptr, ev->id.len, SEED_ID);
     return 0;
 }

@@ -151,6 +151,9 @@ dt_engine_set_identity (dt_engine_t *self, dt_identity_t **identity_p, char *err
     }
     dt_identity_destroy (&self->identity);
     self->identity = identity;
+    //  The lookups under way read the old map
+    for (int i = 0; i < HINTS; i++)
+        self->hints [i].ev = NULL;
     return 0;
 }
 
@@ -193,6 +196,14 @@ dt_engine_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id)
     return s_canonical (self, kind, id);
 }
 
+dt_str_t
+dt_engine_judged_id (dt_engine_t *self, dt_id_kind_t kind)
+{
+    assert (self);
+    assert ((unsigned) kind < DT_ID_KINDS);
+    return self->judged [kind];
+}
+
 int
 dt_engine_set_config (dt_engine_t *self, const dt_rules_config_t *cfg)
 {
@@ -220,6 +231,40 @@ s_prefetch (const char *block, size_t from, size_t to)
         __builtin_prefetch ((const void *) line);
 }
 
+//  The hint dt_engine_prefetch left for ev, if any, now taken; hints given
+//  before it are given up (their events were judged without them, or not
+//  at all)
+static hint_t *
+s_hint_take (dt_engine_t *self, const dt_event_t *ev)
+{
+    hint_t *found = NULL;
+    for (int i = 0; i < HINTS; i++) {
+        hint_t *hint = &self->hints [i];
+        if (hint->ev == ev && hint->account.ptr == ev->account.ptr
+        &&  hint->account.len == ev->account.len && hint->contact.ptr == ev->contact.ptr
+        &&  hint->contact.len == ev->contact.len && (!found || hint->number > found->number))
+            found = hint;
+    }
+    for (int i = 0; found && i < HINTS; i++)
+        if (self->hints [i].number <= found->number)
+            self->hints [i].ev = NULL;
+    return found;
+}
+
+//  Read the slots of hint's lookups, which have had time to come, and ask
+//  for what they point to: the rows, and the table slot of an account
+//  alias
+static void
+s_hint_step (dt_engine_t *self, hint_t *hint)
+{
+    uint64_t guessed = s_account_hash (dt_identity_step (self->identity,
+                                                         &hint->lookup [DT_ID_ACCOUNT]));
+    if (guessed != s_account_hash (hint->lookup [DT_ID_ACCOUNT].hash))
+        __builtin_prefetch (&self->slots [guessed & (self->slot_count - 1)]);
+    if (hint->contact.len)
+        dt_identity_step (self->identity, &hint->lookup [DT_ID_CONTACT]);
+}
+
 int
 dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
                  dt_finding_t *findings, int max, dt_verdict_t *verdict)
@@ -229,16 +274,53 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     sink_t sink = { findings, findings && max > 0? max: 0, 0, DT_VERDICT_OK };
     if (verdict)
         *verdict = DT_VERDICT_OK;
-    //  With many aliases the contact's alias slot is not in cache either:
-    //  ask for it while the account is looked up. With many accounts neither
-    //  the table slot nor the account's block is in cache: ask for the slot
-    //  first, work on the event while it comes
-    if (self->identity && ev->contact.len)
-        dt_identity_prefetch (self->identity, DT_ID_CONTACT, ev->contact);
-    uint64_t key = s_account_key (self, ev->account);
+    //  With many accounts neither the table slot nor the account's block is
+    //  in cache: ask for the slot first, work on the event while it comes.
+    //  With many aliases neither are the alias slots and rows: ask for both
+    //  ids' slots and, at once, for the table slot of the account as if it
+    //  were no alias (most are not); read the alias slots when they have
+    //  come (an account alias's slot says which table slot to ask for
+    //  instead) and ask for their rows; finish both lookups after the
+    //  rules of the event, when the rows are in cache
+    //  (When dt_engine_prefetch was told of the event, its lookups are
+    //  under way, read further and asked for all of that already)
+    dt_identity_t *identity = self->identity;
+    hint_t *hint = identity? s_hint_take (self, ev): NULL;
+    dt_identity_lookup_t *lookups = hint? hint->lookup: self->lookup;
+    dt_identity_lookup_t *account_lookup = &lookups [DT_ID_ACCOUNT];
+    dt_identity_lookup_t *contact_lookup = &lookups [DT_ID_CONTACT];
+    bool contact_pending = identity && ev->contact.len;
+    uint64_t key;
+    if (identity) {
+        if (!hint) {
+            dt_identity_start (identity, DT_ID_ACCOUNT, ev->account, account_lookup);
+            if (contact_pending)
+                dt_identity_start (identity, DT_ID_CONTACT, ev->contact, contact_lookup);
+        }
+        key = s_account_hash (account_lookup->hash);
+    }
+    else
+        key = s_account_hash (dt_hash (ev->account.ptr, ev->account.len, 0));
+    self->judged [DT_ID_ACCOUNT] = ev->account;
+    self->judged [DT_ID_CONTACT] = ev->contact;
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
     info_t info;
-    if (check_info (self, ev, &info))
+    int rc = check_info (self, ev, &info);
+    if (identity) {
+        uint64_t guessed = s_account_hash (dt_identity_step (identity, account_lookup));
+        if (guessed != key) {
+            key = guessed;
+            __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
+        }
+        if (contact_pending)
+            dt_identity_step (identity, contact_lookup);
+        if (rc) {
+            self->judged [DT_ID_ACCOUNT] = dt_identity_finish (identity, account_lookup);
+            if (contact_pending)
+                self->judged [DT_ID_CONTACT] = dt_identity_finish (identity, contact_lookup);
+        }
+    }
+    if (rc)
         return -1;
     //  Find where the block should be from the table alone, ask for the
     //  lines the rules read, and judge what needs no memory while they come
@@ -256,6 +338,19 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
             s_prefetch (block, offsetof (account_t, projects), offsetof (account_t, idlog));
     }
     check_event (self, &info, &sink);
+    if (identity) {
+        self->judged [DT_ID_ACCOUNT] = dt_identity_finish (identity, account_lookup);
+        if (!dt_identity_guess_held (account_lookup)) {
+            //  Another alias had the key's tag: the table slot asked for
+            //  was not the account's
+            dt_str_t account = self->judged [DT_ID_ACCOUNT];
+            key = s_account_hash (dt_hash (account.ptr, account.len, 0));
+            slot = s_probe (self, key, key & (self->slot_count - 1));
+        }
+        if (contact_pending)
+            self->judged [DT_ID_CONTACT] = dt_identity_finish (identity, contact_lookup);
+    }
+    info.contact = s_contact_key (self->judged [DT_ID_CONTACT]);
 
     //  A check needs no memory of its own
     account_t *account = s_account (self, key, slot, commit);
@@ -275,14 +370,28 @@ dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev)
 {
     //  With alias maps the account table's slot is known only once the
     //  account is resolved, a lookup that would wait here: ask for the
-    //  alias slots instead (judging then asks for the table's)
+    //  alias slots, and for the table slot of the account as if it were no
+    //  alias (most are not)
+    uint64_t key;
     if (self->identity) {
-        dt_identity_prefetch (self->identity, DT_ID_ACCOUNT, ev->account);
+        //  The hint before this one has had time: read its slots
+        hint_t *last = self->hint_count? &self->hints [(self->hint_count - 1) % HINTS]: NULL;
+        if (last && last->ev)
+            s_hint_step (self, last);
+        hint_t *hint = &self->hints [self->hint_count % HINTS];
+        hint->ev = ev;
+        hint->account = ev->account;
+        hint->contact = ev->contact;
+        hint->number = self->hint_count++;
+        dt_identity_start (self->identity, DT_ID_ACCOUNT, ev->account,
+                           &hint->lookup [DT_ID_ACCOUNT]);
         if (ev->contact.len)
-            dt_identity_prefetch (self->identity, DT_ID_CONTACT, ev->contact);
-        return;
+            dt_identity_start (self->identity, DT_ID_CONTACT, ev->contact,
+                               &hint->lookup [DT_ID_CONTACT]);
+        key = s_account_hash (hint->lookup [DT_ID_ACCOUNT].hash);
     }
-    uint64_t key = s_account_key (self, ev->account);
+    else
+        key = s_account_hash (dt_hash (ev->account.ptr, ev->account.len, 0));
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
 }
 
@@ -294,6 +403,7 @@ dt_engine_remember (dt_engine_t *self, const dt_event_t *ev)
     info_t info;
     if (check_info (self, ev, &info))
         return;
+    info.contact = s_contact_key (s_canonical (self, DT_ID_CONTACT, ev->contact));
     uint64_t key = s_account_key (self, ev->account);
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     account_t *account = s_account (self, key, slot, true);
@@ -359,7 +469,7 @@ bool
 dt_engine_forget (dt_engine_t *self, dt_str_t canonical)
 {
     assert (self);
-    uint64_t key = dt_hash (canonical.ptr, canonical.len, SEED_ACCOUNT);
+    uint64_t key = s_account_hash (dt_hash (canonical.ptr, canonical.len, 0));
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     uint64_t entry;
     while ((entry = self->slots [slot])) {

@@ -87,6 +87,12 @@ const dt_suppression_t *dt_engine_suppressions (dt_engine_t *self);
 //  engine. Copy it to keep it.
 dt_str_t dt_engine_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id);
 
+//  The canonical ids the last dt_engine_judge judged its event by (what
+//  dt_engine_canonical would say of its account and contact; the contact
+//  empty for none), from the judgement's own lookups: no second lookup.
+//  Valid until the next call into the engine, and while the event is.
+dt_str_t dt_engine_judged_id (dt_engine_t *self, dt_id_kind_t kind);
+
 //  Replace the configuration (copied). Returns 0, or -1 with the old one
 //  kept if cfg does not pass dt_rules_config_check.
 int dt_engine_set_config (dt_engine_t *self, const dt_rules_config_t *cfg);
@@ -105,7 +111,10 @@ int dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
 
 //  A hint that ev will be judged soon (say, two events ahead in a batch):
 //  starts loading its account's table slot into cache, so a batch costs
-//  fewer cache misses. Judging is correct with or without it.
+//  fewer cache misses. With alias maps it starts the lookups of ev's ids
+//  (the next hint reads them further) and judging ev takes them over, so
+//  ev and the strings it points to must not change until it is judged.
+//  Judging is correct with or without it.
 void dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev);
 
 //  Remember a touchpoint without judging it: rebuilds memory from the

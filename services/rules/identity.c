@@ -1,12 +1,17 @@
 /*  identity.c - the alias maps (see identity.h).
 
-    Layout, for about 100 bytes an alias or less: a row is 28 bytes of
-    offsets and lengths into one arena that holds every string as added;
-    the normalised forms that differ from them sit in a second arena that
-    each dt_identity_validate rebuilds; sources are interned (a row holds a
-    16-bit number). Each kind has an open-addressing index of 8-byte slots
-    (row number + 1, 32 bits of the key's dt_hash), at most half full.
-    After a successful validate the arrays are shrunk to their contents.
+    Layout, for about 100 bytes an alias or less: one arena holds each row
+    (28 bytes of offsets and lengths) followed by its alias as added and
+    its canonical id (shared with the row before when it is the same); an
+    array gives each row's offset (4 bytes). The normalised forms that
+    differ from what was added sit in a second arena that each
+    dt_identity_validate rebuilds; sources are interned (a row holds a
+    16-bit number). Each kind has an open-addressing index (the row's
+    offset + 1, 32 bits of the key's dt_hash; accounts also keep the hash
+    of the canonical id, 16 bytes a slot), at most half full. A lookup
+    reads the slot, then the row and its strings, which mostly share one
+    or two cache lines. After a successful validate the arrays are shrunk
+    to their contents, the big ones on 2 MB pages.
 */
 #include "rules/identity.h"
 #include "base/hash.h"
@@ -16,8 +21,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define SOURCES_MAX     65535       //  distinct sources in one map
+#define HUGE_PAGE       ((size_t) 2 << 20)
 
 enum {
     ROW_KEY_NORM    = 1 << 0,       //  key is in the norm arena, not the arena
@@ -27,8 +34,13 @@ enum {
     ROW_TOLD        = 1 << 4        //  counted as a problem by validate
 };
 
+//  A row sits in the arena, its alias right after it (and its canonical
+//  id after that, unless it shares the row before's): a lookup that finds
+//  a slot reads the row and, most often, its key and canonical id in the
+//  same one or two cache lines
 typedef struct {
-    uint32_t alias, canonical;      //  arena offsets, as added
+    uint32_t number;                //  the row number (order of adding)
+    uint32_t canonical;             //  arena offsets, as added
     uint32_t key, target;           //  normalised, set by validate
     uint16_t alias_len, canonical_len, key_len, target_len;
     uint16_t source;                //  sources [source - 1], 0 none
@@ -37,7 +49,7 @@ typedef struct {
 } row_t;
 
 typedef struct {
-    uint32_t row;                   //  row number + 1, 0 for an empty slot
+    uint32_t row;                   //  the row's arena offset + 1, 0 for an empty slot
     uint32_t tag;                   //  high 32 bits of the key's hash
 } slot_t;
 
@@ -47,7 +59,7 @@ typedef struct {
 } arena_t;
 
 struct _dt_identity_t {
-    row_t *rows;
+    uint32_t *row_at;               //  each row's arena offset
     size_t row_count, row_alloc;
     size_t kind_rows [DT_ID_KINDS];
     arena_t arena, norm;
@@ -57,6 +69,12 @@ struct _dt_identity_t {
     bool normalise [DT_ID_KINDS];
     slot_t *index [DT_ID_KINDS];
     size_t index_size [DT_ID_KINDS];    //  a power of two, or 0
+    //  Slots are stride slot_t apart: 1, or for accounts 2, the second
+    //  holding dt_hash (seed 0) of the row's canonical id. The rule engine
+    //  keys an account's memory by it and asks for that memory as soon as
+    //  the slot is read, before the row arrives (dt_identity_step), in the
+    //  same cache line; contacts have time
+    size_t stride [DT_ID_KINDS];
     //  The reverse index: a kind's row numbers ordered by the hash of their
     //  canonical id (4 bytes a row), for dt_identity_ids_of
     uint32_t *by_target [DT_ID_KINDS];
@@ -65,6 +83,26 @@ struct _dt_identity_t {
     char message [256];             //  the last add that failed
     char scratch [DT_IDENTITY_NORM_MAX];
 };
+
+//  Row number i, and the row a slot names
+static inline row_t *
+s_row (const dt_identity_t *self, size_t i)
+{
+    return (row_t *) (self->arena.data + self->row_at [i]);
+}
+
+static inline row_t *
+s_slot_row (const dt_identity_t *self, const slot_t *slot)
+{
+    return (row_t *) (self->arena.data + slot->row - 1);
+}
+
+//  The alias as added: right after its row
+static inline const char *
+s_alias (const row_t *row)
+{
+    return (const char *) (row + 1);
+}
 
 //  --------------------------------------------------------------------------
 //  Normalisation
@@ -134,7 +172,15 @@ dt_identity_normalise (dt_str_t id, char *out)
         //  An e-mail address: one '@' with text both sides, no white space
         if (at == start || at == end - 1 || memchr (at + 1, '@', (size_t) (end - at - 1)))
             return id;
+        //  Most addresses are already normal (lower-case ASCII, nothing to
+        //  trim): answer them without a copy
         const uint8_t *cursor = start;
+        while (cursor < end && *cursor > ' ' && *cursor < 0x80 && (*cursor < 'A' || *cursor > 'Z'))
+            cursor++;
+        if (cursor == end && len == id.len)
+            return id;
+        out_len = (size_t) (cursor - start);
+        memcpy (out, start, out_len);
         while (cursor < end) {
             uint8_t c = *cursor;
             if (c < 0x80) {         //  ASCII, most addresses: no decoding
@@ -199,15 +245,54 @@ s_arena_put (arena_t *arena, const char *data, size_t len)
     return (int64_t) (arena->size - len);
 }
 
+//  size bytes (zeroed if asked) on 2 MB pages where the kernel has them
+//  (transparent huge pages, asked for with madvise): lookups read the
+//  index, the rows and the strings at random, and over 4 KB pages nearly
+//  every such read of a map of a million aliases also missed the TLB, a
+//  page walk that missed the caches as well. Small arrays: plain malloc.
+static void *
+s_alloc_big (size_t size, bool zero)
+{
+    if (size < HUGE_PAGE)
+        return zero? calloc (1, size? size: 1): malloc (size? size: 1);
+    void *data = NULL;
+    if (posix_memalign (&data, HUGE_PAGE, size))
+        return NULL;
+    //  Only the whole 2 MB pages; the tail stays on small pages
+    madvise (data, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+    if (zero)
+        memset (data, 0, size);
+    return data;
+}
+
+//  Give back what an array of size bytes (alloc held) does not use, moving
+//  a big one to 2 MB pages; returns where it is now (data when that fails:
+//  the array stays as it was)
+static void *
+s_shrink (void *data, size_t size, size_t alloc)
+{
+    if (!data || size == 0 || (size == alloc && size < HUGE_PAGE))
+        return data;
+    if (size < HUGE_PAGE) {
+        void *shrunk = realloc (data, size);
+        return shrunk? shrunk: data;
+    }
+    void *moved = s_alloc_big (size, false);
+    if (!moved)
+        return data;
+    memcpy (moved, data, size);
+    free (data);
+    return moved;
+}
+
 static void
 s_arena_shrink (arena_t *arena)
 {
-    if (arena->size && arena->size < arena->alloc) {
-        char *shrunk = (char *) realloc (arena->data, arena->size);
-        if (shrunk) {
-            arena->data = shrunk;
+    char *shrunk = (char *) s_shrink (arena->data, arena->size, arena->alloc);
+    if (shrunk != arena->data || arena->size < HUGE_PAGE) {
+        arena->data = shrunk;
+        if (arena->size)
             arena->alloc = arena->size;
-        }
     }
 }
 
@@ -261,7 +346,7 @@ dt_identity_destroy (dt_identity_t **self_p)
         free (self->index [kind]);
         free (self->by_target [kind]);
     }
-    free (self->rows);
+    free (self->row_at);
     free (self->arena.data);
     free (self->norm.data);
     free (self);
@@ -357,21 +442,28 @@ dt_identity_add (dt_identity_t *self, dt_id_kind_t kind, const char *alias,
                          "of memory", name, alias, SOURCES_MAX), err, errlen);
     if (self->row_count == self->row_alloc) {
         size_t alloc = self->row_alloc? self->row_alloc * 2: 64;
-        row_t *grown = (row_t *) realloc (self->rows, alloc * sizeof (row_t));
+        uint32_t *grown = (uint32_t *) realloc (self->row_at, alloc * sizeof (uint32_t));
         if (!grown || self->row_count >= UINT32_MAX - 1) {
             if (grown)
-                self->rows = grown;
+                self->row_at = grown;
             return s_refuse (self, s_say (self->message, sizeof self->message,
                          "out of memory adding %s alias '%.80s'",
                              name, alias), err, errlen);
         }
-        self->rows = grown;
+        self->row_at = grown;
         self->row_alloc = alloc;
     }
+    //  The row at a 4-byte boundary, then its alias
+    static const char zeros [sizeof (uint32_t)];
+    size_t pad = (sizeof (uint32_t) - self->arena.size % sizeof (uint32_t)) % sizeof (uint32_t);
+    row_t fresh;
+    memset (&fresh, 0, sizeof fresh);
+    int64_t row_at = s_arena_put (&self->arena, zeros, pad) < 0? -1:
+                     s_arena_put (&self->arena, (const char *) &fresh, sizeof fresh);
+    int64_t alias_at = row_at < 0? -1: s_arena_put (&self->arena, alias, alias_len);
     //  Rows of one buyer usually come together (the loaders order by the
     //  canonical id): they share its bytes
-    const row_t *prev = self->row_count? &self->rows [self->row_count - 1]: NULL;
-    int64_t alias_at = s_arena_put (&self->arena, alias, alias_len);
+    const row_t *prev = self->row_count? s_row (self, self->row_count - 1): NULL;
     int64_t canonical_at;
     if (prev && alias_at >= 0 && prev->canonical_len == canonical_len
     &&  memcmp (self->arena.data + prev->canonical, canonical, canonical_len) == 0)
@@ -382,9 +474,9 @@ dt_identity_add (dt_identity_t *self, dt_id_kind_t kind, const char *alias,
         return s_refuse (self, s_say (self->message, sizeof self->message,
                          "out of memory adding %s alias '%.80s'",
                          name, alias), err, errlen);
-    row_t *row = &self->rows [self->row_count++];
-    memset (row, 0, sizeof *row);
-    row->alias = (uint32_t) alias_at;
+    row_t *row = (row_t *) (self->arena.data + row_at);
+    row->number = (uint32_t) self->row_count;
+    self->row_at [self->row_count++] = (uint32_t) row_at;
     row->alias_len = (uint16_t) alias_len;
     row->canonical = (uint32_t) canonical_at;
     row->canonical_len = (uint16_t) canonical_len;
@@ -440,26 +532,27 @@ s_row_text (const dt_identity_t *self, const row_t *row, char *out, size_t size)
 {
     const char *source = row->source? self->sources [row->source - 1]: NULL;
     snprintf (out, size, "'%.*s' -> '%.*s'%s%.40s%s",
-              row->alias_len > 80? 80: row->alias_len, self->arena.data + row->alias,
+              row->alias_len > 80? 80: row->alias_len, s_alias (row),
               row->canonical_len > 80? 80: row->canonical_len, self->arena.data + row->canonical,
               source? " (from ": "", source? source: "", source? ")": "");
 }
 
-//  Find key in a kind's index: the row number + 1, or 0
-static uint32_t
+//  Find key in a kind's index: its row, or NULL
+static row_t *
 s_find (const dt_identity_t *self, int kind, const char *key, size_t len, uint64_t hash)
 {
     size_t mask = self->index_size [kind] - 1;
     const slot_t *slots = self->index [kind];
+    size_t stride = self->stride [kind];
     uint32_t tag = (uint32_t) (hash >> 32);
-    for (size_t at = hash & mask; slots [at].row; at = (at + 1) & mask) {
-        if (slots [at].tag != tag)
+    for (size_t at = hash & mask; slots [at * stride].row; at = (at + 1) & mask) {
+        if (slots [at * stride].tag != tag)
             continue;
-        const row_t *row = &self->rows [slots [at].row - 1];
+        row_t *row = s_slot_row (self, &slots [at * stride]);
         if (row->key_len == len && memcmp (s_key (self, row), key, len) == 0)
-            return slots [at].row;
+            return row;
     }
-    return 0;
+    return NULL;
 }
 
 //  The reverse index, built once a map is valid: per kind, the row numbers
@@ -492,15 +585,15 @@ s_reverse_build (dt_identity_t *self)
         if (count == 0)
             continue;
         by_hash_t *pairs = (by_hash_t *) malloc (count * sizeof (by_hash_t));
-        self->by_target [kind] = (uint32_t *) malloc (count * sizeof (uint32_t));
+        self->by_target [kind] = (uint32_t *) s_alloc_big (count * sizeof (uint32_t), false);
         if (!pairs || !self->by_target [kind]) {
             free (pairs);
             return -1;
         }
         size_t used = 0;
         for (size_t i = 0; i < self->row_count; i++)
-            if (self->rows [i].kind == kind) {
-                pairs [used].hash = s_target_hash (self, &self->rows [i]);
+            if (s_row (self, i)->kind == kind) {
+                pairs [used].hash = s_target_hash (self, s_row (self, i));
                 pairs [used++].row = (uint32_t) i;
             }
         qsort (pairs, used, sizeof (by_hash_t), s_by_hash_cmp);
@@ -524,9 +617,9 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
     //  Normalise every row
     self->norm.size = 0;
     for (size_t i = 0; i < self->row_count; i++) {
-        row_t *row = &self->rows [i];
+        row_t *row = s_row (self, i);
         bool on = self->normalise [row->kind], key_norm, target_norm;
-        const row_t *prev = i? &self->rows [i - 1]: NULL;
+        const row_t *prev = i? s_row (self, i - 1): NULL;
         int rc = 0;
         if (prev && prev->canonical == row->canonical && self->normalise [prev->kind] == on) {
             //  The canonical id the row shares with the one before
@@ -538,7 +631,8 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
             rc = s_normalise_side (self, on, row->canonical, row->canonical_len,
                                    &row->target, &row->target_len, &target_norm);
         if (rc == 0)
-            rc = s_normalise_side (self, on, row->alias, row->alias_len, &row->key,
+            rc = s_normalise_side (self, on, (uint32_t) (s_alias (row) - self->arena.data),
+                                   row->alias_len, &row->key,
                                    &row->key_len, &key_norm);
         if (rc) {
             if (err && errlen)
@@ -554,7 +648,9 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
     for (int kind = 0; kind < DT_ID_KINDS; kind++) {
         free (self->index [kind]);
         self->index_size [kind] = dt_hash_slots (self->kind_rows [kind]);
-        self->index [kind] = (slot_t *) calloc (self->index_size [kind], sizeof (slot_t));
+        self->stride [kind] = kind == DT_ID_ACCOUNT? 2: 1;
+        self->index [kind] = (slot_t *) s_alloc_big (self->index_size [kind] * self->stride [kind]
+                                                     * sizeof (slot_t), true);
         if (!self->index [kind]) {
             self->index_size [kind] = 0;
             if (err && errlen)
@@ -565,12 +661,11 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
     size_t problems = 0;
     char first [256], second [256];
     for (size_t i = 0; i < self->row_count; i++) {
-        row_t *row = &self->rows [i];
+        row_t *row = s_row (self, i);
         const char *key = s_key (self, row);
         uint64_t hash = dt_hash (key, row->key_len, 0);
-        uint32_t found = s_find (self, row->kind, key, row->key_len, hash);
-        if (found) {
-            const row_t *earlier = &self->rows [found - 1];
+        const row_t *earlier = s_find (self, row->kind, key, row->key_len, hash);
+        if (earlier) {
             if (earlier->target_len == row->target_len
             &&  memcmp (s_target (self, earlier), s_target (self, row), row->target_len) == 0)
                 row->flags |= ROW_DUP;
@@ -587,29 +682,31 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
             continue;
         }
         size_t mask = self->index_size [row->kind] - 1;
+        size_t stride = self->stride [row->kind];
         slot_t *slots = self->index [row->kind];
         size_t at = hash & mask;
-        while (slots [at].row)
+        while (slots [at * stride].row)
             at = (at + 1) & mask;
-        slots [at].row = (uint32_t) (i + 1);
-        slots [at].tag = (uint32_t) (hash >> 32);
+        slots [at * stride].row = self->row_at [i] + 1;
+        slots [at * stride].tag = (uint32_t) (hash >> 32);
+        if (stride == 2) {
+            uint64_t kept = dt_hash (s_target (self, row), row->target_len, 0);
+            memcpy (&slots [at * stride + 1], &kept, sizeof kept);
+        }
     }
     //  Chains: a row whose canonical id is itself an alias. The later of the
     //  two rows is the change that broke the map, and the sentence says so.
     for (size_t i = 0; i < self->row_count; i++) {
-        row_t *row = &self->rows [i];
+        row_t *row = s_row (self, i);
         if (row->flags & (ROW_SELF | ROW_DUP))
             continue;
         const char *target = s_target (self, row);
-        uint32_t found = s_find (self, row->kind, target, row->target_len,
-                                 dt_hash (target, row->target_len, 0));
-        if (!found)
-            continue;
-        row_t *other = &self->rows [found - 1];
-        if (other->flags & ROW_SELF)
+        row_t *other = s_find (self, row->kind, target, row->target_len,
+                               dt_hash (target, row->target_len, 0));
+        if (!other || (other->flags & ROW_SELF))
             continue;
         //  The later row is the one refused, each once
-        row_t *later = found - 1 < i? &self->rows [i]: other;
+        row_t *later = other->number < i? row: other;
         if (later->flags & ROW_TOLD)
             continue;
         later->flags |= ROW_TOLD;
@@ -638,12 +735,12 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
         return -1;
     }
     //  Give back what the arrays do not use
-    if (self->row_count && self->row_count < self->row_alloc) {
-        row_t *shrunk = (row_t *) realloc (self->rows, self->row_count * sizeof (row_t));
-        if (shrunk) {
-            self->rows = shrunk;
+    uint32_t *shrunk = (uint32_t *) s_shrink (self->row_at, self->row_count * sizeof (uint32_t),
+                                              self->row_alloc * sizeof (uint32_t));
+    if (shrunk != self->row_at || self->row_count * sizeof (uint32_t) < HUGE_PAGE) {
+        self->row_at = shrunk;
+        if (self->row_count)
             self->row_alloc = self->row_count;
-        }
     }
     s_arena_shrink (&self->arena);
     s_arena_shrink (&self->norm);
@@ -665,6 +762,19 @@ dt_identity_valid (const dt_identity_t *self)
 //  --------------------------------------------------------------------------
 //  Lookups
 
+//  The canonical id of a normalised key: its row's, or the key itself;
+//  *found is the row's arena offset + 1 (as slots hold it), or 0
+static inline dt_str_t
+s_answer (const dt_identity_t *self, int kind, dt_str_t key, uint64_t hash, uint32_t *found)
+{
+    const row_t *row = s_find (self, kind, key.ptr, key.len, hash);
+    *found = row? (uint32_t) ((const char *) row - self->arena.data) + 1: 0;
+    if (!row)
+        return key;
+    dt_str_t canonical = { s_target (self, row), row->target_len };
+    return canonical;
+}
+
 dt_str_t
 dt_identity_resolve (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
 {
@@ -673,23 +783,61 @@ dt_identity_resolve (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
     dt_str_t key = self->normalise [kind]? dt_identity_normalise (id, self->scratch): id;
     if (self->kind_rows [kind] == 0 || key.len > UINT16_MAX)
         return key;
-    uint32_t found = s_find (self, kind, key.ptr, key.len, dt_hash (key.ptr, key.len, 0));
-    if (!found)
-        return key;
-    const row_t *row = &self->rows [found - 1];
-    dt_str_t canonical = { s_target (self, row), row->target_len };
-    return canonical;
+    uint32_t found;
+    return s_answer (self, kind, key, dt_hash (key.ptr, key.len, 0), &found);
 }
 
 void
-dt_identity_prefetch (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
+dt_identity_start (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id,
+                   dt_identity_lookup_t *lookup)
 {
-    if (!self->valid || self->kind_rows [kind] == 0 || id.len == 0)
-        return;
-    char buffer [DT_IDENTITY_NORM_MAX];
-    dt_str_t key = self->normalise [kind]? dt_identity_normalise (id, buffer): id;
-    uint64_t hash = dt_hash (key.ptr, key.len, 0);
-    __builtin_prefetch (&self->index [kind][hash & (self->index_size [kind] - 1)]);
+    assert (self && self->valid);
+    assert ((unsigned) kind < DT_ID_KINDS);
+    lookup->kind = kind;
+    lookup->key = self->normalise [kind]? dt_identity_normalise (id, lookup->buffer): id;
+    lookup->hash = dt_hash (lookup->key.ptr, lookup->key.len, 0);
+    lookup->indexed = self->kind_rows [kind] > 0 && lookup->key.len <= UINT16_MAX;
+    lookup->guessed = lookup->hash;
+    lookup->stepped = false;
+    lookup->guess = lookup->found = 0;
+    if (lookup->indexed) {
+        size_t at = lookup->hash & (self->index_size [kind] - 1);
+        __builtin_prefetch (&self->index [kind][at * self->stride [kind]]);
+    }
+}
+
+uint64_t
+dt_identity_step (const dt_identity_t *self, dt_identity_lookup_t *lookup)
+{
+    int kind = lookup->kind;
+    if (!lookup->indexed || lookup->stepped)
+        return lookup->guessed;
+    lookup->stepped = true;
+    //  The first slot with the key's tag, most likely the key's own
+    size_t mask = self->index_size [kind] - 1;
+    const slot_t *slots = self->index [kind];
+    size_t stride = self->stride [kind];
+    uint32_t tag = (uint32_t) (lookup->hash >> 32);
+    for (size_t at = lookup->hash & mask; slots [at * stride].row; at = (at + 1) & mask)
+        if (slots [at * stride].tag == tag) {
+            lookup->guess = slots [at * stride].row;
+            if (stride == 2)
+                memcpy (&lookup->guessed, &slots [at * stride + 1], sizeof lookup->guessed);
+            //  The row and the strings after it (past a line's end, mostly)
+            const char *row = (const char *) s_slot_row (self, &slots [at * stride]);
+            __builtin_prefetch (row);
+            __builtin_prefetch (row + sizeof (row_t) + 32);
+            break;
+        }
+    return lookup->guessed;
+}
+
+dt_str_t
+dt_identity_finish (const dt_identity_t *self, dt_identity_lookup_t *lookup)
+{
+    if (!lookup->indexed)
+        return lookup->key;
+    return s_answer (self, lookup->kind, lookup->key, lookup->hash, &lookup->found);
 }
 
 size_t
@@ -707,19 +855,19 @@ dt_identity_ids_of (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t canon
     size_t low = 0, high = count;
     while (low < high) {
         size_t mid = low + (high - low) / 2;
-        if (s_target_hash (self, &self->rows [order [mid]]) < hash)
+        if (s_target_hash (self, s_row (self, order [mid])) < hash)
             low = mid + 1;
         else
             high = mid;
     }
     for (size_t i = low; i < count; i++) {
-        const row_t *row = &self->rows [order [i]];
+        const row_t *row = s_row (self, order [i]);
         if (s_target_hash (self, row) != hash)
             break;
         if (row->target_len != canonical.len
         ||  memcmp (s_target (self, row), canonical.ptr, canonical.len) != 0)
             continue;
-        dt_str_t alias = { self->arena.data + row->alias, row->alias_len };
+        dt_str_t alias = { s_alias (row), row->alias_len };
         dt_str_t key = { s_key (self, row), row->key_len };
         if (found < max)
             ids [found] = alias;
@@ -740,13 +888,8 @@ s_resolved_key (const dt_identity_t *self, int kind, const char *key, size_t len
     dt_str_t result = { key, (uint32_t) len };
     if (self->kind_rows [kind] == 0)
         return result;
-    uint32_t found = s_find (self, kind, key, len, dt_hash (key, len, 0));
-    if (found) {
-        const row_t *row = &self->rows [found - 1];
-        result.ptr = s_target (self, row);
-        result.len = row->target_len;
-    }
-    return result;
+    uint32_t found;
+    return s_answer (self, kind, result, dt_hash (key, len, 0), &found);
 }
 
 //  Rows of one map whose alias the other map resolves elsewhere: counted,
@@ -757,7 +900,7 @@ s_moved (const dt_identity_t *from, const dt_identity_t *to, dt_id_kind_t kind,
 {
     size_t moved = 0;
     for (size_t i = 0; i < from->row_count; i++) {
-        const row_t *row = &from->rows [i];
+        const row_t *row = s_row (from, i);
         if (row->kind != kind || (row->flags & (ROW_SELF | ROW_DUP)))
             continue;
         dt_str_t target = { s_target (from, row), row->target_len };
@@ -800,13 +943,13 @@ size_t
 dt_identity_bytes (const dt_identity_t *self)
 {
     assert (self);
-    size_t bytes = sizeof *self + self->row_alloc * sizeof (row_t)
+    size_t bytes = sizeof *self + self->row_alloc * sizeof (uint32_t)
                  + self->arena.alloc + self->norm.alloc
                  + self->source_alloc * sizeof (char *);
     for (size_t i = 0; i < self->source_count; i++)
         bytes += strlen (self->sources [i]) + 1;
     for (int kind = 0; kind < DT_ID_KINDS; kind++)
-        bytes += self->index_size [kind] * sizeof (slot_t)
+        bytes += self->index_size [kind] * self->stride [kind] * sizeof (slot_t)
                + (self->by_target [kind]? self->kind_rows [kind] * sizeof (uint32_t): 0);
     return bytes;
 }

@@ -107,10 +107,46 @@ dt_identity_account (dt_identity_t *self, dt_str_t id)
     return dt_identity_resolve (self, DT_ID_ACCOUNT, id);
 }
 
-//  A hint that id will be resolved soon: normalises and hashes it and asks
-//  for its index slot, so the lookup then finds it in cache (with a
-//  million aliases the index is far bigger than the caches)
-void dt_identity_prefetch (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id);
+//  One lookup in steps, so that its waits for memory overlap other work:
+//  with a million aliases the index and the rows are far bigger than the
+//  caches, and a lookup read in one go waits for two of them in turn.
+//  dt_identity_start normalises and hashes id and asks for its index slot;
+//  dt_identity_step (optional, once the slot has had time to come) reads
+//  it and asks for the row of the first slot with the key's tag, with the
+//  strings that follow it; dt_identity_finish answers as
+//  dt_identity_resolve would. The answer may point into the lookup (its
+//  normalised id): keep the lookup while the answer is used. The map must
+//  be valid and unchanged from start to finish.
+//
+//  dt_identity_step returns a guess at dt_hash (seed 0) of the answer: the
+//  hash of the normalised id when no slot has its tag (no alias, certain),
+//  or, for account aliases, the hash of the canonical id the map keeps
+//  beside the slot (the rule engine keys an account's memory by it and
+//  asks for that memory before the row arrives). The guess is wrong only
+//  if another alias shares the key's 32-bit tag: dt_identity_guess_held
+//  after finish says whether it held. For contact aliases it is the id's
+//  own hash, no guess.
+typedef struct {
+    dt_str_t key;                   //  the id normalised
+    uint64_t hash;                  //  dt_hash (key, seed 0)
+    uint64_t guessed;               //  what dt_identity_step returns
+    uint32_t guess, found;          //  the row step guessed / finish found, 0 none
+    dt_id_kind_t kind;
+    bool indexed;                   //  the kind has rows and key can be one
+    bool stepped;
+    char buffer [DT_IDENTITY_NORM_MAX];
+} dt_identity_lookup_t;
+
+void dt_identity_start (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id,
+                        dt_identity_lookup_t *lookup);
+uint64_t dt_identity_step (const dt_identity_t *self, dt_identity_lookup_t *lookup);
+dt_str_t dt_identity_finish (const dt_identity_t *self, dt_identity_lookup_t *lookup);
+
+static inline bool
+dt_identity_guess_held (const dt_identity_lookup_t *lookup)
+{
+    return lookup->guess == lookup->found;
+}
 
 //  Normalise id as lookups do (see above), whatever the map's setting for
 //  the kind. Writes the result to out (DT_IDENTITY_NORM_MAX bytes) when it

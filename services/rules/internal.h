@@ -105,6 +105,15 @@ typedef struct {
 //  the free list (docs/rules.md, "Performance")
 _Static_assert (sizeof (account_t) <= 992, "an account's block outgrew its budget");
 
+//  An event dt_engine_prefetch was told of, and its lookups under way
+#define HINTS 4
+typedef struct {
+    const dt_event_t *ev;       //  NULL: none (judged, or given up)
+    dt_str_t account, contact;  //  the event's ids when it was hinted
+    uint64_t number;            //  which hint (hint_count then)
+    dt_identity_lookup_t lookup [DT_ID_KINDS];
+} hint_t;
+
 struct _dt_engine_t {
     dt_rules_config_t cfg;
     dt_stageset_t stages;
@@ -125,6 +134,16 @@ struct _dt_engine_t {
     //  dt_duration_format is snprintf, dearer than the rest of a message,
     //  and every collision finding names its window
     char collision_text [32], sequence_text [32], pressure_text [32];
+    //  The canonical ids the event being judged was judged by
+    //  (dt_engine_judged_id: the coordinator keeps them without a second
+    //  lookup), which may point into the lookups below: those of the event
+    //  when it had no hint. Last, so that the fields above keep their lines.
+    dt_str_t judged [DT_ID_KINDS];
+    dt_identity_lookup_t lookup [DT_ID_KINDS];
+    //  The lookups dt_engine_prefetch started, for the events it was told
+    //  of, in turn; judging an event takes its own
+    hint_t hints [HINTS];
+    uint64_t hint_count;        //  hints given so far
 };
 
 //  What judging needs to know about the event, computed once
@@ -167,12 +186,33 @@ s_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id)
     return self->identity? dt_identity_resolve (self->identity, kind, id): id;
 }
 
+//  info_t's contact for a canonical contact id (0: none)
+static inline uint32_t
+s_contact_key (dt_str_t contact)
+{
+    if (!contact.len)
+        return 0;
+    uint32_t hash = s_hash32 (contact.ptr, contact.len, SEED_CONTACT);
+    return hash? hash: 1;       //  0 means "no contact"
+}
+
+//  The account table's key for dt_hash (seed 0) of a canonical account id,
+//  the hash the alias maps keep beside an account alias's slot, so that
+//  judging can ask for an alias's memory before its row arrives
+//  (dt_identity_step). An odd multiplier: two accounts are still told apart
+//  by 64 bits.
+static inline uint64_t
+s_account_hash (uint64_t hash)
+{
+    return (hash ^ SEED_ACCOUNT) * 0x9E3779B97F4A7C15ULL;
+}
+
 //  The account table's key for an account id as sent
 static inline uint64_t
 s_account_key (dt_engine_t *self, dt_str_t account)
 {
     dt_str_t canonical = s_canonical (self, DT_ID_ACCOUNT, account);
-    return dt_hash (canonical.ptr, canonical.len, SEED_ACCOUNT);
+    return s_account_hash (dt_hash (canonical.ptr, canonical.len, 0));
 }
 
 static inline int64_t
@@ -297,6 +337,9 @@ void table_delete (dt_engine_t *self, size_t hole);
 //  --------------------------------------------------------------------------
 //  checks.c: the rules, in two calls; each adds its findings to the sink
 
+//  What judging needs to know about the event; -1 if it cannot be judged.
+//  Leaves info->contact 0: the caller sets it from the canonical contact
+//  (s_contact_key), when its lookup is done
 int check_info (dt_engine_t *self, const dt_event_t *ev, info_t *info);
 //  The rules that need only the event: stage crossing, themes, banned phrases
 void check_event (dt_engine_t *self, const info_t *info, sink_t *sink);

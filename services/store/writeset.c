@@ -190,18 +190,18 @@ dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpacked
     return 0;
 }
 
-//  Keep the canonical ids the engine judged the event by (each lookup's
-//  answer copied before the next one overwrites it)
+//  Keep the canonical ids the engine judged the event by (copied: the
+//  next judgement overwrites them)
 static void
 s_keep_keys (dt_writeset_t *self, dt_engine_t *engine, const dt_event_t *ev, dt_judgement_t *j)
 {
     j->key_at = (uint32_t) self->keys.size;
-    dt_str_t account = dt_engine_canonical (engine, DT_ID_ACCOUNT, ev->account);
+    dt_str_t account = dt_engine_judged_id (engine, DT_ID_ACCOUNT);
     dt_buf_append (&self->keys, account.ptr, account.len);
     j->account_key_len = (uint16_t) account.len;
     j->contact_key_len = 0;
     if (ev->present & DT_HAS_CONTACT) {
-        dt_str_t contact = dt_engine_canonical (engine, DT_ID_CONTACT, ev->contact);
+        dt_str_t contact = dt_engine_judged_id (engine, DT_ID_CONTACT);
         dt_buf_append (&self->keys, contact.ptr, contact.len);
         j->contact_key_len = (uint16_t) contact.len;
     }

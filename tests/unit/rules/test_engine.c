@@ -5,6 +5,7 @@
     reload through the loader.
 */
 #include "rules/engine.h"
+#include "base/hash.h"
 #include "unit/testing.h"
 
 #include <assert.h>
@@ -1503,6 +1504,165 @@ test_suppressed (void)
     dt_engine_destroy (&engine);
 }
 
+//  A map of a few aliases; names for the stream below. The second
+//  version points the account aliases elsewhere, row for row as long.
+static dt_identity_t *
+s_hint_map (int version)
+{
+    char err [256], alias [32], canonical [32];
+    dt_identity_t *map = dt_identity_new ();
+    for (int i = 0; i < 20; i += 2) {
+        snprintf (alias, sizeof alias, "Contact%d@Acme.example", i);
+        snprintf (canonical, sizeof canonical, "003Dn%04d", i / 4);
+        dt_identity_add (map, DT_ID_CONTACT, alias, canonical, "crm", err, sizeof err);
+    }
+    for (int i = 0; i < 12; i += 3) {
+        snprintf (alias, sizeof alias, "acct-%02d", i);
+        snprintf (canonical, sizeof canonical, "001Dn%04d", i / 6 + version * 10);
+        dt_identity_add (map, DT_ID_ACCOUNT, alias, canonical, "crm", err, sizeof err);
+    }
+    return map;
+}
+
+//  Judging with dt_engine_prefetch hints two ahead (the writeset's way),
+//  stray hints for events judged later or never, and a map replaced in
+//  the middle, finds what judging without hints finds, by the same
+//  canonical ids
+static void
+test_identity_hints (void)
+{
+    enum { EVENTS = 600 };
+    static tp_t tps [EVENTS];
+    static char names [EVENTS][3][32];
+    for (int i = 0; i < EVENTS; i++) {
+        snprintf (names [i][0], 32, "h%d", i);
+        snprintf (names [i][1], 32, "acct-%02d", (i * 7) % 12);
+        snprintf (names [i][2], 32, "Contact%d@Acme.example", (i * 5) % 20);
+        tp_init (&tps [i], names [i][0], i % 3? M: S, names [i][1],
+                 i % 4? names [i][2]: NULL, i % 3? "awareness": "intent", T0 + i * HOUR / 4);
+    }
+    char err [256];
+    dt_engine_t *plain = engine_only (DT_RULE_COLLISION, DT_RULE_CONTACT_PRESSURE);
+    dt_engine_t *hinted = engine_only (DT_RULE_COLLISION, DT_RULE_CONTACT_PRESSURE);
+    dt_identity_t *map = s_hint_map (0);
+    CHECK_INT (dt_engine_set_identity (plain, &map, err, sizeof err), 0);
+    map = s_hint_map (0);
+    CHECK_INT (dt_engine_set_identity (hinted, &map, err, sizeof err), 0);
+    int differ = 0, findings = 0, aliased = 0;
+    for (int i = 0; i < EVENTS; i++) {
+        if (i == EVENTS / 2) {
+            //  A new map between a hint and its judgement (this event's
+            //  account is an alias that moves)
+            CHECK_STR (names [i][1], "acct-00");
+            map = s_hint_map (1);
+            CHECK_INT (dt_engine_set_identity (plain, &map, err, sizeof err), 0);
+            map = s_hint_map (1);
+            CHECK_INT (dt_engine_set_identity (hinted, &map, err, sizeof err), 0);
+        }
+        if (i + 2 < EVENTS)
+            dt_engine_prefetch (hinted, &tps [i + 2].ev);
+        if (i % 37 == 0 && i + 9 < EVENTS)
+            dt_engine_prefetch (hinted, &tps [i + 9].ev);
+        dt_verdict_t plain_verdict;
+        dt_finding_t plain_found [16];
+        int count = dt_engine_judge (plain, &tps [i].ev, true, plain_found, 16, &plain_verdict);
+        char keys [2][64];
+        for (int kind = 0; kind < DT_ID_KINDS; kind++) {
+            dt_str_t id = dt_engine_judged_id (plain, (dt_id_kind_t) kind);
+            snprintf (keys [kind], sizeof keys [kind], "%.*s", (int) id.len, id.ptr);
+        }
+        judge (hinted, &tps [i], true);
+        if (i == EVENTS / 2) {
+            //  Filed under the alias's new canonical id, hinted or not
+            CHECK (dt_engine_has_account (plain, s_str ("001Dn0010")));
+            CHECK (dt_engine_has_account (hinted, s_str ("001Dn0010")));
+        }
+        if (count != found_count || plain_verdict != verdict)
+            differ++;
+        for (int f = 0; f < count && f < found_count; f++)
+            if (plain_found [f].rule != found [f].rule)
+                differ++;
+        for (int kind = 0; kind < DT_ID_KINDS; kind++) {
+            dt_str_t id = dt_engine_judged_id (hinted, (dt_id_kind_t) kind);
+            if (!dt_str_same (id, s_str (keys [kind])))
+                differ++;
+        }
+        findings += count;
+        aliased += strncmp (keys [DT_ID_ACCOUNT], "001Dn", 5) == 0;
+    }
+    CHECK_INT (differ, 0);
+    CHECK (findings > 50);
+    CHECK (aliased > 100);
+    dt_engine_destroy (&plain);
+    dt_engine_destroy (&hinted);
+}
+
+typedef struct {
+    uint64_t bits;
+    uint32_t n;
+} pick_t;
+
+static int
+s_pick_cmp (const void *a, const void *b)
+{
+    const pick_t *x = (const pick_t *) a, *y = (const pick_t *) b;
+    return (x->bits > y->bits) - (x->bits < y->bits);
+}
+
+//  An account alias whose 32-bit tag and first slot an id that is no
+//  alias shares: the slot's canonical id is a wrong guess, and the id is
+//  judged as itself, apart from the alias's buyer
+static void
+test_identity_tag_clash (void)
+{
+    //  Two ids whose hashes agree in the top 32 bits and the low 4 (the
+    //  slot in an index of 16): about one pair in 600,000 ids
+    enum { IDS = 600000 };
+    pick_t *picks = (pick_t *) malloc (IDS * sizeof (pick_t));
+    assert (picks);
+    char name [32];
+    for (uint32_t n = 0; n < IDS; n++) {
+        int len = snprintf (name, sizeof name, "acct-%u", n);
+        uint64_t hash = dt_hash (name, (size_t) len, 0);
+        picks [n].bits = (hash >> 32) << 4 | (hash & 15);
+        picks [n].n = n;
+    }
+    int clash = -1, other = -1;
+    qsort (picks, IDS, sizeof (pick_t), s_pick_cmp);
+    for (uint32_t i = 1; i < IDS; i++)
+        if (picks [i].bits == picks [i - 1].bits) {
+            clash = (int) picks [i - 1].n;
+            other = (int) picks [i].n;
+            break;
+        }
+    free (picks);
+    CHECK (clash >= 0);
+    if (clash < 0)
+        return;
+    char alias [32], plain [32], err [256];
+    snprintf (alias, sizeof alias, "acct-%d", clash);
+    snprintf (plain, sizeof plain, "acct-%d", other);
+    dt_engine_t *engine = engine_only (DT_RULE_COLLISION, DT_RULE_CONTACT_PRESSURE);
+    dt_identity_t *map = dt_identity_new ();
+    dt_identity_add (map, DT_ID_ACCOUNT, alias, "globex.com", NULL, err, sizeof err);
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    tp_t tp;
+    tp_init (&tp, "g1", M, "globex.com", NULL, "awareness", T0);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    //  Judged as itself: no collision with globex.com's touch, its own
+    //  account in memory
+    tp_init (&tp, "p1", S, plain, NULL, "intent", T0 + HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    CHECK (dt_str_same (dt_engine_judged_id (engine, DT_ID_ACCOUNT), s_str (plain)));
+    CHECK_INT (dt_engine_accounts (engine), 2);
+    //  The alias itself is globex.com
+    tp_init (&tp, "a1", S, alias, NULL, "intent", T0 + 2 * HOUR);
+    judge (engine, &tp, true);
+    CHECK_INT (rule_count (DT_RULE_COLLISION), 1);
+    CHECK_INT (dt_engine_accounts (engine), 2);
+    dt_engine_destroy (&engine);
+}
+
 int
 main (void)
 {
@@ -1526,5 +1686,7 @@ main (void)
     test_evict_reload ();
     test_identity ();
     test_suppressed ();
+    test_identity_hints ();
+    test_identity_tag_clash ();
     return TESTING_DONE ();
 }
