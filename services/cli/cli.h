@@ -12,6 +12,7 @@ int dt_cli_report (int argc, char *argv []);
 int dt_cli_identity (int argc, char *argv []);
 int dt_cli_token (int argc, char *argv []);
 int dt_cli_policy (int argc, char *argv []);
+int dt_cli_whatif (int argc, char *argv []);
 
 #include <czmq.h>
 #include <libpq-fe.h>
@@ -36,6 +37,11 @@ PGconn *dt_cli_pg_connect (const char *prog, const char *uri, const char *passwo
 //  it), or NULL after printing "PROG: query failed: ..."
 PGresult *dt_cli_pg_query (const char *prog, PGconn *conn, const char *sql, int nparams,
                            const char *const *params);
+
+//  The whole of a file, or standard input for "-", with a NUL after its
+//  len bytes (the caller frees it); NULL after printing "PROG: cannot read"
+//  (readfile.c)
+char *dt_cli_read_file (const char *prog, const char *path, size_t *len);
 
 //  Print a string of a msgpack map, or "-" (verdict.c)
 void dt_cli_print_str (const msgpack_object *map, const char *key);

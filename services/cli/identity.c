@@ -149,42 +149,13 @@ s_csv_record (char **cursor, char **fields, int max, int *line)
     return count;
 }
 
+//  The file's text, refused if it holds a NUL (not a CSV file)
 static char *
 s_read_file (const char *path)
 {
-    FILE *file = strcmp (path, "-") == 0? stdin: fopen (path, "rb");
-    if (!file) {
-        fprintf (stderr, "identity: cannot read %s: %s\n", path, strerror (errno));
-        return NULL;
-    }
-    size_t size = 0, alloc = 65536;
-    char *text = (char *) malloc (alloc);
-    while (text) {
-        if (size + 1 >= alloc) {
-            alloc *= 2;
-            char *grown = (char *) realloc (text, alloc);
-            if (!grown) {
-                free (text);
-                text = NULL;
-                break;
-            }
-            text = grown;
-        }
-        size_t got = fread (text + size, 1, alloc - size - 1, file);
-        size += got;
-        if (got == 0)
-            break;
-    }
-    bool failed = !text || ferror (file);
-    if (file != stdin)
-        fclose (file);
-    if (failed) {
-        fprintf (stderr, "identity: cannot read %s\n", path);
-        free (text);
-        return NULL;
-    }
-    text [size] = 0;
-    if (strlen (text) != size) {
+    size_t size;
+    char *text = dt_cli_read_file ("identity", path, &size);
+    if (text && strlen (text) != size) {
         fprintf (stderr, "identity: %s holds a NUL byte: not a CSV file\n", path);
         free (text);
         return NULL;

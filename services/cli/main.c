@@ -21,6 +21,7 @@ static const struct {
     { "identity", dt_cli_identity, "add, remove, import, export or list the contact and account aliases" },
     { "token", dt_cli_token, "make a bearer token for a system publishing over HTTP" },
     { "policy", dt_cli_policy, "validate, diff, apply, export or roll back the policy file (tone book and rule settings)" },
+    { "whatif", dt_cli_whatif, "judge a date range again under a candidate policy and report what would change" },
 };
 
 int

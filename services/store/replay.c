@@ -55,12 +55,13 @@ s_split (char *line, int len, dt_tpcol_t *cols)
                         *out++ = e;     //  \\ and any other escaped character
             }
         }
-        cols [c].len = cols [c].null? 0: (uint32_t) (out - start);
-        if (!cols [c].null)
-            *out = 0;
+        //  The column must end where the row does, or at a tab
         bool last = c == COLUMNS - 1;
         if (last? p != end: p >= end || *p != '\t')
             return -1;
+        cols [c].len = cols [c].null? 0: (uint32_t) (out - start);
+        if (!cols [c].null)
+            *out = 0;       //  over the tab, or the newline, or an escape's room
         p++;
     }
     return 0;
