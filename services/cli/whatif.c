@@ -286,7 +286,9 @@ s_judge (void *ctx, const dt_event_t *ev, const dt_replay_row_t *row)
     if (self->failed)
         return;
     if (self->as_judged && row->policy_version != self->in_force) {
-        dt_policy_t *policy = s_version (self, row->policy_version);
+        //  Read before the replay: the connection is busy with it now
+        int number = row->policy_version;
+        dt_policy_t *policy = number >= 0 && number < VERSIONS_MAX? self->versions [number]: NULL;
         char what [48];
         snprintf (what, sizeof what, "policy version %d", row->policy_version);
         if (!policy || s_use_policy (self->engine [1], policy, what)) {
@@ -985,6 +987,7 @@ dt_cli_whatif (int argc, char *argv [])
         for (int i = 0; r && i < PQntuples (r); i++)
             s_version (self, atoi (PQgetvalue (r, i, 0)));
         PQclear (r);
+        s_version (self, 0);
         candidate = dt_policy_new (&self->defaults);    //  replaced per touchpoint
         snprintf (report.candidate, sizeof report.candidate,
                   "the version each touchpoint was judged under");
