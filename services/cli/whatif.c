@@ -67,8 +67,9 @@ typedef struct {
     bool as_judged;
     dt_policy_t *versions [VERSIONS_MAX];
     int in_force;                   //  the candidate's version; -1 none yet
-    //  The range counted
+    //  The range counted, and the track (DT_TRACK_NONE: both)
     int64_t from_ms, to_ms;
+    dt_track_t track;
     //  Figures
     long long warmup, touchpoints, changed;
     long long by_rule [2][DT_RULES][SEVERITIES];
@@ -313,6 +314,8 @@ s_judge (void *ctx, const dt_event_t *ev, const dt_replay_row_t *row)
         self->warmup++;
         return;
     }
+    if (self->track != DT_TRACK_NONE && ev->track != self->track)
+        return;     //  judged (the other track's touches count for this one's), not counted
     self->touchpoints++;
     for (int e = 0; e < 2; e++)
         for (int i = 0; i < count [e]; i++) {
@@ -777,7 +780,8 @@ s_usage (int code)
             "  --as-judged           the candidate: the version each touchpoint was judged\n"
             "                        under (the self-check: see --findings)\n"
             "  --from, --to DAY      UTC days, both included\n"
-            "  --track T             only the touchpoints of track T (marketing, sales)\n"
+            "  --track T             count only the touchpoints of track T (marketing, sales);\n"
+            "                        the other track's are judged too, as they count for it\n"
             "  --out FILE            also write the report: FILE.html (a page with charts)\n"
             "                        or FILE.json (the same figures)\n"
             "  --findings FILE       every finding of the candidate in the range, one a line\n"
@@ -800,7 +804,7 @@ s_ends_with (const char *text, const char *tail)
 
 //  Read the range through both engines and write the report
 static int
-s_run (whatif_t *self, report_t *report, dt_track_t track, const char *out_path, int top)
+s_run (whatif_t *self, report_t *report, const char *out_path, int top)
 {
     int64_t horizon = dt_engine_horizon (self->engine [0]);
     if (dt_engine_horizon (self->engine [1]) > horizon)
@@ -815,7 +819,7 @@ s_run (whatif_t *self, report_t *report, dt_track_t track, const char *out_path,
     clock_gettime (CLOCK_MONOTONIC, &t0);
     char err [512];
     int64_t rows = dt_replay_range (self->conn, &self->stages, self->from_ms - horizon,
-                                    self->to_ms, track, s_judge, self, err, sizeof err);
+                                    self->to_ms, s_judge, self, err, sizeof err);
     clock_gettime (CLOCK_MONOTONIC, &t1);
     report->seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (rows < 0) {
@@ -943,6 +947,7 @@ dt_cli_whatif (int argc, char *argv [])
         return rc;
     }
     self->as_judged = as_judged;
+    self->track = track;
     self->in_force = -1;
     self->from_ms = (int64_t) from_t * 1000;
     self->to_ms = ((int64_t) to_t + 86400) * 1000;
@@ -1003,7 +1008,7 @@ dt_cli_whatif (int argc, char *argv [])
         fprintf (stderr, "whatif: cannot write %s\n", findings_path);
         goto done;
     }
-    rc = s_run (self, &report, track, out_path, top);
+    rc = s_run (self, &report, out_path, top);
     if (self->findings_out && fclose (self->findings_out)) {
         fprintf (stderr, "whatif: cannot write %s\n", findings_path);
         rc = 1;

@@ -69,19 +69,16 @@ s_split (char *line, int len, dt_tpcol_t *cols)
 
 int64_t
 dt_replay_range (PGconn *conn, const dt_stageset_t *stages, int64_t from_ms, int64_t to_ms,
-                 dt_track_t track, dt_replay_fn *fn, void *ctx, char *err, size_t errlen)
+                 dt_replay_fn *fn, void *ctx, char *err, size_t errlen)
 {
-    //  COPY takes no parameters: the values are numbers and a track name
+    //  COPY takes no parameters: the values are numbers
     char sql [1024];
-    char track_clause [64] = "";
-    if (track != DT_TRACK_NONE)
-        snprintf (track_clause, sizeof track_clause, " AND track = '%s'", dt_track_name (track));
     snprintf (sql, sizeof sql,
         "COPY (SELECT " DT_TPROW_COLUMNS ", body, policy_version, verdict FROM touchpoints"
         " WHERE occurred_at >= timestamptz 'epoch' + %lld * interval '1 millisecond'"
-        "   AND occurred_at < timestamptz 'epoch' + %lld * interval '1 millisecond'%s"
+        "   AND occurred_at < timestamptz 'epoch' + %lld * interval '1 millisecond'"
         " ORDER BY occurred_at, seq NULLS LAST, id) TO STDOUT",
-        (long long) from_ms, (long long) to_ms, track_clause);
+        (long long) from_ms, (long long) to_ms);
     PGresult *result = PQexec (conn, sql);
     if (PQresultStatus (result) != PGRES_COPY_OUT) {
         dt_pg_first_line (err, errlen, PQresultErrorMessage (result));

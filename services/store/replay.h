@@ -33,12 +33,12 @@ typedef struct {
 //  call only
 typedef void (dt_replay_fn) (void *ctx, const dt_event_t *event, const dt_replay_row_t *row);
 
-//  Stream the touchpoints with from_ms <= occurred_at < to_ms (of one
-//  track, if track is not DT_TRACK_NONE) to fn, decoded for stages. Rows
-//  the stages cannot place are skipped. Returns the number handed to fn,
+//  Stream the touchpoints with from_ms <= occurred_at < to_ms to fn,
+//  decoded for stages (both tracks: the rules judge one track's touches
+//  against the other's). Rows the stages cannot place are skipped. Returns the number handed to fn,
 //  or -1 with the reason in err.
 int64_t dt_replay_range (PGconn *conn, const dt_stageset_t *stages, int64_t from_ms,
-                         int64_t to_ms, dt_track_t track, dt_replay_fn *fn, void *ctx,
+                         int64_t to_ms, dt_replay_fn *fn, void *ctx,
                          char *err, size_t errlen);
 
 #endif

@@ -72,6 +72,13 @@ it_eq "window: the verdict that changes" "$(jq -c '.verdicts.changes' "$J")" \
     '[{"from":"ok","to":"warn","count":1}]'
 it_check "window: the text report says it" grep -q "collision .*warn .* 1 .* 2 .*+1" "$OUT"
 
+# --track counts one track's touchpoints, judged against both tracks
+"${WI[@]}" --policy "$IT_DIR/wide.yaml" --from 2025-03-01 --to 2025-06-30 --track sales \
+    --out "$IT_DIR/sales.json" > "$OUT" 2> "$ERR"
+it_eq "--track sales: its 3 touchpoints, its collisions (live, candidate)" \
+    "$(jq -c '[.touchpoints, ([.findings[] | select(.rule == "collision") | .live, .candidate])]' "$IT_DIR/sales.json")" \
+    "[3,[1,2]]"
+
 # --- the banned phrase "guaranteed" dropped: exactly its findings go
 grep -v '^    - guaranteed$' "$IT_DIR/live.yaml" > "$IT_DIR/unbanned.yaml"
 it_eq "the candidate drops one line" "$(diff "$IT_DIR/live.yaml" "$IT_DIR/unbanned.yaml" | grep -c '^<')" 1
