@@ -7,7 +7,7 @@
     tracks taking turns, judged by the rule engine with the tone book in the
     database), and each writeset's touchpoint_ids rows (dt_copy_touchpoint_id),
     touchpoint rows with their verdicts and finding rows (made by the
-    writeset as it judges) are kept. All of that before the clock starts.
+    writeset as it judges) are kept, numbered with the feed's seqs. All of that before the clock starts.
     The clock covers, per writeset, BEGIN; COPY touchpoint_ids; COPY
     touchpoints; COPY findings (if it has any); COMMIT, each statement in
     its own round trip, into the real tables: what the store can take of
@@ -43,6 +43,19 @@ main (int argc, char *argv [])
     if (bench_feeder_open (&feeder, argc, argv, "bench_copy_all"))
         return 2;
 
+    //  The feed's seqs go on after the highest stored, as the store numbers
+    //  them (each id row and touchpoint row carries its seq)
+    uint64_t next_seq = 1;
+    PGconn *conn = PQconnectdb (feeder.uri);
+    if (PQstatus (conn) != CONNECTION_OK) {
+        fprintf (stderr, "bench_copy_all: %s", PQerrorMessage (conn));
+        return 2;
+    }
+    PGresult *last = PQexec (conn, "SELECT coalesce (max (seq), 0) FROM touchpoint_ids");
+    if (PQresultStatus (last) == PGRES_TUPLES_OK)
+        next_seq = strtoull (PQgetvalue (last, 0, 0), NULL, 10) + 1;
+    PQclear (last);
+
     //  The rows, before the clock
     dt_writeset_t *ws = dt_writeset_new ();
     rows_t *sets = NULL;
@@ -56,9 +69,16 @@ main (int argc, char *argv [])
         }
         rows_t *set = &sets [count++];
         memset (set, 0, sizeof *set);
+        uint64_t seq = next_seq;
         for (uint32_t i = 0; i < ws->event_count; i++)
-            if (!ws->judgements [i].repeat)
+            if (!ws->judgements [i].repeat) {
+                dt_buf_put_uint (&set->ids, seq++);
+                dt_buf_putc (&set->ids, '\t');
                 dt_copy_touchpoint_id (&set->ids, &ws->events [i]);
+            }
+        for (uint32_t k = 0; k < ws->distinct; k++)
+            dt_writeset_put_seq (ws->touchpoint_rows.data + ws->seq_at [k], next_seq + k);
+        next_seq += ws->distinct;
         dt_buf_append (&set->touchpoints, ws->touchpoint_rows.data, ws->touchpoint_rows.size);
         dt_buf_append (&set->findings, ws->finding_rows.data, ws->finding_rows.size);
         events += ws->distinct;
@@ -69,14 +89,8 @@ main (int argc, char *argv [])
     if (size < 0)
         return 2;
     dt_writeset_destroy (&ws);
-    const char *uri = feeder.uri;
     bench_feeder_free (&feeder);
 
-    PGconn *conn = PQconnectdb (uri);
-    if (PQstatus (conn) != CONNECTION_OK) {
-        fprintf (stderr, "bench_copy_all: %s", PQerrorMessage (conn));
-        return 2;
-    }
     //  The partitions the coordinator makes ahead when it connects
     if (bench_pg_exec (conn, "SELECT ensure_touchpoint_partitions (now (), 3)", PGRES_TUPLES_OK))
         return 2;
@@ -87,7 +101,7 @@ main (int argc, char *argv [])
     for (size_t s = 0; s < count; s++) {
         rows_t *set = &sets [s];
         if (bench_pg_exec (conn, "BEGIN", PGRES_COMMAND_OK)
-        ||  bench_pg_copy (conn, "COPY touchpoint_ids (" DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN",
+        ||  bench_pg_copy (conn, "COPY touchpoint_ids (seq, " DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN",
                            set->ids.data, set->ids.size)
         ||  bench_pg_copy (conn, "COPY touchpoints (" DT_WRITESET_ROW_COLUMNS ") FROM STDIN",
                            set->touchpoints.data, set->touchpoints.size)
