@@ -13,6 +13,7 @@ int dt_cli_identity (int argc, char *argv []);
 int dt_cli_token (int argc, char *argv []);
 int dt_cli_policy (int argc, char *argv []);
 int dt_cli_suppress (int argc, char *argv []);
+int dt_cli_whatif (int argc, char *argv []);
 
 #include <czmq.h>
 #include <libpq-fe.h>
@@ -49,9 +50,10 @@ void dt_cli_csv_field (FILE *out, const char *text, bool last);
 //  quote is not closed. *line counts the lines.
 int dt_cli_csv_record (char **cursor, char **fields, int max, int *line);
 
-//  A whole file (path "-": standard input) as a string the caller frees,
-//  or NULL after printing "PROG: ..." why (unreadable, or a NUL byte in it)
-char *dt_cli_read_file (const char *prog, const char *path);
+//  The whole of a file, or standard input for "-", with a NUL after its
+//  len bytes (the caller frees it); NULL after printing "PROG: cannot read"
+//  (readfile.c)
+char *dt_cli_read_file (const char *prog, const char *path, size_t *len);
 
 //  Read a CSV file and its first record, which must be the header (the
 //  field names, comma-separated, as written; a byte order mark before it is

@@ -88,56 +88,18 @@ dt_cli_csv_record (char **cursor, char **fields, int max, int *line)
 }
 
 char *
-dt_cli_read_file (const char *prog, const char *path)
+dt_cli_csv_open (const char *prog, const char *path, const char *header, char **cursor,
+                 int *line)
 {
-    FILE *file = strcmp (path, "-") == 0? stdin: fopen (path, "rb");
-    if (!file) {
-        fprintf (stderr, "%s: cannot read %s: %s\n", prog, path, strerror (errno));
+    size_t size;
+    char *text = dt_cli_read_file (prog, path, &size);
+    if (!text)
         return NULL;
-    }
-    size_t size = 0, alloc = 65536;
-    char *text = (char *) malloc (alloc);
-    while (text) {
-        if (size + 1 >= alloc) {
-            alloc *= 2;
-            char *grown = (char *) realloc (text, alloc);
-            if (!grown) {
-                free (text);
-                text = NULL;
-                break;
-            }
-            text = grown;
-        }
-        size_t got = fread (text + size, 1, alloc - size - 1, file);
-        size += got;
-        if (got == 0)
-            break;
-    }
-    bool failed = !text || ferror (file);
-    if (file != stdin)
-        fclose (file);
-    if (failed) {
-        fprintf (stderr, "%s: cannot read %s\n", prog, path);
-        free (text);
-        return NULL;
-    }
-    text [size] = 0;
     if (strlen (text) != size) {
         fprintf (stderr, "%s: %s holds a NUL byte: not a CSV file\n", prog, path);
         free (text);
         return NULL;
     }
-    return text;
-}
-
-
-char *
-dt_cli_csv_open (const char *prog, const char *path, const char *header, char **cursor,
-                 int *line)
-{
-    char *text = dt_cli_read_file (prog, path);
-    if (!text)
-        return NULL;
     *cursor = text;
     if (strncmp (*cursor, "\xEF\xBB\xBF", 3) == 0)
         *cursor += 3;       //  a byte order mark, as spreadsheets write

@@ -22,6 +22,7 @@ static const struct {
     { "token", dt_cli_token, "make a bearer token for a system publishing over HTTP" },
     { "policy", dt_cli_policy, "validate, diff, apply, export or roll back the policy file (tone book and rule settings)" },
     { "suppress", dt_cli_suppress, "add, remove, import or list suppressed contacts and accounts (consent)" },
+    { "whatif", dt_cli_whatif, "judge a date range again under a candidate policy and report what would change" },
 };
 
 int

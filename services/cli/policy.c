@@ -11,7 +11,7 @@
     equal to the daemons' `stages`.
 */
 #include "cli/cli.h"
-#include "rules/policy.h"
+#include "cli/livepolicy.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -21,166 +21,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-//  The whole of a file, or standard input for "-"; NULL after printing why
-static char *
-s_read_file (const char *path, size_t *len)
-{
-    FILE *file = strcmp (path, "-") == 0? stdin: fopen (path, "rb");
-    if (!file) {
-        fprintf (stderr, "policy: cannot read %s: %s\n", path, strerror (errno));
-        return NULL;
-    }
-    size_t alloc = 4096, size = 0;
-    char *text = (char *) malloc (alloc);
-    while (text) {
-        size_t got = fread (text + size, 1, alloc - size - 1, file);
-        size += got;
-        if (size < alloc - 1)
-            break;
-        alloc *= 2;
-        char *grown = (char *) realloc (text, alloc);
-        if (!grown) {
-            free (text);
-            text = NULL;
-            break;
-        }
-        text = grown;
-    }
-    bool failed = ferror (file);
-    if (file != stdin)
-        fclose (file);
-    if (!text || failed) {
-        fprintf (stderr, "policy: cannot read %s\n", path);
-        free (text);
-        return NULL;
-    }
-    text [size] = 0;
-    *len = size;
-    return text;
-}
-
-//  Parse text, printing each error as FILE:LINE:COLUMN: reason
-static dt_policy_t *
-s_parse (const char *name, const char *text, size_t len, const dt_rules_config_t *defaults,
-         const dt_stageset_t *stages)
-{
-    dt_policy_errors_t errors;
-    dt_policy_t *policy = dt_policy_parse (text, len, defaults, stages, &errors);
-    for (int i = 0; i < errors.count; i++)
-        fprintf (stderr, "%s:%d:%d: %s\n", name, errors.error [i].line,
-                 errors.error [i].column, errors.error [i].reason);
-    if (errors.more)
-        fprintf (stderr, "%s: %d more errors\n", name, errors.more);
-    return policy;
-}
-
-//  The coordinator's stages, as stage_owners has them; the default funnel
-//  if that table is empty
-static int
-s_store_stages (PGconn *conn, dt_stageset_t *stages)
-{
-    PGresult *r = dt_cli_pg_query ("policy", conn,
-        "SELECT coalesce (string_agg (stage || ':' || owner, ',' ORDER BY position), '')"
-        " FROM stage_owners", 0, NULL);
-    if (!r)
-        return -1;
-    char err [256];
-    const char *spec = PQgetvalue (r, 0, 0);
-    int rc = 0;
-    if (!*spec)
-        dt_stageset_default (stages);
-    else
-    if (dt_stageset_parse (stages, spec, err, sizeof err)) {
-        fprintf (stderr, "policy: the stages in stage_owners are not usable: %s\n", err);
-        rc = -1;
-    }
-    PQclear (r);
-    return rc;
-}
-
-//  The coordinator's rule options as it recorded them, over the documented
-//  defaults
-static int
-s_store_defaults (PGconn *conn, dt_rules_config_t *defaults)
-{
-    dt_rules_config_default (defaults);
-    PGresult *r = dt_cli_pg_query ("policy", conn,
-        "SELECT setting, value FROM policy_defaults ORDER BY setting", 0, NULL);
-    if (!r)
-        return -1;
-    char err [256];
-    for (int i = 0; i < PQntuples (r); i++)
-        if (dt_rules_config_set (defaults, PQgetvalue (r, i, 0), PQgetvalue (r, i, 1),
-                                 err, sizeof err))
-            fprintf (stderr, "policy: ignoring the recorded option %s: %s\n",
-                     PQgetvalue (r, i, 0), err);
-    PQclear (r);
-    return 0;
-}
-
-//  The tone-book tables and the options as a policy (a store without versions)
-static dt_policy_t *
-s_from_tables (PGconn *conn, const dt_rules_config_t *defaults)
-{
-    PGresult *themes = dt_cli_pg_query ("policy", conn,
-        "SELECT name, array_to_string (stages, ','),"
-        " coalesce ((extract (epoch FROM valid_from) * 1000)::bigint, 0),"
-        " coalesce ((extract (epoch FROM valid_to) * 1000)::bigint, 0), retired,"
-        " coalesce (note, '') FROM tone_themes", 0, NULL);
-    PGresult *claims = dt_cli_pg_query ("policy", conn, "SELECT key, value FROM tone_claims",
-                                        0, NULL);
-    PGresult *banned = dt_cli_pg_query ("policy", conn, "SELECT phrase FROM tone_banned", 0, NULL);
-    dt_policy_t *policy = NULL;
-    if (themes && claims && banned) {
-        policy = dt_policy_new (defaults);
-        char err [256];
-        for (int i = 0; i < PQntuples (themes); i++)
-            dt_policy_add_theme (policy, PQgetvalue (themes, i, 0), PQgetvalue (themes, i, 1),
-                                 atoll (PQgetvalue (themes, i, 2)),
-                                 atoll (PQgetvalue (themes, i, 3)),
-                                 PQgetvalue (themes, i, 4) [0] == 't', PQgetvalue (themes, i, 5),
-                                 err, sizeof err);
-        for (int i = 0; i < PQntuples (claims); i++)
-            dt_policy_add_claim (policy, PQgetvalue (claims, i, 0), PQgetvalue (claims, i, 1),
-                                 err, sizeof err);
-        for (int i = 0; i < PQntuples (banned); i++)
-            dt_policy_add_banned (policy, PQgetvalue (banned, i, 0), NULL, err, sizeof err);
-    }
-    PQclear (themes);
-    PQclear (claims);
-    PQclear (banned);
-    return policy;
-}
-
-//  The live policy and its version (0: none stored, the tables)
-static dt_policy_t *
-s_live (PGconn *conn, const dt_rules_config_t *defaults, const dt_stageset_t *stages,
-        int *version)
-{
-    PGresult *r = dt_cli_pg_query ("policy", conn,
-        "SELECT number, text FROM policy_versions ORDER BY number DESC", 0, NULL);
-    if (!r)
-        return NULL;
-    *version = 0;
-    dt_policy_t *policy = NULL;
-    for (int i = 0; i < PQntuples (r) && !policy; i++) {
-        dt_policy_errors_t errors;
-        policy = dt_policy_parse (PQgetvalue (r, i, 1), (size_t) PQgetlength (r, i, 1),
-                                  defaults, stages, &errors);
-        if (policy)
-            *version = atoi (PQgetvalue (r, i, 0));
-        else
-            fprintf (stderr, "policy: version %s does not parse (line %d: %s); the one "
-                     "before it is live\n", PQgetvalue (r, i, 0), errors.error [0].line,
-                     errors.error [0].reason);
-    }
-    bool any = PQntuples (r) > 0;
-    PQclear (r);
-    if (!policy && !any)
-        policy = s_from_tables (conn, defaults);
-    return policy;
-}
 
 //  Store text as a new version; waits up to wait_ms for the coordinator to
 //  say it is live. 0, or 1 after printing why.
@@ -239,10 +79,10 @@ static int
 s_validate (const char *path, const dt_stageset_t *stages)
 {
     size_t len;
-    char *text = s_read_file (path, &len);
+    char *text = dt_cli_read_file ("policy", path, &len);
     if (!text)
         return 1;
-    dt_policy_t *policy = s_parse (path, text, len, NULL, stages);
+    dt_policy_t *policy = dt_cli_policy_parse (path, text, len, NULL, stages);
     free (text);
     if (!policy)
         return 1;
@@ -293,23 +133,6 @@ s_history (PGconn *conn)
     return 0;
 }
 
-//  Version N's text (the caller frees it), or NULL after printing why
-static char *
-s_version_text (PGconn *conn, const char *number)
-{
-    const char *params [] = { number };
-    PGresult *r = dt_cli_pg_query ("policy", conn,
-        "SELECT text FROM policy_versions WHERE number = $1::integer", 1, params);
-    if (!r)
-        return NULL;
-    char *text = PQntuples (r) == 1? strdup (PQgetvalue (r, 0, 0)): NULL;
-    if (PQntuples (r) != 1)
-        fprintf (stderr, "policy: there is no version %s (see `dualtrack policy history`)\n",
-                 number);
-    PQclear (r);
-    return text;
-}
-
 //  diff, apply, export, rollback: they need the live policy
 static int
 s_against_live (PGconn *conn, const char *command, const char *arg, const char *note,
@@ -317,10 +140,10 @@ s_against_live (PGconn *conn, const char *command, const char *arg, const char *
 {
     dt_stageset_t stages;
     dt_rules_config_t defaults;
-    if (s_store_stages (conn, &stages) || s_store_defaults (conn, &defaults))
+    if (dt_cli_store_stages (conn, &stages) || dt_cli_store_defaults (conn, &defaults))
         return 1;
     int version = 0;
-    dt_policy_t *live = s_live (conn, &defaults, &stages, &version);
+    dt_policy_t *live = dt_cli_live_policy (conn, &defaults, &stages, &version);
     if (!live)
         return 1;
     int rc = 0;
@@ -337,14 +160,14 @@ s_against_live (PGconn *conn, const char *command, const char *arg, const char *
     char name [64];
     const char *source = arg;
     if (strcmp (command, "rollback") == 0) {
-        text = s_version_text (conn, arg);
+        text = dt_cli_version_text (conn, arg);
         len = text? strlen (text): 0;
         snprintf (name, sizeof name, "version %s", arg);
         source = name;
     }
     else
-        text = s_read_file (arg, &len);
-    dt_policy_t *candidate = text? s_parse (source, text, len, &defaults, &stages): NULL;
+        text = dt_cli_read_file ("policy", arg, &len);
+    dt_policy_t *candidate = text? dt_cli_policy_parse (source, text, len, &defaults, &stages): NULL;
     if (!candidate)
         rc = 1;
     else {
@@ -453,7 +276,7 @@ dt_cli_policy (int argc, char *argv [])
         rc = s_history (conn);
     else
     if (strcmp (command, "show") == 0) {
-        char *text = s_version_text (conn, arg);
+        char *text = dt_cli_version_text (conn, arg);
         if (text)
             fputs (text, stdout);
         rc = text? 0: 1;

@@ -9,6 +9,7 @@
     Every string from the store is escaped for HTML. Days are UTC dates.
 */
 #include "cli/cli.h"
+#include "cli/page.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -26,11 +27,6 @@
 
 static const char *const track_names [TRACK_COUNT] = { "marketing", "sales" };
 static const char *const track_colors [TRACK_COUNT] = { "#2b6cb0", "#dd6b20" };
-static const char *const rule_colors [] = {
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"
-};
-#define RULE_COLORS (sizeof rule_colors / sizeof rule_colors [0])
 
 //  The range of a query on the row-level views, as UTC instants
 #define RANGE "occurred_at >= $1::date::timestamp AT TIME ZONE 'UTC' " \
@@ -76,17 +72,6 @@ typedef struct {
     long long findings_by_track [TRACK_COUNT];
 } report_t;
 
-static void *
-s_alloc (size_t count, size_t size)
-{
-    void *p = calloc (count? count: 1, size);
-    if (!p) {
-        fprintf (stderr, "report: out of memory\n");
-        exit (2);
-    }
-    return p;
-}
-
 static char *
 s_dup (const char *s)
 {
@@ -111,24 +96,6 @@ s_track_index (const char *track)
         if (strcmp (track, track_names [i]) == 0)
             return i;
     return -1;
-}
-
-//  A strict YYYY-MM-DD that names a real day; its UTC midnight
-static bool
-s_parse_day (const char *text, time_t *at)
-{
-    int y, m, d, used = 0;
-    if (strlen (text) != 10 || sscanf (text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3
-    ||  used != 10 || text [4] != '-' || text [7] != '-' || y < 2000 || y > 2099)
-        return false;
-    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d };
-    time_t t = timegm (&tm);
-    struct tm back;
-    if (t == (time_t) -1 || !gmtime_r (&t, &back)
-    ||  back.tm_year != y - 1900 || back.tm_mon != m - 1 || back.tm_mday != d)
-        return false;
-    *at = t;
-    return true;
 }
 
 static void
@@ -185,7 +152,7 @@ s_load (report_t *self, PGconn *conn, int top)
         PQclear (r);
         return -1;
     }
-    self->stages = s_alloc ((size_t) (PQntuples (r) + PQntuples (v)), sizeof (stage_t));
+    self->stages = dt_page_alloc ((size_t) (PQntuples (r) + PQntuples (v)), sizeof (stage_t));
     for (int i = 0; i < PQntuples (r); i++) {
         stage_t *stage = &self->stages [self->n_stages++];
         stage->name = s_dup (PQgetvalue (r, i, 0));
@@ -232,7 +199,7 @@ s_load (report_t *self, PGconn *conn, int top)
         " ORDER BY count(*) DESC, track, theme NULLS LAST LIMIT 100", 2, params);
     if (!r)
         return -1;
-    self->themes = s_alloc ((size_t) PQntuples (r), sizeof (theme_t));
+    self->themes = dt_page_alloc ((size_t) PQntuples (r), sizeof (theme_t));
     for (int i = 0; i < PQntuples (r); i++) {
         theme_t *theme = &self->themes [self->n_themes++];
         theme->track = s_dup (PQgetvalue (r, i, 0));
@@ -249,7 +216,7 @@ s_load (report_t *self, PGconn *conn, int top)
         " GROUP BY day, rule, track ORDER BY rule", 2, params);
     if (!r)
         return -1;
-    self->rules = s_alloc ((size_t) PQntuples (r), sizeof (rule_t));
+    self->rules = dt_page_alloc ((size_t) PQntuples (r), sizeof (rule_t));
     for (int i = 0; i < PQntuples (r); i++) {
         long long day = s_ll (r, i, 0);
         const char *name = PQgetvalue (r, i, 1);
@@ -257,7 +224,7 @@ s_load (report_t *self, PGconn *conn, int top)
         if (!rule || strcmp (rule->name, name) != 0) {
             rule = &self->rules [self->n_rules++];
             rule->name = s_dup (name);
-            rule->per_day = s_alloc ((size_t) self->n_days, sizeof (long long));
+            rule->per_day = dt_page_alloc ((size_t) self->n_days, sizeof (long long));
         }
         long long count = s_ll (r, i, 3);
         if (day >= 0 && day < self->n_days)
@@ -295,7 +262,7 @@ s_load (report_t *self, PGconn *conn, int top)
         " GROUP BY account ORDER BY count(*) DESC, account LIMIT $3::int", 3, params);
     if (!r)
         return -1;
-    self->accounts = s_alloc ((size_t) PQntuples (r), sizeof (account_t));
+    self->accounts = dt_page_alloc ((size_t) PQntuples (r), sizeof (account_t));
     for (int i = 0; i < PQntuples (r); i++) {
         account_t *account = &self->accounts [self->n_accounts++];
         account->name = s_dup (PQgetvalue (r, i, 0));
@@ -338,112 +305,6 @@ s_free (report_t *self)
 //  --------------------------------------------------------------------
 //  Writing HTML and SVG
 
-//  Text for an element or an attribute value
-static void
-s_esc (FILE *out, const char *text)
-{
-    for (const char *p = text; *p; p++)
-        switch (*p) {
-            case '&': fputs ("&amp;", out); break;
-            case '<': fputs ("&lt;", out); break;
-            case '>': fputs ("&gt;", out); break;
-            case '"': fputs ("&quot;", out); break;
-            case '\'': fputs ("&#39;", out); break;
-            default: fputc (*p, out);
-        }
-}
-
-//  At most max characters (UTF-8 aware) of text, with an ellipsis if cut
-static void
-s_esc_cut (FILE *out, const char *text, int max)
-{
-    if (max < 2)
-        max = 2;
-    int chars = 0;
-    const char *p = text;
-    for (; *p; p++) {
-        if (((unsigned char) *p & 0xC0) != 0x80 && chars++ == max)
-            break;
-    }
-    if (!*p) {
-        s_esc (out, text);
-        return;
-    }
-    //  Cut before the character that did not fit, one less for the ellipsis
-    const char *end = text;
-    chars = 0;
-    for (; *end; end++)
-        if (((unsigned char) *end & 0xC0) != 0x80 && chars++ == max - 1)
-            break;
-    char *head = s_alloc ((size_t) (end - text) + 1, 1);
-    memcpy (head, text, (size_t) (end - text));
-    s_esc (out, head);
-    free (head);
-    fputs ("\xE2\x80\xA6", out);
-}
-
-static void
-s_percent (FILE *out, long long part, long long whole)
-{
-    if (whole <= 0)
-        fputs ("n/a", out);
-    else
-        fprintf (out, "%.1f%%", 100.0 * (double) part / (double) whole);
-}
-
-//  A round upper bound for an axis (1, 2 or 5 times a power of ten per
-//  step, four or five steps); its step through *step
-static long long
-s_nice_max (long long max, long long *step)
-{
-    if (max < 1)
-        max = 1;
-    long long unit = 1;
-    while (unit * 10 <= max / 4)
-        unit *= 10;
-    long long s = unit;
-    const int factors [] = { 1, 2, 5, 10 };
-    for (int i = 0; i < 4; i++) {
-        s = unit * factors [i];
-        if ((max + s - 1) / s <= 5)
-            break;
-    }
-    *step = s;
-    return ((max + s - 1) / s) * s;
-}
-
-static void
-s_svg_open (FILE *out, int width, int height, const char *label)
-{
-    fprintf (out, "<svg width=\"%d\" height=\"%d\""
-             " viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", width, height, width, height);
-    s_esc (out, label);
-    fputs ("\"><title>", out);
-    s_esc (out, label);
-    fputs ("</title>\n", out);
-}
-
-//  Horizontal grid lines and the value labels of a vertical axis
-static void
-s_y_axis (FILE *out, int left, int right, int top, int bottom, long long max, long long step)
-{
-    for (long long v = 0; v <= max; v += step) {
-        double y = bottom - (double) v / (double) max * (bottom - top);
-        fprintf (out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
-                 "<text x=\"%d\" y=\"%.1f\" class=\"ya\">%lld</text>\n",
-                 left, y, right, y, left - 6, y + 4, v);
-    }
-}
-
-static void
-s_legend_item (FILE *out, int x, int y, const char *color, const char *label)
-{
-    fprintf (out, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-             "<text x=\"%d\" y=\"%d\">", x, y - 10, color, x + 17, y);
-    s_esc (out, label);
-    fputs ("</text>\n", out);
-}
-
 //  Touches per stage, a bar per track; the stage's owner shades its column
 static void
 s_chart_volumes (FILE *out, const report_t *self)
@@ -454,12 +315,12 @@ s_chart_volumes (FILE *out, const report_t *self)
         for (int t = 0; t < TRACK_COUNT; t++)
             if (self->stages [i].touches [t] > max)
                 max = self->stages [i].touches [t];
-    max = s_nice_max (max, &step);
-    s_svg_open (out, width, height, "Touchpoints per stage and track");
+    max = dt_page_nice_max (max, &step);
+    dt_page_svg_open (out, width, height, "Touchpoints per stage and track");
     for (int t = 0; t < TRACK_COUNT; t++)
-        s_legend_item (out, left + t * 120, 18, track_colors [t], track_names [t]);
-    s_legend_item (out, left + 240, 18, "#e2e8f0", "column shaded by the owning track");
-    s_y_axis (out, left, right, top, bottom, max, step);
+        dt_page_legend_item (out, left + t * 120, 18, track_colors [t], track_names [t]);
+    dt_page_legend_item (out, left + 240, 18, "#e2e8f0", "column shaded by the owning track");
+    dt_page_y_axis (out, left, right, top, bottom, max, step);
     int n = self->n_stages? self->n_stages: 1;
     double slot = (double) (right - left) / n;
     double bar = slot * 0.32 > 40? 40: slot * 0.32;
@@ -478,17 +339,17 @@ s_chart_volumes (FILE *out, const report_t *self)
             double x = center + (t == 0? -bar - 2: 2);
             fprintf (out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
                      "<title>", x, bottom - h, bar, h, track_colors [t]);
-            s_esc (out, track_names [t]);
+            dt_page_esc (out, track_names [t]);
             fputs (" at ", out);
-            s_esc (out, stage->name);
+            dt_page_esc (out, stage->name);
             fprintf (out, ": %lld</title></rect>"
                      "<text x=\"%.1f\" y=\"%.1f\" class=\"val\">%lld</text>\n",
                      value, x + bar / 2, bottom - h - 4, value);
         }
         fprintf (out, "<text x=\"%.1f\" y=\"%d\" class=\"xa\">", center, bottom + 18);
-        s_esc_cut (out, stage->name, (int) (slot / 7));
+        dt_page_esc_cut (out, stage->name, (int) (slot / 7));
         fprintf (out, "</text><text x=\"%.1f\" y=\"%d\" class=\"xa sub\">", center, bottom + 34);
-        s_esc (out, stage->owner? stage->owner: "no owner");
+        dt_page_esc (out, stage->owner? stage->owner: "no owner");
         fputs ("</text>\n", out);
     }
     fprintf (out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n",
@@ -508,9 +369,9 @@ s_chart_findings (FILE *out, const report_t *self)
         for (int d = 0; d < self->n_days; d++)
             if (self->rules [r].per_day [d] > max)
                 max = self->rules [r].per_day [d];
-    max = s_nice_max (max, &step);
-    s_svg_open (out, width, height, "Findings per day and rule");
-    s_y_axis (out, left, right, top, bottom, max, step);
+    max = dt_page_nice_max (max, &step);
+    dt_page_svg_open (out, width, height, "Findings per day and rule");
+    dt_page_y_axis (out, left, right, top, bottom, max, step);
     int n = self->n_days;
     double dx = n > 1? (double) (right - left - 20) / (n - 1): 0;
     #define X_OF(d) (n > 1? left + 10 + (d) * dx: (left + right) / 2.0)
@@ -530,7 +391,7 @@ s_chart_findings (FILE *out, const report_t *self)
     }
     for (int r = 0; r < self->n_rules; r++) {
         const rule_t *rule = &self->rules [r];
-        const char *color = rule_colors [r % RULE_COLORS];
+        const char *color = dt_page_colors [r % DT_PAGE_COLORS];
         fprintf (out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
         for (int d = 0; d < n; d++)
             fprintf (out, "%s%.1f,%.1f", d? " ": "", X_OF (d),
@@ -544,7 +405,7 @@ s_chart_findings (FILE *out, const report_t *self)
             fprintf (out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>",
                      X_OF (d), bottom - (double) rule->per_day [d] / (double) max * (bottom - top),
                      color);
-            s_esc (out, rule->name);
+            dt_page_esc (out, rule->name);
             fprintf (out, " on %s: %lld</title></circle>\n", label, rule->per_day [d]);
         }
     }
@@ -552,8 +413,8 @@ s_chart_findings (FILE *out, const report_t *self)
     fprintf (out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n",
              left, bottom, right, bottom);
     for (int r = 0; r < self->n_rules; r++)
-        s_legend_item (out, left + (r % per_row) * 172, bottom + 48 + (r / per_row) * 20,
-                       rule_colors [r % RULE_COLORS], self->rules [r].name);
+        dt_page_legend_item (out, left + (r % per_row) * 172, bottom + 48 + (r / per_row) * 20,
+                       dt_page_colors [r % DT_PAGE_COLORS], self->rules [r].name);
     if (!self->n_rules)
         fprintf (out, "<text x=\"%d\" y=\"%d\" class=\"xa\">no findings in this range</text>\n",
                  (left + right) / 2, (top + bottom) / 2);
@@ -571,10 +432,10 @@ s_chart_accounts (FILE *out, const report_t *self)
     for (int i = 0; i < self->n_accounts; i++)
         if (self->accounts [i].collisions > max)
             max = self->accounts [i].collisions;
-    max = s_nice_max (max, &step);
-    s_svg_open (out, width, bottom + 24, "Accounts with the most collisions");
+    max = dt_page_nice_max (max, &step);
+    dt_page_svg_open (out, width, bottom + 24, "Accounts with the most collisions");
     for (int t = 0; t < TRACK_COUNT; t++)
-        s_legend_item (out, left + t * 200, 18, track_colors [t], t == 0?
+        dt_page_legend_item (out, left + t * 200, 18, track_colors [t], t == 0?
                        "raised by a marketing touch": "raised by a sales touch");
     for (long long v = 0; v <= max; v += step) {
         double x = left + (double) v / (double) max * (right - left);
@@ -586,7 +447,7 @@ s_chart_accounts (FILE *out, const report_t *self)
         const account_t *account = &self->accounts [i];
         int y = top + i * row + 4;
         fprintf (out, "<text x=\"%d\" y=\"%d\" class=\"ya\">", left - 8, y + 12);
-        s_esc_cut (out, account->name, 24);
+        dt_page_esc_cut (out, account->name, 24);
         fputs ("</text>\n", out);
         double x = left;
         long long parts [TRACK_COUNT] = { account->marketing, account->sales };
@@ -613,7 +474,7 @@ s_chart_tone (FILE *out, const report_t *self)
 {
     int width = 760, left = 110, right = 640, top = 12, row = 30;
     int bottom = top + TRACK_COUNT * row;
-    s_svg_open (out, width, bottom + 24, "Tone compliance per track");
+    dt_page_svg_open (out, width, bottom + 24, "Tone compliance per track");
     for (int p = 0; p <= 100; p += 20) {
         double x = left + p / 100.0 * (right - left);
         fprintf (out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"grid\"/>"
@@ -629,34 +490,10 @@ s_chart_tone (FILE *out, const report_t *self)
                  "<text x=\"%.1f\" y=\"%d\">", left - 8, y + 13, track_names [t],
                  left, y, share * (right - left), track_colors [t],
                  left + share * (right - left) + 6, y + 13);
-        s_percent (out, total->compliant, total->touchpoints);
+        dt_page_percent (out, total->compliant, total->touchpoints);
         fprintf (out, " (%lld of %lld)</text>\n", total->compliant, total->touchpoints);
     }
     fputs ("</svg>\n", out);
-}
-
-static const char *const page_style =
-    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a202c;"
-    "max-width:800px;margin:24px auto;padding:0 16px}"
-    "h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;margin-top:36px;"
-    "border-bottom:1px solid #cbd5e0;padding-bottom:4px}"
-    ".range{color:#4a5568;margin-top:0}"
-    "table{border-collapse:collapse;margin:12px 0}"
-    "th,td{border:1px solid #e2e8f0;padding:3px 10px;text-align:left}"
-    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "thead th{background:#f7fafc}"
-    "svg{display:block;max-width:100%;height:auto;margin:8px 0}"
-    "svg text{font:12px sans-serif;fill:#2d3748}"
-    "svg .ya{text-anchor:end}svg .xa{text-anchor:middle}svg .sub{fill:#718096;font-size:11px}"
-    "svg .val{text-anchor:middle;font-size:11px}"
-    "svg .grid{stroke:#edf2f7}svg .axis{stroke:#718096}"
-    ".note{color:#4a5568;font-size:13px}"
-    "div.scroll{max-height:480px;overflow:auto}";
-
-static void
-s_td (FILE *out, long long value)
-{
-    fprintf (out, "<td class=\"n\">%lld</td>", value);
 }
 
 static void
@@ -668,10 +505,9 @@ s_render (FILE *out, const report_t *self)
     gmtime_r (&now, &tm);
     strftime (generated, sizeof generated, "%Y-%m-%d %H:%M UTC", &tm);
 
-    fputs ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", out);
-    fprintf (out, "<title>Dualtrack report %s to %s</title>\n<style>%s</style>\n</head>\n<body>\n",
-             self->from, self->to, page_style);
+    char title [96];
+    snprintf (title, sizeof title, "Dualtrack report %s to %s", self->from, self->to);
+    dt_page_head (out, title);
     fprintf (out, "<h1>Dualtrack report</h1>\n<p class=\"range\">Touchpoints that occurred from "
              "<b id=\"from\">%s</b> to <b id=\"to\">%s</b> (%d day%s, UTC dates, both included). "
              "Generated %s from the store.</p>\n",
@@ -693,19 +529,19 @@ s_render (FILE *out, const report_t *self)
                  "<td class=\"n\" id=\"findings-%s\">%lld</td>",
                  track_names [t], track_names [t], total->touchpoints,
                  track_names [t], self->findings_by_track [t]);
-        s_td (out, total->warn);
-        s_td (out, total->violation);
+        dt_page_td (out, total->warn);
+        dt_page_td (out, total->violation);
         fprintf (out, "<td class=\"n\">");
-        s_percent (out, total->compliant, total->touchpoints);
+        dt_page_percent (out, total->compliant, total->touchpoints);
         fputs ("</td></tr>\n", out);
     }
     long long compliant = self->tracks [0].compliant + self->tracks [1].compliant;
     fprintf (out, "<tr><th scope=\"row\">both tracks</th><td class=\"n\" id=\"touchpoints-total\">%lld</td>"
              "<td class=\"n\" id=\"findings-total\">%lld</td>", touchpoints, findings);
-    s_td (out, self->tracks [0].warn + self->tracks [1].warn);
-    s_td (out, self->tracks [0].violation + self->tracks [1].violation);
+    dt_page_td (out, self->tracks [0].warn + self->tracks [1].warn);
+    dt_page_td (out, self->tracks [0].violation + self->tracks [1].violation);
     fputs ("<td class=\"n\">", out);
-    s_percent (out, compliant, touchpoints);
+    dt_page_percent (out, compliant, touchpoints);
     fprintf (out, "</td></tr>\n</tbody>\n</table>\n<p>Collisions: <b id=\"collisions-total\">%lld</b>"
              " on <b id=\"colliding-accounts\">%lld</b> account%s.</p>\n",
              self->collisions, self->colliding_accounts, self->colliding_accounts == 1? "": "s");
@@ -720,16 +556,16 @@ s_render (FILE *out, const report_t *self)
     for (int i = 0; i < self->n_stages; i++) {
         const stage_t *stage = &self->stages [i];
         fputs ("<tr><th scope=\"row\">", out);
-        s_esc (out, stage->name);
+        dt_page_esc (out, stage->name);
         fputs ("</th><td>", out);
-        s_esc (out, stage->owner? stage->owner: "(not in stage_owners)");
+        dt_page_esc (out, stage->owner? stage->owner: "(not in stage_owners)");
         fputs ("</td>", out);
-        s_td (out, stage->touches [0]);
-        s_td (out, stage->touches [1]);
-        s_td (out, stage->touches [0] + stage->touches [1]);
-        s_td (out, stage->joint);
-        s_td (out, stage->outside);
-        s_td (out, stage->outside_not_joint);
+        dt_page_td (out, stage->touches [0]);
+        dt_page_td (out, stage->touches [1]);
+        dt_page_td (out, stage->touches [0] + stage->touches [1]);
+        dt_page_td (out, stage->joint);
+        dt_page_td (out, stage->outside);
+        dt_page_td (out, stage->outside_not_joint);
         fputs ("</tr>\n", out);
     }
     fputs ("</tbody>\n</table>\n<p class=\"note\">Outside ownership: touches made by the track "
@@ -743,13 +579,13 @@ s_render (FILE *out, const report_t *self)
     for (int r = 0; r < self->n_rules; r++) {
         const rule_t *rule = &self->rules [r];
         fputs ("<tr><th scope=\"row\">", out);
-        s_esc (out, rule->name);
+        dt_page_esc (out, rule->name);
         fputs ("</th><td class=\"n\" id=\"rule-", out);
-        s_esc (out, rule->name);
+        dt_page_esc (out, rule->name);
         fprintf (out, "\">%lld</td>", rule->total);
-        s_td (out, rule->violations);
-        s_td (out, rule->warnings);
-        s_td (out, rule->infos);
+        dt_page_td (out, rule->violations);
+        dt_page_td (out, rule->warnings);
+        dt_page_td (out, rule->infos);
         fputs ("</tr>\n", out);
     }
     if (!self->n_rules)
@@ -760,7 +596,7 @@ s_render (FILE *out, const report_t *self)
         fputs ("<div class=\"scroll\"><table>\n<thead><tr><th>day</th>", out);
         for (int r = 0; r < self->n_rules; r++) {
             fputs ("<th class=\"n\">", out);
-            s_esc (out, self->rules [r].name);
+            dt_page_esc (out, self->rules [r].name);
             fputs ("</th>", out);
         }
         fputs ("</tr></thead>\n<tbody>\n", out);
@@ -774,7 +610,7 @@ s_render (FILE *out, const report_t *self)
             s_day_label (self, d, label, sizeof label, "%Y-%m-%d");
             fprintf (out, "<tr><th scope=\"row\">%s</th>", label);
             for (int r = 0; r < self->n_rules; r++)
-                s_td (out, self->rules [r].per_day [d]);
+                dt_page_td (out, self->rules [r].per_day [d]);
             fputs ("</tr>\n", out);
         }
         fputs ("</tbody>\n</table></div>\n<p class=\"note\">Days without findings are left out "
@@ -790,12 +626,12 @@ s_render (FILE *out, const report_t *self)
     for (int i = 0; i < self->n_accounts; i++) {
         const account_t *account = &self->accounts [i];
         fprintf (out, "<tr id=\"top-%d\"><td class=\"n\">%d</td><th scope=\"row\">", i + 1, i + 1);
-        s_esc (out, account->name);
+        dt_page_esc (out, account->name);
         fputs ("</th>", out);
-        s_td (out, account->collisions);
-        s_td (out, account->marketing);
-        s_td (out, account->sales);
-        s_td (out, account->contacts);
+        dt_page_td (out, account->collisions);
+        dt_page_td (out, account->marketing);
+        dt_page_td (out, account->sales);
+        dt_page_td (out, account->contacts);
         fputs ("</tr>\n", out);
     }
     if (!self->n_accounts)
@@ -812,10 +648,10 @@ s_render (FILE *out, const report_t *self)
     for (int t = 0; t < TRACK_COUNT; t++) {
         const track_total_t *total = &self->tracks [t];
         fprintf (out, "<tr><th scope=\"row\">%s</th>", track_names [t]);
-        s_td (out, total->touchpoints);
-        s_td (out, total->compliant);
+        dt_page_td (out, total->touchpoints);
+        dt_page_td (out, total->compliant);
         fprintf (out, "<td class=\"n\" id=\"tone-%s\">", track_names [t]);
-        s_percent (out, total->compliant, total->touchpoints);
+        dt_page_percent (out, total->compliant, total->touchpoints);
         fputs ("</td></tr>\n", out);
     }
     fputs ("</tbody>\n</table>\n", out);
@@ -826,14 +662,14 @@ s_render (FILE *out, const report_t *self)
         for (int i = 0; i < self->n_themes; i++) {
             const theme_t *theme = &self->themes [i];
             fputs ("<tr><td>", out);
-            s_esc (out, theme->track);
+            dt_page_esc (out, theme->track);
             fputs ("</td><td>", out);
-            s_esc (out, theme->theme? theme->theme: "(no theme)");
+            dt_page_esc (out, theme->theme? theme->theme: "(no theme)");
             fputs ("</td>", out);
-            s_td (out, theme->touchpoints);
-            s_td (out, theme->compliant);
+            dt_page_td (out, theme->touchpoints);
+            dt_page_td (out, theme->compliant);
             fputs ("<td class=\"n\">", out);
-            s_percent (out, theme->compliant, theme->touchpoints);
+            dt_page_percent (out, theme->compliant, theme->touchpoints);
             fputs ("</td></tr>\n", out);
         }
         fputs ("</tbody>\n</table></div>\n", out);
@@ -910,11 +746,11 @@ dt_cli_report (int argc, char *argv [])
         fprintf (stderr, "report: --from and --to are required (YYYY-MM-DD)\n");
         return 2;
     }
-    if (!s_parse_day (from, &self.from_t)) {
+    if (!dt_page_parse_day (from, &self.from_t)) {
         fprintf (stderr, "report: --from '%s' is not a date YYYY-MM-DD between 2000 and 2099\n", from);
         return 2;
     }
-    if (!s_parse_day (to, &to_t)) {
+    if (!dt_page_parse_day (to, &to_t)) {
         fprintf (stderr, "report: --to '%s' is not a date YYYY-MM-DD between 2000 and 2099\n", to);
         return 2;
     }
@@ -945,7 +781,7 @@ dt_cli_report (int argc, char *argv [])
     char *tmp_path = NULL;
     if (out_path) {
         size_t size = strlen (out_path) + 32;
-        tmp_path = s_alloc (size, 1);
+        tmp_path = dt_page_alloc (size, 1);
         snprintf (tmp_path, size, "%s.tmp.%ld", out_path, (long) getpid ());
         out = fopen (tmp_path, "w");
         if (!out) {

@@ -111,15 +111,9 @@ s_contacts_touched (PGconn *conn, change_t *change, dt_identity_t *old, dt_ident
     return rc;
 }
 
-int
-dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
-                   dt_aliases_mark_fn *mark, void *ctx, char *err, size_t errlen)
+dt_identity_t *
+dt_aliases_load (PGconn *conn, char *err, size_t errlen)
 {
-    PGconn *conn = dt_history_conn (history);
-    if (!conn) {
-        snprintf (err, errlen, "not connected to the store");
-        return -1;
-    }
     dt_identity_t *map = dt_identity_new ();
     int rc = map? 0: -1;
     if (!map)
@@ -130,8 +124,22 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
         rc = s_load_table (conn, map, DT_ID_ACCOUNT, err, errlen);
     if (rc == 0)
         rc = dt_identity_validate (map, err, errlen);
-    if (rc) {
+    if (rc)
         dt_identity_destroy (&map);
+    return map;
+}
+
+int
+dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
+                   dt_aliases_mark_fn *mark, void *ctx, char *err, size_t errlen)
+{
+    PGconn *conn = dt_history_conn (history);
+    if (!conn) {
+        snprintf (err, errlen, "not connected to the store");
+        return -1;
+    }
+    dt_identity_t *map = dt_aliases_load (conn, err, errlen);
+    if (!map) {
         dt_error ("alias change refused; the mapping in force stays", "error=\"%s\"", err);
         dt_history_record (history, "identity_reloads", false, err);
         return -1;
@@ -157,7 +165,7 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
     size_t contact_rows = dt_identity_rows (map, DT_ID_CONTACT);
     size_t account_rows = dt_identity_rows (map, DT_ID_ACCOUNT);
     size_t bytes = dt_identity_bytes (map);
-    rc = dt_engine_set_identity (engine, &map, err, errlen);
+    int rc = dt_engine_set_identity (engine, &map, err, errlen);
     if (rc) {       //  validated above: out of memory at worst
         dt_error ("alias change refused; the mapping in force stays", "error=\"%s\"", err);
         dt_history_record (history, "identity_reloads", false, err);

@@ -25,6 +25,10 @@
 //  whose history the store may hold
 typedef void (dt_aliases_mark_fn) (void *ctx, dt_str_t canonical);
 
+//  Both alias tables as a new, validated map (the caller owns it), read
+//  only: nothing is recorded. NULL with the reason (naming the rows) in err.
+dt_identity_t *dt_aliases_load (struct pg_conn *conn, char *err, size_t errlen);
+
 //  Load both alias tables and put them in force in the engine. On a
 //  refused change (a row that breaks validation, or a failed query) the
 //  map in force stays, the reason (naming the rows) is logged and recorded

@@ -2,8 +2,8 @@
 */
 #include "store/history.h"
 #include "store/pgconn.h"
+#include "store/tprow.h"
 #include "base/buf.h"
-#include "base/jsonmp.h"
 #include "base/log.h"
 
 #include <libpq-fe.h>
@@ -16,7 +16,7 @@ struct _dt_history_t {
     char *password;
     dt_stageset_t stages;
     PGconn *conn;
-    dt_buf_t claims;            //  one row's claims as msgpack
+    dt_tprow_t *rows;           //  decodes a row into an event
     dt_buf_t accounts;          //  accounts to load, as an array literal
     dt_history_observer_fn *observer;
     void *observer_ctx;
@@ -29,12 +29,8 @@ dt_history_set_observer (dt_history_t *self, dt_history_observer_fn *fn, void *c
     self->observer_ctx = ctx;
 }
 
-//  The columns a row must have to become an event for the engine (the body
-//  and attrs are not needed to remember a touch)
-#define HISTORY_COLUMNS \
-    "id, track, account, contact, stage, lead, advisors::text, project, theme," \
-    " claims::text, (extract (epoch FROM occurred_at) * 1000)::bigint, category," \
-    " source, channel, kind"
+//  The columns a row must have to become an event for the engine
+#define HISTORY_COLUMNS DT_TPROW_COLUMNS
 
 dt_history_t *
 dt_history_new (const char *uri, const char *password, const dt_stageset_t *stages)
@@ -43,6 +39,7 @@ dt_history_new (const char *uri, const char *password, const dt_stageset_t *stag
     self->uri = strdup (uri);
     self->password = password? strdup (password): NULL;
     self->stages = *stages;
+    self->rows = dt_tprow_new (stages);
     return self;
 }
 
@@ -53,7 +50,7 @@ dt_history_destroy (dt_history_t **self_p)
         dt_history_t *self = *self_p;
         if (self->conn)
             PQfinish (self->conn);
-        dt_buf_free (&self->claims);
+        dt_tprow_destroy (&self->rows);
         dt_buf_free (&self->accounts);
         free (self->uri);
         free (self->password);
@@ -169,78 +166,22 @@ dt_history_record (dt_history_t *self, const char *table, bool ok, const char *m
     PQclear (result);
 }
 
-static dt_str_t
-s_column (PGresult *result, int row, int col)
-{
-    dt_str_t s = { PQgetvalue (result, row, col), (uint32_t) PQgetlength (result, row, col) };
-    return s;
-}
-
-//  Turn one row into an event and remember it. The claims live in
-//  self->claims and an unpacked zone until the engine has copied them.
+//  Turn one row into an event and remember it
 static void
 s_remember_row (dt_history_t *self, dt_engine_t *engine, PGresult *result, int row)
 {
+    dt_tpcol_t cols [DT_TPROW_COUNT];
+    for (int c = 0; c < DT_TPROW_COUNT; c++) {
+        cols [c].ptr = PQgetvalue (result, row, c);
+        cols [c].len = (uint32_t) PQgetlength (result, row, c);
+        cols [c].null = PQgetisnull (result, row, c);
+    }
     dt_event_t ev;
-    memset (&ev, 0, sizeof ev);
-    ev.id = s_column (result, row, 0);
-    ev.track = dt_track_parse (PQgetvalue (result, row, 1), (size_t) PQgetlength (result, row, 1));
-    ev.account = s_column (result, row, 2);
-    if (!PQgetisnull (result, row, 3)) {
-        ev.contact = s_column (result, row, 3);
-        ev.present |= DT_HAS_CONTACT;
-    }
-    ev.stage = s_column (result, row, 4);
-    ev.stage_index = dt_stageset_find (&self->stages, ev.stage.ptr, ev.stage.len);
-    ev.lead = dt_track_parse (PQgetvalue (result, row, 5), (size_t) PQgetlength (result, row, 5));
-    const char *advisors = PQgetvalue (result, row, 6);
-    for (int t = 0; t < DT_TRACKS; t++)
-        if (strstr (advisors, dt_track_name ((dt_track_t) t)))
-            ev.advisors |= (uint8_t) (1u << t);
-    if (ev.advisors)
-        ev.present |= DT_HAS_ADVISORS;
-    if (!PQgetisnull (result, row, 7)) {
-        ev.project = s_column (result, row, 7);
-        ev.present |= DT_HAS_PROJECT;
-    }
-    if (!PQgetisnull (result, row, 8)) {
-        ev.theme = s_column (result, row, 8);
-        ev.present |= DT_HAS_THEME;
-    }
-    ev.occurred_at = atoll (PQgetvalue (result, row, 10));
-    const char *category = PQgetvalue (result, row, 11);
-    ev.category = strcmp (category, "promotional") == 0? DT_CATEGORY_PROMOTIONAL:
-                  strcmp (category, "transactional") == 0? DT_CATEGORY_TRANSACTIONAL:
-                  DT_CATEGORY_ONE_TO_ONE;
-    ev.source = s_column (result, row, 12);
-    ev.channel = s_column (result, row, 13);
-    ev.kind = s_column (result, row, 14);
-    if (ev.track == DT_TRACK_NONE || ev.lead == DT_TRACK_NONE || ev.stage_index < 0)
+    if (dt_tprow_decode (self->rows, cols, &ev))
         return;     //  a row from another stage configuration: nothing to learn
-
-    msgpack_unpacked claims;
-    msgpack_unpacked_init (&claims);
-    if (!PQgetisnull (result, row, 9)) {
-        json_t *json = json_loads (PQgetvalue (result, row, 9), 0, NULL);
-        if (json && json_is_object (json)) {
-            dt_buf_reset (&self->claims);
-            msgpack_packer pk;
-            msgpack_packer_init (&pk, &self->claims, dt_buf_msgpack_write);
-            dt_pack_json (&pk, json);
-            size_t offset = 0;
-            if (msgpack_unpack_next (&claims, self->claims.data, self->claims.size, &offset)
-                    == MSGPACK_UNPACK_SUCCESS) {
-                ev.claims = claims.data.via.map.ptr;
-                ev.claim_count = claims.data.via.map.size;
-                ev.present |= DT_HAS_CLAIMS;
-            }
-        }
-        json_decref (json);
-    }
     dt_engine_remember (engine, &ev);
     if (self->observer)
         self->observer (self->observer_ctx, &ev);
-    msgpack_unpacked_destroy (&claims);
 }
 
 //  Stream a query's rows into the engine one at a time (single-row mode),

@@ -1,7 +1,8 @@
 # The tree keeps its architecture: every include names its room, a room
 # includes only the rooms it is allowed to build on (the tracks never reach
 # PostgreSQL or the rules; the rules know no sockets, SQL or files; the CLI
-# takes from the rules only pure modules, like rules/identity.h), unit
+# takes from the rules only pure modules, like rules/identity.h, and reads
+# the store through the store room's readers, like store/replay.h), unit
 # tests live in the folder of the room they test, and no folder holds more
 # than about a fifth of the C code. Reads the sources only.
 set -u
@@ -19,7 +20,7 @@ declare -A ALLOWED=(
     [store]="rules proto base"
     [track]="journal proto base"
     [coordinator]="store rules proto base"
-    [cli]="rules proto base"    # rules: the pure identity and policy modules validate changes
+    [cli]="store rules proto base"  # rules: the pure modules validate changes; store: the what-if replays its touchpoints
 )
 room_dir() { if [ "$1" = proto ]; then echo proto; else echo "services/$1"; fi; }
 

@@ -3,6 +3,11 @@
 # INSERT, UPDATE or DELETE anything.
 source "$(dirname "$0")/lib.sh"
 it_start            # the first start migrates, as the database owner
+# it_start waits for the first migration only: the roles come with 004, and
+# stopping the coordinator mid-way would leave the rest for the writer
+it_eq "every migration applied" \
+    "$(it_wait_value "SELECT count(*) FROM schema_migrations" "$(ls deploy/migrations/*.sql | wc -l)")" \
+    "$(ls deploy/migrations/*.sql | wc -l)"
 psql_q -c "CREATE ROLE coord_writer LOGIN IN ROLE dualtrack_writer"
 psql_q -c "CREATE ROLE analyst_ann LOGIN IN ROLE dualtrack_analyst"
 it_stop coordinator
