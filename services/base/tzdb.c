@@ -10,6 +10,7 @@
     offset holds for, so most conversions skip even that.
 */
 #include "base/tzdb.h"
+#include "base/calendar.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -563,21 +564,9 @@ s_footer (const dt_zone_t *zone, int64_t t, int64_t *from, int64_t *to)
         *to = INT64_MAX / 1000;
         return zone->std_off;
     }
-    int64_t days = s_floor_div (t + zone->std_off, 86400), year;
+    int64_t year;
     int month, day;
-    //  civil_from_days, inline to keep base/calendar.h's users apart
-    {
-        int64_t z = days + 719468;
-        int64_t era = (z >= 0? z: z - 146096) / 146097;
-        int64_t doe = z - era * 146097;
-        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        int64_t mp = (5 * doy + 2) / 153;
-        day = (int) (doy - (153 * mp + 2) / 5 + 1);
-        month = (int) (mp < 10? mp + 3: mp - 9);
-        year = yoe + era * 400 + (month <= 2);
-    }
-    (void) day;
+    dt_civil_from_days (s_floor_div (t + zone->std_off, 86400), &year, &month, &day);
     int64_t at [6];
     int32_t off [6];
     for (int i = 0; i < 3; i++) {

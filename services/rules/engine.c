@@ -37,6 +37,7 @@
 #include "rules/internal.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 //  The account's memory, looked up from the slot s_probe found; created if
@@ -58,6 +59,12 @@ s_account (dt_engine_t *self, uint64_t key, size_t slot, bool create)
 static void
 s_configure (dt_engine_t *self, const dt_rules_config_t *cfg)
 {
+    //  The budget's counters outlive a new configuration with the same caps
+    budget_t *budget = budget_new (cfg, self->zones);
+    if (budget && budget_same_caps (self->budget, cfg))
+        budget_adopt (budget, &self->budget);
+    budget_destroy (&self->budget);
+    self->budget = budget;
     self->cfg = *cfg;
     dt_duration_format (cfg->collision_window, self->collision_text,
                         sizeof self->collision_text);
@@ -107,6 +114,7 @@ dt_engine_destroy (dt_engine_t **self_p)
     free (self->free_list);
     free (self->slots);
     dt_tonebook_destroy (&self->tonebook);
+    budget_destroy (&self->budget);
     free (self);
     *self_p = NULL;
 }
@@ -128,13 +136,42 @@ dt_engine_set_tonebook (dt_engine_t *self, dt_tonebook_t **tonebook_p, char *err
 }
 
 int
+dt_engine_check_config (dt_engine_t *self, const dt_rules_config_t *cfg, char *err, size_t errlen)
+{
+    assert (self);
+    if (dt_rules_config_check (cfg, err, errlen))
+        return -1;
+    //  A default zone the tz database lacks would silently mean UTC
+    const char *zone = cfg->budget.zone;
+    if (self->zones && !dt_tzdb_find (self->zones, zone, strlen (zone))) {
+        snprintf (err, errlen, "budget.timezone: '%s' is not in the tz database", zone);
+        return -1;
+    }
+    return 0;
+}
+
+int
 dt_engine_set_config (dt_engine_t *self, const dt_rules_config_t *cfg)
 {
     assert (self);
     char err [256];
-    if (!cfg || dt_rules_config_check (cfg, err, sizeof err))
+    if (!cfg || dt_engine_check_config (self, cfg, err, sizeof err))
         return -1;
     s_configure (self, cfg);
+    return 0;
+}
+
+int
+dt_engine_set_zones (dt_engine_t *self, const dt_tzdb_t *zones, char *err, size_t errlen)
+{
+    assert (self);
+    const char *zone = self->cfg.budget.zone;
+    if (zones && !dt_tzdb_find (zones, zone, strlen (zone))) {
+        snprintf (err, errlen, "budget.timezone: '%s' is not in the tz database", zone);
+        return -1;
+    }
+    self->zones = zones;
+    s_configure (self, &self->cfg);
     return 0;
 }
 
@@ -170,6 +207,11 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     info_t info;
     if (check_info (self, ev, &info))
         return -1;
+    info.key = key;
+    if (self->budget) {
+        budget_prefetch (self->budget, key);
+        budget_prepare (self->budget, &info);
+    }
     //  Find where the block should be from the table alone, ask for the
     //  lines the rules read, and judge what needs no memory while they come
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
@@ -193,8 +235,11 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     int replay = account_replay (memory, &info);
     check_memory (self, memory, &info, replay, &sink);
 
-    if (commit && account)
+    if (commit && account) {
+        if (self->budget && replay < 0)
+            budget_commit (self, &info);
         account_commit (account, &info, replay);
+    }
     if (verdict)
         *verdict = sink.verdict;
     return sink.count;
@@ -218,8 +263,15 @@ dt_engine_remember (dt_engine_t *self, const dt_event_t *ev)
     uint64_t key = dt_hash (ev->account.ptr, ev->account.len, SEED_ACCOUNT);
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     account_t *account = s_account (self, key, slot, true);
-    if (account)
-        account_commit (account, &info, account_replay (account, &info));
+    if (!account)
+        return;
+    int replay = account_replay (account, &info);
+    if (self->budget && replay < 0) {
+        info.key = key;
+        budget_prepare (self->budget, &info);
+        budget_commit (self, &info);
+    }
+    account_commit (account, &info, replay);
 }
 
 int64_t
@@ -243,6 +295,7 @@ s_evict_slots (dt_engine_t *self, int64_t now_ms, size_t *cursor, size_t budget)
             continue;
         }
         //  The shift may pull a later entry into this slot: look again
+        budget_forget (self->budget, s_block (self, (uint32_t) entry - 1)->key);
         table_delete (self, slot);
         self->free_list [self->free_count++] = (uint32_t) entry - 1;
         self->accounts--;
@@ -284,7 +337,7 @@ dt_engine_accounts (dt_engine_t *self)
 size_t
 dt_engine_state_bytes (dt_engine_t *self)
 {
-    return self->slot_count * sizeof (uint64_t)
+    return budget_bytes (self->budget) + self->slot_count * sizeof (uint64_t)
          + self->chunk_count * (sizeof (account_t *)
                               + CHUNK_ACCOUNTS * (sizeof (account_t) + sizeof (uint32_t)));
 }

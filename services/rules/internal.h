@@ -17,6 +17,7 @@
 
 #include "rules/engine.h"
 #include "base/hash.h"
+#include "base/tzdb.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -121,6 +122,10 @@ struct _dt_engine_t {
     //  dt_duration_format is snprintf, dearer than the rest of a message,
     //  and every collision finding names its window
     char collision_text [32], sequence_text [32], pressure_text [32];
+    //  The contact budget (budget.c): NULL unless caps or sending hours
+    //  are configured; the time zones are the caller's
+    struct _budget_t *budget;
+    const dt_tzdb_t *zones;
 };
 
 //  What judging needs to know about the event, computed once
@@ -133,6 +138,11 @@ typedef struct {
     bool transactional;
     uint32_t contact;
     uint32_t id;
+    uint64_t key;               //  hash of the account id
+    //  Local time, set by budget_prepare when a budget is configured
+    const dt_zone_t *zone;      //  NULL: UTC
+    int64_t offset;             //  ms, local = UTC + offset
+    bool zone_asked;            //  attrs.tz named a zone the database lacks
 } info_t;
 
 //  Where findings go
@@ -282,5 +292,26 @@ void check_event (dt_engine_t *self, const info_t *info, sink_t *sink);
 //  contact pressure. replay is account_replay's answer.
 void check_memory (dt_engine_t *self, const account_t *account, const info_t *info,
                    int replay, sink_t *sink);
+
+//  --------------------------------------------------------------------------
+//  budget.c: the contact budget (caps over counters, quiet hours)
+
+typedef struct _budget_t budget_t;
+//  NULL if cfg has neither caps nor sending hours (or memory runs out)
+budget_t *budget_new (const dt_rules_config_t *cfg, const dt_tzdb_t *zones);
+void budget_destroy (budget_t **self_p);
+//  True if self counts exactly the caps of cfg
+bool budget_same_caps (const budget_t *self, const dt_rules_config_t *cfg);
+//  Take old's counters (it has the same caps) and destroy old
+void budget_adopt (budget_t *self, budget_t **old_p);
+size_t budget_bytes (const budget_t *self);
+void budget_prefetch (const budget_t *self, uint64_t key);
+//  The event's zone and UTC offset into info
+void budget_prepare (budget_t *self, info_t *info);
+void budget_quiet (dt_engine_t *engine, const info_t *info, sink_t *sink);
+void budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink);
+void budget_commit (dt_engine_t *engine, const info_t *info);
+//  The account is evicted: drop its counters
+void budget_forget (budget_t *self, uint64_t key);
 
 #endif
