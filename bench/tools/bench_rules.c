@@ -21,6 +21,11 @@
     Each pass covers a week by default, so an account gets about 2.6
     touches a week; a shorter span makes denser traffic with more findings.
 
+    With BENCH_CAPS set (budget.caps, e.g. "a: contact 20 per 30d; ...")
+    the contact budget counts those caps, in BENCH_TZ's zone (default
+    Europe/Berlin) read from the system's tz database; memory then includes
+    the budget's counters.
+
     Usage: bench_rules [accounts] [timed passes] [days per pass]
 */
 #include "rules/engine.h"
@@ -171,8 +176,20 @@ main (int argc, char *argv [])
     }
     size_t book_bytes = dt_tonebook_bytes (book);
 
-    dt_engine_t *engine = dt_engine_new (NULL, &stages);
-    if (!engine || dt_engine_set_tonebook (engine, &book, err, sizeof err)) {
+    dt_rules_config_t cfg;
+    dt_rules_config_default (&cfg);
+    const char *caps = getenv ("BENCH_CAPS");
+    const char *tz = getenv ("BENCH_TZ")? getenv ("BENCH_TZ"): "Europe/Berlin";
+    dt_tzdb_t *zones = dt_tzdb_new ();
+    if (caps && (dt_rules_config_set (&cfg, "budget.caps", caps, err, sizeof err)
+              || dt_rules_config_set (&cfg, "budget.timezone", tz, err, sizeof err)
+              || dt_tzdb_load_dir (zones, DT_TZDB_DIR, err, sizeof err) < 0)) {
+        fprintf (stderr, "caps: %s\n", err);
+        return 1;
+    }
+    dt_engine_t *engine = dt_engine_new (&cfg, &stages);
+    if (!engine || dt_engine_set_tonebook (engine, &book, err, sizeof err)
+    ||  dt_engine_set_zones (engine, zones, err, sizeof err)) {
         fprintf (stderr, "engine: %s\n", err);
         return 1;
     }
@@ -357,6 +374,8 @@ main (int argc, char *argv [])
     }
     printf ("rule engine benchmark (one core, %d accounts, %d timed passes of %d events, "
             "%d days each)\n", accounts, passes, EVENTS, days);
+    if (caps)
+        printf ("  caps         : %s (zone %s)\n", caps, tz);
     printf ("  judge+commit : %lld touchpoints in %.3f s of CPU = %.0f touchpoints/s "
             "(%.0f ns each; %.0f/s by the wall clock)\n", judged, elapsed, judged / elapsed,
             elapsed * 1e9 / judged, judged / wall_elapsed);
@@ -384,6 +403,7 @@ main (int argc, char *argv [])
             (double) bytes / active <= 1024? "met": "NOT MET");
 
     dt_engine_destroy (&engine);
+    dt_tzdb_destroy (&zones);
     free (events);
     free (frames);
     free (offsets);

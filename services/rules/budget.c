@@ -249,6 +249,42 @@ budget_prefetch (const budget_t *self, uint64_t key)
     __builtin_prefetch (&self->slots [s_home (self, key)]);
 }
 
+void
+budget_prefetch_entries (const budget_t *self, uint64_t key)
+{
+    const rec_t *rec = s_find (self, key);
+    if (rec && rec->data) {
+        __builtin_prefetch (rec->data);
+        __builtin_prefetch (rec->data + 64);
+        __builtin_prefetch (rec->data + 128);
+    }
+}
+
+static inline bool
+s_same (dt_str_t str, const char *cstr, size_t len)
+{
+    return str.len == len && memcmp (str.ptr, cstr, len) == 0;
+}
+
+//  The caps whose filter this touch matches, a bit each
+static uint32_t
+s_match (const budget_t *self, const info_t *info)
+{
+    const dt_event_t *ev = info->ev;
+    uint32_t match = 0;
+    for (int c = 0; c < self->cfg.cap_count; c++) {
+        const dt_cap_t *cap = &self->cfg.cap [c];
+        const cap_info_t *ci = &self->info [c];
+        if ((ci->channel_len && !s_same (ev->channel, cap->channel, ci->channel_len))
+        ||  (ci->kind_len && !s_same (ev->kind, cap->kind, ci->kind_len))
+        ||  (cap->category >= 0 && (int) ev->category != cap->category)
+        ||  (cap->track >= 0 && info->track != cap->track))
+            continue;
+        match |= 1u << c;
+    }
+    return match;
+}
+
 //  --------------------------------------------------------------------------
 //  Local time
 
@@ -275,6 +311,7 @@ budget_prepare (budget_t *self, info_t *info)
         }
     }
     info->zone = zone;
+    info->caps_match = info->transactional? 0: s_match (self, info);
     int64_t at = ev->occurred_at;
     if (!zone)
         info->offset = 0;
@@ -374,31 +411,6 @@ budget_quiet (dt_engine_t *engine, const info_t *info, sink_t *sink)
 //  --------------------------------------------------------------------------
 //  Caps
 
-static inline bool
-s_same (dt_str_t str, const char *cstr, size_t len)
-{
-    return str.len == len && memcmp (str.ptr, cstr, len) == 0;
-}
-
-//  The caps whose filter this touch matches, a bit each
-static uint32_t
-s_match (const budget_t *self, const info_t *info)
-{
-    const dt_event_t *ev = info->ev;
-    uint32_t match = 0;
-    for (int c = 0; c < self->cfg.cap_count; c++) {
-        const dt_cap_t *cap = &self->cfg.cap [c];
-        const cap_info_t *ci = &self->info [c];
-        if ((ci->channel_len && !s_same (ev->channel, cap->channel, ci->channel_len))
-        ||  (ci->kind_len && !s_same (ev->kind, cap->kind, ci->kind_len))
-        ||  (cap->category >= 0 && (int) ev->category != cap->category)
-        ||  (cap->track >= 0 && info->track != cap->track))
-            continue;
-        match |= 1u << c;
-    }
-    return match;
-}
-
 static inline int64_t
 s_bucket_of (const info_t *info, bool hourly)
 {
@@ -440,7 +452,9 @@ s_entry_for (budget_t *self, rec_t *rec, uint32_t contact, uint32_t bucket)
     if (rec->count == rec->alloc) {
         s_prune (self, rec);
         if (rec->count == rec->alloc) {
-            uint32_t alloc = rec->alloc? rec->alloc * 2: 4;
+            //  A few entries at a time: a record grows by one entry per
+            //  new contact and day, rarely, and memory is the budget
+            uint32_t alloc = rec->alloc + 4;
             uint8_t *data = (uint8_t *) realloc (rec->data, (size_t) alloc * self->entry_size);
             if (!data)
                 return NULL;
@@ -462,7 +476,7 @@ budget_commit (dt_engine_t *engine, const info_t *info)
     budget_t *self = engine->budget;
     if (info->transactional || self->cfg.cap_count == 0)
         return;
-    uint32_t match = s_match (self, info);
+    uint32_t match = info->caps_match;
     if (!match)
         return;
     rec_t *rec = s_find (self, info->key);
@@ -660,16 +674,46 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
     if (engine->cfg.severity [DT_RULE_CONTACT_PRESSURE] == DT_SEV_OFF || info->transactional
     ||  self->cfg.cap_count == 0)
         return;
-    uint32_t match = s_match (self, info);
+    uint32_t match = info->caps_match;
+    for (int c = 0; c < self->cfg.cap_count; c++)
+        if (!self->cfg.cap [c].per_account && !info->contact)
+            match &= ~(1u << c);
     if (!match)
         return;
     const rec_t *rec = s_find (self, info->key);
     //  A replay is already counted
     int self_count = replay >= 0? 0: 1;
+    //  First, in one pass over the entries, each cap's count over every
+    //  bucket a window holding this touch can reach: under the limit (the
+    //  usual case), no window can be over it
+    int64_t lo [DT_CAPS_MAX], hi [DT_CAPS_MAX];
+    uint32_t total [DT_CAPS_MAX];
+    for (int c = 0; c < self->cfg.cap_count; c++) {
+        total [c] = (uint32_t) self_count;
+        if (!(match & (1u << c)))
+            continue;
+        const cap_info_t *ci = &self->info [c];
+        int64_t d = s_bucket_of (info, ci->hourly);
+        if (self->cfg.cap [c].window == DT_WINDOW_ROLLING) {
+            lo [c] = d - ci->buckets + 1;
+            hi [c] = d + ci->buckets - 1;
+        }
+        else
+            s_period (self->cfg.cap [c].window, d, &lo [c], &hi [c]);
+        if (ci->hourly)
+            lo [c] |= HOUR_BIT, hi [c] |= HOUR_BIT;
+    }
+    for (uint32_t i = 0; rec && i < rec->count; i++) {
+        uint32_t *entry = s_entry (self, rec, i);
+        for (int c = 0; c < self->cfg.cap_count; c++)
+            if ((match & (1u << c)) && entry [1] >= lo [c] && entry [1] <= hi [c]
+            &&  (self->cfg.cap [c].per_account || entry [0] == info->contact))
+                total [c] += s_counts (entry) [c];
+    }
     over_t over [DT_CAPS_MAX];
     int overs = 0;
     for (int c = 0; c < self->cfg.cap_count; c++) {
-        if (!(match & (1u << c)) || (!self->cfg.cap [c].per_account && !info->contact))
+        if (!(match & (1u << c)) || (int) total [c] <= self->cfg.cap [c].limit)
             continue;
         if (s_over (self, rec, c, info, self_count, &over [overs]))
             overs++;

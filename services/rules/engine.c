@@ -227,6 +227,8 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
         if (ev->project.len)
             s_prefetch (block, offsetof (account_t, projects), offsetof (account_t, idlog));
     }
+    if (self->budget)
+        budget_prefetch_entries (self->budget, key);
     check_event (self, &info, &sink);
 
     //  A check needs no memory of its own

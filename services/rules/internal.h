@@ -143,6 +143,7 @@ typedef struct {
     const dt_zone_t *zone;      //  NULL: UTC
     int64_t offset;             //  ms, local = UTC + offset
     bool zone_asked;            //  attrs.tz named a zone the database lacks
+    uint32_t caps_match;        //  a bit per cap whose filter the touch matches
 } info_t;
 
 //  Where findings go
@@ -306,6 +307,8 @@ bool budget_same_caps (const budget_t *self, const dt_rules_config_t *cfg);
 void budget_adopt (budget_t *self, budget_t **old_p);
 size_t budget_bytes (const budget_t *self);
 void budget_prefetch (const budget_t *self, uint64_t key);
+//  Once the record's slot has arrived: ask for its entries
+void budget_prefetch_entries (const budget_t *self, uint64_t key);
 //  The event's zone and UTC offset into info
 void budget_prepare (budget_t *self, info_t *info);
 void budget_quiet (dt_engine_t *engine, const info_t *info, sink_t *sink);

@@ -7,7 +7,9 @@
 # the scenario's touchpoints with NAME.expect (exact multiset of
 # "EVENT_ID RULE") and check its "EVENT_ID verdict VERDICT" lines. An id
 # sent again is a resend: no new row, so a barrier event on the same track
-# tells when the coordinator has judged it.
+# tells when the coordinator has judged it. NAME.policy (a `rules:` section)
+# is applied with `dualtrack policy apply` over the exported policy before
+# the scenario, and the exported policy applied again after it.
 #   SCENARIOS="01-stage-crossing 07-collision" tests/run scenarios   runs only those
 source "$(dirname "$0")/lib.sh"
 SCN_DIR=${SCN_DIR:-$ROOT/tests/scenarios}
@@ -59,7 +61,27 @@ else
     files=("$SCN_DIR"/*.jsonl)
 fi
 
-SCN_RULES="stage_crossing collision unknown_theme theme_stage banned_phrase claim_conflict lead_violation sequence key_project_solo contact_pressure"
+SCN_RULES="stage_crossing collision unknown_theme theme_stage banned_phrase claim_conflict lead_violation sequence key_project_solo contact_pressure quiet_hours"
+
+# A scenario's rule settings: its NAME.policy (a `rules:` section) replaces
+# the rules of the policy in force (exported once, tone book and all), and
+# that policy comes back after the scenario. 0 when the coordinator took it.
+scn_policy_base=""
+scn_apply() {   # file, note
+    local out
+    out=$("$BIN/dualtrack" policy --pg "$PG_URI" apply "$1" --note "$2" 2>&1)
+    [[ "$out" == *"live: the coordinator took version"* ]] && return 0
+    echo "# policy not taken: $out"
+    return 1
+}
+scn_policy() {  # name
+    if [ -z "$scn_policy_base" ]; then
+        scn_policy_base=$IT_DIR/scenario-policy-base.yaml
+        "$BIN/dualtrack" policy --pg "$PG_URI" export > "$scn_policy_base" || return 1
+    fi
+    { sed '/^rules:/,$d' "$scn_policy_base"; cat "$SCN_DIR/$1.policy"; } > "$IT_DIR/scenario-policy.yaml"
+    scn_apply "$IT_DIR/scenario-policy.yaml" "scenario $1"
+}
 track_re='^(.*[{,])[[:space:]]*"track"[[:space:]]*:[[:space:]]*"([a-z]*)"[[:space:]]*(,?)(.*)$'
 id_re='[{,][[:space:]]*"id"[[:space:]]*:[[:space:]]*"([^"\\]*)"'
 
@@ -83,6 +105,10 @@ for jsonl in "${files[@]}"; do
         else
             it_check "scenario $name: $name.sql applies" false
         fi
+    fi
+
+    if [ -f "$SCN_DIR/$name.policy" ]; then
+        it_check "scenario $name: its policy is live" scn_policy "$name"
     fi
 
     ids=()
@@ -136,6 +162,11 @@ for jsonl in "${files[@]}"; do
         psql_q -F ' | ' -c "SELECT touchpoint_id, rule, severity, message FROM findings WHERE touchpoint_id IN ($id_list) ORDER BY touchpoint_id, finding_no" | sed 's/^/#   stored: /'
     fi
     it_eq "scenario $name: findings" "$(echo "$got" | paste -sd ';')" "$(echo "$want" | paste -sd ';')"
+
+    if [ -f "$SCN_DIR/$name.policy" ]; then
+        it_check "scenario $name: the policy before it is live again" \
+            scn_apply "$scn_policy_base" "after scenario $name"
+    fi
 
     # Verdicts
     while read -r vid word verdict _; do
