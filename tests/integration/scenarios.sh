@@ -76,6 +76,9 @@ scn_apply() {   # file, note
 }
 scn_policy() {  # name
     if [ -z "$scn_policy_base" ]; then
+        # The coordinator records its options once it has migrated
+        scn_wait "SELECT to_regclass ('policy_defaults') IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM policy_defaults)" t >/dev/null
         scn_policy_base=$IT_DIR/scenario-policy-base.yaml
         "$BIN/dualtrack" policy --pg "$PG_URI" export > "$scn_policy_base" || return 1
     fi
