@@ -52,6 +52,14 @@ s_account (dt_engine_t *self, uint64_t key, size_t slot, bool create)
 }
 
 
+//  The block index of an account in memory
+static uint32_t
+s_block_index (dt_engine_t *self, uint64_t key)
+{
+    uint64_t entry = self->slots [s_probe (self, key, key & (self->slot_count - 1))];
+    return entry? (uint32_t) entry - 1: BLOCK_NONE;
+}
+
 //  --------------------------------------------------------------------------
 //  The engine
 
@@ -207,14 +215,14 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     info_t info;
     if (check_info (self, ev, &info))
         return -1;
-    info.key = key;
-    if (self->budget) {
-        budget_prefetch (self->budget, key);
+    if (self->budget)
         budget_prepare (self->budget, &info);
-    }
     //  Find where the block should be from the table alone, ask for the
     //  lines the rules read, and judge what needs no memory while they come
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
+    info.block = self->slots [slot]? (uint32_t) self->slots [slot] - 1: BLOCK_NONE;
+    if (self->budget)
+        budget_prefetch (self->budget, info.block);
     if (self->slots [slot]) {
         //  Touches always; claims, themes and projects when the event has
         //  them (asking for every line stalls when the fill buffers run out)
@@ -227,8 +235,6 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
         if (ev->project.len)
             s_prefetch (block, offsetof (account_t, projects), offsetof (account_t, idlog));
     }
-    if (self->budget)
-        budget_prefetch_entries (self->budget, key);
     check_event (self, &info, &sink);
 
     //  A check needs no memory of its own
@@ -238,8 +244,11 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     check_memory (self, memory, &info, replay, &sink);
 
     if (commit && account) {
-        if (self->budget && replay < 0)
+        if (self->budget && replay < 0) {
+            if (info.block == BLOCK_NONE)       //  created just now
+                info.block = s_block_index (self, key);
             budget_commit (self, &info);
+        }
         account_commit (account, &info, replay);
     }
     if (verdict)
@@ -269,7 +278,7 @@ dt_engine_remember (dt_engine_t *self, const dt_event_t *ev)
         return;
     int replay = account_replay (account, &info);
     if (self->budget && replay < 0) {
-        info.key = key;
+        info.block = s_block_index (self, key);
         budget_prepare (self->budget, &info);
         budget_commit (self, &info);
     }
@@ -297,7 +306,7 @@ s_evict_slots (dt_engine_t *self, int64_t now_ms, size_t *cursor, size_t budget)
             continue;
         }
         //  The shift may pull a later entry into this slot: look again
-        budget_forget (self->budget, s_block (self, (uint32_t) entry - 1)->key);
+        budget_forget (self->budget, (uint32_t) entry - 1);
         table_delete (self, slot);
         self->free_list [self->free_count++] = (uint32_t) entry - 1;
         self->accounts--;

@@ -37,6 +37,7 @@
 #define EVICT_STEP_MIN      4096    //  slots looked at per step, at least
 #define ID_NONE             0xFF    //  t_id_off: the id is not in the ring
 #define T48_NONE            0xFFFF  //  a T48 high part: never
+#define BLOCK_NONE          UINT32_MAX
 
 //  Seeds keep the hashes of different kinds of strings apart
 #define SEED_ACCOUNT        0x0a
@@ -138,7 +139,7 @@ typedef struct {
     bool transactional;
     uint32_t contact;
     uint32_t id;
-    uint64_t key;               //  hash of the account id
+    uint32_t block;             //  the account's block index, BLOCK_NONE: none yet
     //  Local time, set by budget_prepare when a budget is configured
     const dt_zone_t *zone;      //  NULL: UTC
     int64_t offset;             //  ms, local = UTC + offset
@@ -306,15 +307,14 @@ bool budget_same_caps (const budget_t *self, const dt_rules_config_t *cfg);
 //  Take old's counters (it has the same caps) and destroy old
 void budget_adopt (budget_t *self, budget_t **old_p);
 size_t budget_bytes (const budget_t *self);
-void budget_prefetch (const budget_t *self, uint64_t key);
-//  Once the record's slot has arrived: ask for its entries
-void budget_prefetch_entries (const budget_t *self, uint64_t key);
+//  Ask for the counters of the account in that block
+void budget_prefetch (const budget_t *self, uint32_t block);
 //  The event's zone and UTC offset into info
 void budget_prepare (budget_t *self, info_t *info);
 void budget_quiet (dt_engine_t *engine, const info_t *info, sink_t *sink);
 void budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink);
 void budget_commit (dt_engine_t *engine, const info_t *info);
-//  The account is evicted: drop its counters
-void budget_forget (budget_t *self, uint64_t key);
+//  The account in that block is evicted: drop its counters
+void budget_forget (budget_t *self, uint32_t block);
 
 #endif

@@ -460,12 +460,6 @@ s_test_big (void)
     CHECK_INT (dt_engine_set_config (engine, &cfg), 0);
     judge (engine, &tp, false);
     CHECK (finding (DT_RULE_CONTACT_PRESSURE) == NULL);
-    //  Eviction drops the account's counters
-    tp_init (&tp, "big-y", DT_TRACK_SALES, "c1", "email", MAY1 + 89 * DAY);
-    judge (engine, &tp, true);
-    size_t full = dt_engine_state_bytes (engine);
-    CHECK_INT (dt_engine_evict (engine, MAY1 + 400 * DAY), 1);
-    CHECK (dt_engine_state_bytes (engine) < full);
     dt_engine_destroy (&engine);
 }
 
@@ -484,6 +478,17 @@ s_test_remember (void)
     }
     tp_init (&tp, "r-2", DT_TRACK_SALES, "c1", "email", MAY1 + 5 * HOUR);
     CHECK_INT (judge (engine, &tp, false), 1);
+    //  Evicted, the account's counters go; another account that gets its
+    //  block starts from nothing
+    CHECK_INT (dt_engine_evict (engine, MAY1 + 40 * DAY), 1);
+    tp.ev.account = s_str ("another");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "r-3", DT_TRACK_SALES, "c1", "email", MAY1 + 6 * HOUR);
+    tp.ev.account = s_str ("another");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "r-4", DT_TRACK_SALES, "c1", "email", MAY1 + 7 * HOUR);
+    tp.ev.account = s_str ("another");
+    CHECK_INT (judge (engine, &tp, true), 1);
     dt_engine_destroy (&engine);
 }
 
