@@ -33,7 +33,7 @@ dt_history_set_observer (dt_history_t *self, dt_history_observer_fn *fn, void *c
 #define HISTORY_COLUMNS \
     "id, track, account, contact, stage, lead, advisors::text, project, theme," \
     " claims::text, (extract (epoch FROM occurred_at) * 1000)::bigint, category," \
-    " source, channel, kind"
+    " source, channel, kind, attrs ->> 'tz'"
 
 dt_history_t *
 dt_history_new (const char *uri, const char *password, const dt_stageset_t *stages)
@@ -218,6 +218,21 @@ s_remember_row (dt_history_t *self, dt_engine_t *engine, PGresult *result, int r
     ev.kind = s_column (result, row, 14);
     if (ev.track == DT_TRACK_NONE || ev.lead == DT_TRACK_NONE || ev.stage_index < 0)
         return;     //  a row from another stage configuration: nothing to learn
+    //  The contact budget's local time: attrs.tz is all of attrs it reads
+    msgpack_object attrs;
+    msgpack_object_kv tz;
+    if (!PQgetisnull (result, row, 15)) {
+        tz.key.type = tz.val.type = MSGPACK_OBJECT_STR;
+        tz.key.via.str.ptr = "tz";
+        tz.key.via.str.size = 2;
+        tz.val.via.str.ptr = PQgetvalue (result, row, 15);
+        tz.val.via.str.size = (uint32_t) PQgetlength (result, row, 15);
+        attrs.type = MSGPACK_OBJECT_MAP;
+        attrs.via.map.size = 1;
+        attrs.via.map.ptr = &tz;
+        ev.attrs = &attrs;
+        ev.present |= DT_HAS_ATTRS;
+    }
 
     msgpack_unpacked claims;
     msgpack_unpacked_init (&claims);

@@ -8,6 +8,7 @@
     dropped with the account.
 */
 #include "rules/engine.h"
+#include "rules/policy.h"
 #include "unit/testing.h"
 
 #include <assert.h>
@@ -492,6 +493,59 @@ s_test_remember (void)
     dt_engine_destroy (&engine);
 }
 
+//  The policy file's budget section: read, written back quoted, read again
+//  the same; a bad cap located and explained
+static void
+s_test_policy (void)
+{
+    const char *text =
+        "tone:\n"
+        "rules:\n"
+        "  severity:\n"
+        "    quiet_hours: violation\n"
+        "  budget:\n"
+        "    caps: \"emails: channel=email 20 per month; all: account 30 per 30d\"\n"
+        "    sending hours: phone mon-fri 08:00-20:00\n"
+        "    time zone: Europe/Berlin\n";
+    dt_policy_errors_t errors;
+    dt_policy_t *policy = dt_policy_parse (text, strlen (text), NULL, &stages, &errors);
+    CHECK (policy != NULL);
+    if (!policy)
+        return;
+    const dt_rules_config_t *cfg = dt_policy_config (policy);
+    CHECK_INT (cfg->budget.cap_count, 2);
+    CHECK_INT (cfg->budget.quiet_count, 1);
+    CHECK_STR (cfg->budget.zone, "Europe/Berlin");
+    CHECK_INT (cfg->severity [DT_RULE_QUIET_HOURS], DT_SEV_VIOLATION);
+    dt_buf_t out = { 0 };
+    dt_policy_format (policy, &out);
+    dt_buf_putc (&out, 0);
+    CHECK (strstr (out.data, "    caps: \"emails: contact channel=email 20 per month; all: "
+                             "account 30 per 30d\"\n"));
+    CHECK (strstr (out.data, "    sending hours: \"phone mon-fri 08:00-20:00\"\n"));
+    CHECK (strstr (out.data, "    time zone: Europe/Berlin\n"));
+    dt_policy_t *again = dt_policy_parse (out.data, out.size - 1, NULL, &stages, &errors);
+    CHECK (again && memcmp (dt_policy_config (again), cfg, sizeof *cfg) == 0);
+    dt_buf_t diff = { 0 };
+    CHECK_INT (dt_policy_diff (policy, again, &diff), 0);
+    dt_policy_t *none = dt_policy_new (NULL);
+    CHECK (dt_policy_diff (none, policy, &diff) >= 3);
+    dt_buf_putc (&diff, 0);
+    CHECK (strstr (diff.data, "budget caps:  -> emails: contact channel=email 20 per month"));
+    dt_buf_free (&diff);
+    dt_buf_free (&out);
+    dt_policy_destroy (&none);
+    dt_policy_destroy (&again);
+    dt_policy_destroy (&policy);
+
+    const char *bad = "tone:\nrules:\n  budget:\n    caps: \"emails: contact 0 per month\"\n";
+    CHECK (dt_policy_parse (bad, strlen (bad), NULL, &stages, &errors) == NULL);
+    CHECK_INT (errors.count, 1);
+    CHECK_INT (errors.error [0].line, 4);
+    CHECK (strstr (errors.error [0].reason, "budget caps: cap emails: the limit must be a whole "
+                   "number from 1 to 1000, not '0'") != NULL);
+}
+
 int
 main (void)
 {
@@ -507,6 +561,7 @@ main (void)
     s_test_quiet ();
     s_test_big ();
     s_test_remember ();
+    s_test_policy ();
     dt_tzdb_destroy (&zones);
     return TESTING_DONE ();
 }
