@@ -745,4 +745,6 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
         s_local_time (&text, free_at, info->zone);
         text_puts (&text, ".");
     }
+    if (info->zone_asked)
+        text_puts (&text, " (attrs.tz names no known zone: the default zone was used.)");
 }

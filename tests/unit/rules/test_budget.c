@@ -322,6 +322,8 @@ s_test_zones (void)
     tp_init (&tp, "xx-2", DT_TRACK_SALES, "nowhere", "email", later);
     tp_tz (&tp, "Atlantis/Capital");
     CHECK_INT (judge (engine, &tp, true), 1);
+    CHECK (strstr (finding (DT_RULE_CONTACT_PRESSURE), "(attrs.tz names no known zone: the "
+                   "default zone was used.)"));
     dt_engine_destroy (&engine);
 }
 
