@@ -72,6 +72,7 @@ struct _budget_t {
     const dt_zone_t *zone;
     const dt_zone_t *cached;
     int64_t cached_from, cached_to, cached_offset;
+    int64_t month_first, month_last;    //  the local month last looked up
 };
 
 static inline uint32_t *
@@ -117,6 +118,8 @@ budget_new (const dt_rules_config_t *cfg, const dt_tzdb_t *zones)
     }
     self->entry_size = (8 + 2 * (size_t) budget->cap_count + 3) & ~(size_t) 3;
     self->keep_days = dt_budget_horizon (budget) / DAY_MS + 1;
+    self->month_first = 1;              //  an empty range: nothing cached
+    self->month_last = 0;
     self->zones = zones;
     self->zone = zones? dt_tzdb_find (zones, budget->zone, strlen (budget->zone)): NULL;
     return self;
@@ -297,6 +300,10 @@ budget_prepare (budget_t *self, info_t *info)
         self->cached = zone;
         self->cached_offset = info->offset;
     }
+    //  Once, with constant divisors (a multiplication, not a division)
+    int64_t local = at + info->offset;
+    info->day = local / DAY_MS - (local % DAY_MS < 0);
+    info->hour = local / HOUR_MS - (local % HOUR_MS < 0);
 }
 
 static const char *
@@ -344,7 +351,7 @@ budget_quiet (dt_engine_t *engine, const info_t *info, sink_t *sink)
     if (!quiet)
         return;
     int64_t local = ev->occurred_at + info->offset;
-    int64_t day = s_floor_div (local, DAY_MS);
+    int64_t day = info->day;
     int minute = (int) ((local - day * DAY_MS) / 60000);
     int wday = s_wday (day);
     if ((quiet->days & (1 << wday)) && minute >= quiet->from && minute < quiet->to)
@@ -388,7 +395,7 @@ budget_quiet (dt_engine_t *engine, const info_t *info, sink_t *sink)
 static inline int64_t
 s_bucket_of (const info_t *info, bool hourly)
 {
-    return s_floor_div (info->ev->occurred_at + info->offset, hourly? HOUR_MS: DAY_MS);
+    return hourly? info->hour: info->day;
 }
 
 //  Drop entries older than keep_days behind the newest day bucket
@@ -506,7 +513,7 @@ s_dense (const budget_t *self, const rec_t *rec, int c, uint32_t contact, int64_
 
 //  The calendar period holding day: [*first, *last]
 static void
-s_period (dt_window_t window, int64_t day, int64_t *first, int64_t *last)
+s_period (budget_t *self, dt_window_t window, int64_t day, int64_t *first, int64_t *last)
 {
     if (window == DT_WINDOW_DAY)
         *first = *last = day;
@@ -515,6 +522,11 @@ s_period (dt_window_t window, int64_t day, int64_t *first, int64_t *last)
         *first = day - (((day % 7) + 7 + 3) % 7);       //  1970-01-05 was a Monday
         *last = *first + 6;
     }
+    else
+    if (day >= self->month_first && day <= self->month_last) {
+        *first = self->month_first;     //  the month of the last touch: usual
+        *last = self->month_last;
+    }
     else {
         int64_t year;
         int month, mday;
@@ -522,6 +534,8 @@ s_period (dt_window_t window, int64_t day, int64_t *first, int64_t *last)
         *first = day - (mday - 1);
         int next_month = month == 12? 1: month + 1;
         *last = dt_days_from_civil (month == 12? year + 1: year, next_month, 1) - 1;
+        self->month_first = *first;
+        self->month_last = *last;
     }
 }
 
@@ -534,7 +548,7 @@ typedef struct {
 
 //  Is cap c over its limit with this touch? Fills over.
 static bool
-s_over (const budget_t *self, const rec_t *rec, int c, const info_t *info, int self_count,
+s_over (budget_t *self, const rec_t *rec, int c, const info_t *info, int self_count,
         over_t *over)
 {
     const dt_cap_t *cap = &self->cfg.cap [c];
@@ -582,12 +596,12 @@ s_over (const budget_t *self, const rec_t *rec, int c, const info_t *info, int s
         return true;
     }
     int64_t first, last;
-    s_period (cap->window, d, &first, &last);
+    s_period (self, cap->window, d, &first, &last);
     //  This period and the next ones, for the free slot
     int64_t end = last;
     for (int p = 0; p < PERIODS_AHEAD; p++) {
         int64_t next_first;
-        s_period (cap->window, end + 1, &next_first, &end);
+        s_period (self, cap->window, end + 1, &next_first, &end);
     }
     int span = (int) (end - first + 1);
     s_dense (self, rec, c, info->contact, first, span, dense);
@@ -601,7 +615,7 @@ s_over (const budget_t *self, const rec_t *rec, int c, const info_t *info, int s
     over->from = first;
     over->to = last;
     for (int64_t p_first = last + 1, p_last; p_first <= end; p_first = p_last + 1) {
-        s_period (cap->window, p_first, &p_first, &p_last);
+        s_period (self, cap->window, p_first, &p_first, &p_last);
         sum = 0;
         for (int64_t b = p_first; b <= p_last; b++)
             sum += dense [b - first];
@@ -650,7 +664,7 @@ s_window_text (text_t *text, const dt_cap_t *cap, const cap_info_t *ci, const ov
 void
 budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
 {
-    const budget_t *self = engine->budget;
+    budget_t *self = engine->budget;
     if (engine->cfg.severity [DT_RULE_CONTACT_PRESSURE] == DT_SEV_OFF || info->transactional
     ||  self->cfg.cap_count == 0)
         return;
@@ -679,7 +693,7 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
             hi [c] = d + ci->buckets - 1;
         }
         else
-            s_period (self->cfg.cap [c].window, d, &lo [c], &hi [c]);
+            s_period (self, self->cfg.cap [c].window, d, &lo [c], &hi [c]);
         if (ci->hourly)
             lo [c] |= HOUR_BIT, hi [c] |= HOUR_BIT;
     }

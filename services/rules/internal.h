@@ -143,6 +143,7 @@ typedef struct {
     //  Local time, set by budget_prepare when a budget is configured
     const dt_zone_t *zone;      //  NULL: UTC
     int64_t offset;             //  ms, local = UTC + offset
+    int64_t day, hour;          //  local days (hours) since 1970-01-01
     bool zone_asked;            //  attrs.tz named a zone the database lacks
     uint32_t caps_match;        //  a bit per cap whose filter the touch matches
 } info_t;
