@@ -228,13 +228,16 @@ budget_forget (budget_t *self, uint32_t block)
     memset (rec, 0, offsetof (rec_t, inline_));
 }
 
+//  Into L2 (prefetcht1): the block's lines go to L1 at the same moment, and
+//  asking for four more there measured slower (0.72-0.74 of the plain rate
+//  against 0.79-0.80)
 void
 budget_prefetch (const budget_t *self, uint32_t block)
 {
     const rec_t *rec = s_rec (self, block);
     if (rec)
         for (int line = 0; line < REC_SIZE / 64; line++)
-            __builtin_prefetch ((const char *) rec + 64 * line);
+            __builtin_prefetch ((const char *) rec + 64 * line, 0, 2);
 }
 
 static inline bool

@@ -106,7 +106,6 @@ typedef struct {
 _Static_assert (sizeof (account_t) <= 992, "an account's block outgrew its budget");
 
 struct _dt_engine_t {
-    dt_rules_config_t cfg;
     dt_stageset_t stages;
     dt_tonebook_t *tonebook;
     uint64_t *slots;            //  tag << 32 | (block index + 1); 0 = empty
@@ -127,6 +126,11 @@ struct _dt_engine_t {
     //  are configured; the time zones are the caller's
     struct _budget_t *budget;
     const dt_tzdb_t *zones;
+    //  Last: its head (severities, windows) stays next to the fields above,
+    //  and the contact budget's settings (2.7 KB, read only when the budget
+    //  is built) after it. First in the struct, they pushed the hot fields
+    //  apart and judging without caps slowed by ~8%.
+    dt_rules_config_t cfg;
 };
 
 //  What judging needs to know about the event, computed once
