@@ -30,6 +30,11 @@
     is the map's own accounting (dt_identity_bytes). Compare with the same
     run without --aliases (interleaved runs: docs/performance.md).
 
+    With BENCH_CAPS set (budget.caps, e.g. "a: contact 20 per 30d; ...")
+    the contact budget counts those caps, in BENCH_TZ's zone (default
+    Europe/Berlin) read from the system's tz database; memory then includes
+    the budget's counters (and both engines count them with --aliases).
+
     Usage: bench_rules [--aliases N] [accounts] [timed passes] [days per pass]
 */
 #include "rules/engine.h"
@@ -171,17 +176,29 @@ s_book (const dt_stageset_t *stages)
     return book;
 }
 
-//  An engine with the tone book, or NULL
+//  An engine with the tone book and, with BENCH_CAPS, the contact budget
+//  in zones (the caller's), or NULL
 static dt_engine_t *
-s_engine (const dt_stageset_t *stages, size_t *book_bytes)
+s_engine (const dt_stageset_t *stages, size_t *book_bytes, const dt_tzdb_t *zones)
 {
     char err [256] = "out of memory";
     dt_tonebook_t *book = s_book (stages);
     if (!book)
         return NULL;
     *book_bytes = dt_tonebook_bytes (book);
-    dt_engine_t *engine = dt_engine_new (NULL, stages);
-    if (!engine || dt_engine_set_tonebook (engine, &book, err, sizeof err)) {
+    dt_rules_config_t cfg;
+    dt_rules_config_default (&cfg);
+    const char *caps = getenv ("BENCH_CAPS");
+    const char *tz = getenv ("BENCH_TZ")? getenv ("BENCH_TZ"): "Europe/Berlin";
+    if (caps && (dt_rules_config_set (&cfg, "budget.caps", caps, err, sizeof err)
+              || dt_rules_config_set (&cfg, "budget.timezone", tz, err, sizeof err))) {
+        fprintf (stderr, "caps: %s\n", err);
+        dt_tonebook_destroy (&book);
+        return NULL;
+    }
+    dt_engine_t *engine = dt_engine_new (&cfg, stages);
+    if (!engine || dt_engine_set_tonebook (engine, &book, err, sizeof err)
+    ||  dt_engine_set_zones (engine, zones, err, sizeof err)) {
         fprintf (stderr, "engine: %s\n", err);
         dt_engine_destroy (&engine);
         dt_tonebook_destroy (&book);
@@ -234,14 +251,21 @@ main (int argc, char *argv [])
 
     char err [256];
     size_t book_bytes = 0;
-    dt_engine_t *engine = s_engine (&stages, &book_bytes);
+    dt_tzdb_t *zones = dt_tzdb_new ();
+    char zone_err [256] = "out of memory";
+    if (!zones || (getenv ("BENCH_CAPS")
+                   && dt_tzdb_load_dir (zones, DT_TZDB_DIR, zone_err, sizeof zone_err) < 0)) {
+        fprintf (stderr, "caps: %s\n", zone_err);
+        return 1;
+    }
+    dt_engine_t *engine = s_engine (&stages, &book_bytes, zones);
     if (!engine)
         return 1;
     //  With an alias map, a twin engine without one judges the same passes,
     //  in turn with the main one (which goes first alternates), so that the
     //  ratio of the two rates comes from one run: on a shared machine the
     //  load changes from one run to the next
-    dt_engine_t *twin = aliases >= 0? s_engine (&stages, &book_bytes): NULL;
+    dt_engine_t *twin = aliases >= 0? s_engine (&stages, &book_bytes, zones): NULL;
     if (aliases >= 0 && !twin)
         return 1;
 
@@ -489,6 +513,9 @@ main (int argc, char *argv [])
     }
     printf ("rule engine benchmark (one core, %d accounts, %d timed passes of %d events, "
             "%d days each)\n", accounts, passes, EVENTS, days);
+    if (getenv ("BENCH_CAPS"))
+        printf ("  caps         : %s (zone %s)\n", getenv ("BENCH_CAPS"),
+                getenv ("BENCH_TZ")? getenv ("BENCH_TZ"): "Europe/Berlin");
     printf ("  judge+commit : %lld touchpoints in %.3f s of CPU = %.0f touchpoints/s "
             "(%.0f ns each; %.0f/s by the wall clock)\n", judged, elapsed, judged / elapsed,
             elapsed * 1e9 / judged, judged / wall_elapsed);
@@ -531,6 +558,7 @@ main (int argc, char *argv [])
 
     dt_engine_destroy (&engine);
     dt_engine_destroy (&twin);
+    dt_tzdb_destroy (&zones);
     free (events);
     free (frames);
     free (offsets);

@@ -29,6 +29,7 @@
 #include "rules/engine.h"
 #include "store/aliases.h"
 #include "store/replay.h"
+#include "store/suppressions.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -60,6 +61,7 @@ typedef struct {
 typedef struct {
     //  The engines: [0] live, [1] candidate
     dt_engine_t *engine [2];
+    dt_tzdb_t *zones;               //  the system's tz database, for both
     dt_stageset_t stages;
     dt_rules_config_t defaults;
     PGconn *conn;
@@ -119,11 +121,29 @@ s_engine (whatif_t *self, const dt_policy_t *policy, const char *what)
         return NULL;
     }
     char err [512];
+    //  As the coordinator judges: the alias maps, consent and the contact
+    //  budget's time zones (each as they are now)
     dt_identity_t *map = dt_aliases_load (self->conn, err, sizeof err);
     if (!map)
         fprintf (stderr, "whatif: the alias maps cannot be read (ids judged as sent): %s\n", err);
-    if (s_use_policy (engine, policy, what)
-    ||  (map && dt_engine_set_identity (engine, &map, err, sizeof err))) {
+    dt_suppression_t *set = dt_suppressions_load (self->conn, err, sizeof err);
+    if (!set)
+        fprintf (stderr, "whatif: the suppressions cannot be read (none judged): %s\n", err);
+    if (!self->zones) {
+        self->zones = dt_tzdb_new ();
+        if (self->zones && dt_tzdb_load_dir (self->zones, DT_TZDB_DIR, err, sizeof err) < 0)
+            fprintf (stderr, "whatif: no tz database (every time zone is UTC): %s\n", err);
+    }
+    bool zones_ok = !self->zones || dt_engine_set_zones (engine, self->zones, err, sizeof err) == 0;
+    if (!zones_ok)
+        fprintf (stderr, "whatif: %s cannot be used: %s\n", what, err);
+    if (!zones_ok || s_use_policy (engine, policy, what)
+    ||  (map && dt_engine_set_identity (engine, &map, err, sizeof err))
+    ||  (set && dt_engine_set_suppressions (engine, &set, err, sizeof err))) {
+        if (zones_ok && (map || set))
+            fprintf (stderr, "whatif: %s cannot be used: %s\n", what, err);
+        dt_identity_destroy (&map);
+        dt_suppression_destroy (&set);
         dt_engine_destroy (&engine);
         return NULL;
     }
@@ -1023,6 +1043,7 @@ done:
         dt_policy_destroy (&self->versions [v]);
     for (int e = 0; e < 2; e++)
         dt_engine_destroy (&self->engine [e]);
+    dt_tzdb_destroy (&self->zones);
     for (size_t i = 0; i < self->account_slots; i++)
         free (self->accounts [i].name);
     free (self->accounts);

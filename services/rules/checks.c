@@ -568,6 +568,8 @@ check_event (dt_engine_t *self, const info_t *info, sink_t *sink)
     s_themes (self, info, sink);
     s_banned (self, info, sink);
     s_suppressed (self, info, sink);
+    if (self->budget)
+        budget_quiet (self, info, sink);
 }
 
 void
@@ -579,4 +581,6 @@ check_memory (dt_engine_t *self, const account_t *account, const info_t *info, i
     s_sequence (self, account, info, replay, sink);
     s_key_project (self, account, info, sink);
     s_pressure (self, account, info, replay, sink);
+    if (self->budget)
+        budget_caps (self, info, replay, sink);
 }

@@ -37,6 +37,7 @@
 #include "rules/internal.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 //  The account's memory, looked up from the slot s_probe found; created if
@@ -51,6 +52,14 @@ s_account (dt_engine_t *self, uint64_t key, size_t slot, bool create)
 }
 
 
+//  The block index of an account in memory
+static uint32_t
+s_block_index (dt_engine_t *self, uint64_t key)
+{
+    uint64_t entry = self->slots [s_probe (self, key, key & (self->slot_count - 1))];
+    return entry? (uint32_t) entry - 1: BLOCK_NONE;
+}
+
 //  --------------------------------------------------------------------------
 //  The engine
 
@@ -58,6 +67,12 @@ s_account (dt_engine_t *self, uint64_t key, size_t slot, bool create)
 static void
 s_configure (dt_engine_t *self, const dt_rules_config_t *cfg)
 {
+    //  The budget's counters outlive a new configuration with the same caps
+    budget_t *budget = budget_new (cfg, self->zones);
+    if (budget && budget_same_caps (self->budget, cfg))
+        budget_adopt (budget, &self->budget);
+    budget_destroy (&self->budget);
+    self->budget = budget;
     self->cfg = *cfg;
     dt_duration_format (cfg->collision_window, self->collision_text,
                         sizeof self->collision_text);
@@ -109,6 +124,7 @@ dt_engine_destroy (dt_engine_t **self_p)
     dt_tonebook_destroy (&self->tonebook);
     dt_identity_destroy (&self->identity);
     dt_suppression_destroy (&self->suppressions);
+    budget_destroy (&self->budget);
     free (self);
     *self_p = NULL;
 }
@@ -154,6 +170,21 @@ dt_engine_set_identity (dt_engine_t *self, dt_identity_t **identity_p, char *err
     //  The lookups under way read the old map
     for (int i = 0; i < HINTS; i++)
         self->hints [i].ev = NULL;
+    return 0;
+}
+
+int
+dt_engine_check_config (dt_engine_t *self, const dt_rules_config_t *cfg, char *err, size_t errlen)
+{
+    assert (self);
+    if (dt_rules_config_check (cfg, err, errlen))
+        return -1;
+    //  A default zone the tz database lacks would silently mean UTC
+    const char *zone = cfg->budget.zone;
+    if (self->zones && !dt_tzdb_find (self->zones, zone, strlen (zone))) {
+        snprintf (err, errlen, "budget.timezone: '%s' is not in the tz database", zone);
+        return -1;
+    }
     return 0;
 }
 
@@ -209,9 +240,23 @@ dt_engine_set_config (dt_engine_t *self, const dt_rules_config_t *cfg)
 {
     assert (self);
     char err [256];
-    if (!cfg || dt_rules_config_check (cfg, err, sizeof err))
+    if (!cfg || dt_engine_check_config (self, cfg, err, sizeof err))
         return -1;
     s_configure (self, cfg);
+    return 0;
+}
+
+int
+dt_engine_set_zones (dt_engine_t *self, const dt_tzdb_t *zones, char *err, size_t errlen)
+{
+    assert (self);
+    const char *zone = self->cfg.budget.zone;
+    if (zones && !dt_tzdb_find (zones, zone, strlen (zone))) {
+        snprintf (err, errlen, "budget.timezone: '%s' is not in the tz database", zone);
+        return -1;
+    }
+    self->zones = zones;
+    s_configure (self, &self->cfg);
     return 0;
 }
 
@@ -322,9 +367,14 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     }
     if (rc)
         return -1;
+    if (self->budget)
+        budget_prepare (self->budget, &info);
     //  Find where the block should be from the table alone, ask for the
     //  lines the rules read, and judge what needs no memory while they come
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
+    info.block = self->slots [slot]? (uint32_t) self->slots [slot] - 1: BLOCK_NONE;
+    if (self->budget)
+        budget_prefetch (self->budget, info.block);
     if (self->slots [slot]) {
         //  Touches always; claims, themes and projects when the event has
         //  them (asking for every line stalls when the fill buffers run out)
@@ -358,8 +408,14 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     int replay = account_replay (memory, &info);
     check_memory (self, memory, &info, replay, &sink);
 
-    if (commit && account)
+    if (commit && account) {
+        if (self->budget && replay < 0) {
+            if (info.block == BLOCK_NONE)       //  created just now
+                info.block = s_block_index (self, key);
+            budget_commit (self, &info);
+        }
         account_commit (account, &info, replay, self->cfg.memory_window);
+    }
     if (verdict)
         *verdict = sink.verdict;
     return sink.count;
@@ -407,9 +463,15 @@ dt_engine_remember (dt_engine_t *self, const dt_event_t *ev)
     uint64_t key = s_account_key (self, ev->account);
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     account_t *account = s_account (self, key, slot, true);
-    if (account)
-        account_commit (account, &info, account_replay (account, &info),
-                        self->cfg.memory_window);
+    if (!account)
+        return;
+    int replay = account_replay (account, &info);
+    if (self->budget && replay < 0) {
+        info.block = s_block_index (self, key);
+        budget_prepare (self->budget, &info);
+        budget_commit (self, &info);
+    }
+    account_commit (account, &info, replay, self->cfg.memory_window);
 }
 
 int64_t
@@ -433,6 +495,7 @@ s_evict_slots (dt_engine_t *self, int64_t now_ms, size_t *cursor, size_t budget)
             continue;
         }
         //  The shift may pull a later entry into this slot: look again
+        budget_forget (self->budget, (uint32_t) entry - 1);
         table_delete (self, slot);
         self->free_list [self->free_count++] = (uint32_t) entry - 1;
         self->accounts--;
@@ -493,7 +556,7 @@ dt_engine_accounts (dt_engine_t *self)
 size_t
 dt_engine_state_bytes (dt_engine_t *self)
 {
-    return self->slot_count * sizeof (uint64_t)
+    return budget_bytes (self->budget) + self->slot_count * sizeof (uint64_t)
          + self->chunk_count * (sizeof (account_t *)
                               + CHUNK_ACCOUNTS * (sizeof (account_t) + sizeof (uint32_t)));
 }

@@ -20,6 +20,7 @@
 #define DT_RULES_H
 
 #include "proto/event.h"
+#include "base/tzdb.h"
 #include "rules/settings.h"
 #include "rules/tonebook.h"
 #include "rules/identity.h"
@@ -93,12 +94,25 @@ dt_str_t dt_engine_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id)
 //  Valid until the next call into the engine, and while the event is.
 dt_str_t dt_engine_judged_id (dt_engine_t *self, dt_id_kind_t kind);
 
+//  Would dt_engine_set_config take cfg? 0, or -1 with a sentence in err
+//  (dt_rules_config_check, and a default zone the engine's tz database has)
+int dt_engine_check_config (dt_engine_t *self, const dt_rules_config_t *cfg,
+                            char *err, size_t errlen);
+
 //  Replace the configuration (copied). Returns 0, or -1 with the old one
 //  kept if cfg does not pass dt_rules_config_check.
 int dt_engine_set_config (dt_engine_t *self, const dt_rules_config_t *cfg);
 
 //  The configuration in force
 const dt_rules_config_t *dt_engine_config (dt_engine_t *self);
+
+//  The time zones the contact budget reads local time in (caps.h): the
+//  policy's default zone and events' attrs.tz. Borrowed, read-only: the
+//  caller keeps them alive while the engine lives (several engines may
+//  share them). Without them every zone is UTC. Returns -1 with a sentence
+//  if the configured default zone is not among them (nothing changes).
+//  Once zones are set, dt_engine_set_config refuses an unknown default zone.
+int dt_engine_set_zones (dt_engine_t *self, const dt_tzdb_t *zones, char *err, size_t errlen);
 
 //  Judge one touchpoint. With commit the touchpoint is remembered after it
 //  is judged (the same id twice is remembered once); without commit (the

@@ -18,6 +18,7 @@
 #include "rules/engine.h"
 #include "rules/identity.h"
 #include "base/hash.h"
+#include "base/tzdb.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +38,7 @@
 #define EVICT_STEP_MIN      4096    //  slots looked at per step, at least
 #define ID_NONE             0xFF    //  t_id_off: the id is not in the ring
 #define T48_NONE            0xFFFF  //  a T48 high part: never
+#define BLOCK_NONE          UINT32_MAX
 
 //  Seeds keep the hashes of different kinds of strings apart
 #define SEED_ACCOUNT        0x0a
@@ -115,7 +117,6 @@ typedef struct {
 } hint_t;
 
 struct _dt_engine_t {
-    dt_rules_config_t cfg;
     dt_stageset_t stages;
     dt_tonebook_t *tonebook;
     dt_identity_t *identity;    //  the alias maps, NULL: ids as sent
@@ -144,6 +145,15 @@ struct _dt_engine_t {
     //  of, in turn; judging an event takes its own
     hint_t hints [HINTS];
     uint64_t hint_count;        //  hints given so far
+    //  The contact budget (budget.c): NULL unless caps or sending hours
+    //  are configured; the time zones are the caller's
+    struct _budget_t *budget;
+    const dt_tzdb_t *zones;
+    //  Last: its head (severities, windows) stays next to the fields above,
+    //  and the contact budget's settings (2.7 KB, read only when the budget
+    //  is built) after it. First in the struct, they pushed the hot fields
+    //  apart and judging without caps slowed by ~8%.
+    dt_rules_config_t cfg;
 };
 
 //  What judging needs to know about the event, computed once
@@ -156,6 +166,13 @@ typedef struct {
     bool transactional;
     uint32_t contact;
     uint32_t id;
+    uint32_t block;             //  the account's block index, BLOCK_NONE: none yet
+    //  Local time, set by budget_prepare when a budget is configured
+    const dt_zone_t *zone;      //  NULL: UTC
+    int64_t offset;             //  ms, local = UTC + offset
+    int64_t day, hour;          //  local days (hours) since 1970-01-01
+    bool zone_asked;            //  attrs.tz named a zone the database lacks
+    uint32_t caps_match;        //  a bit per cap whose filter the touch matches
 } info_t;
 
 //  Where findings go
@@ -348,5 +365,27 @@ void check_event (dt_engine_t *self, const info_t *info, sink_t *sink);
 //  contact pressure. replay is account_replay's answer.
 void check_memory (dt_engine_t *self, const account_t *account, const info_t *info,
                    int replay, sink_t *sink);
+
+//  --------------------------------------------------------------------------
+//  budget.c: the contact budget (caps over counters, quiet hours)
+
+typedef struct _budget_t budget_t;
+//  NULL if cfg has neither caps nor sending hours (or memory runs out)
+budget_t *budget_new (const dt_rules_config_t *cfg, const dt_tzdb_t *zones);
+void budget_destroy (budget_t **self_p);
+//  True if self counts exactly the caps of cfg
+bool budget_same_caps (const budget_t *self, const dt_rules_config_t *cfg);
+//  Take old's counters (it has the same caps) and destroy old
+void budget_adopt (budget_t *self, budget_t **old_p);
+size_t budget_bytes (const budget_t *self);
+//  Ask for the counters of the account in that block
+void budget_prefetch (const budget_t *self, uint32_t block);
+//  The event's zone and UTC offset into info
+void budget_prepare (budget_t *self, info_t *info);
+void budget_quiet (dt_engine_t *engine, const info_t *info, sink_t *sink);
+void budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink);
+void budget_commit (dt_engine_t *engine, const info_t *info);
+//  The account in that block is evicted: drop its counters
+void budget_forget (budget_t *self, uint32_t block);
 
 #endif

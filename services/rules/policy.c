@@ -62,6 +62,9 @@ static const struct {
     { "pressure", "period", "pressure.period" },
     { "sequence", "window", "sequence.window" },
     { "memory", "window", "memory.window" },
+    { "budget", "caps", "budget.caps" },
+    { "budget", "sending hours", "budget.quiet" },
+    { "budget", "time zone", "budget.timezone" },
 };
 #define SETTINGS (sizeof s_settings / sizeof s_settings [0])
 
@@ -762,7 +765,7 @@ s_severity (parse_t *p, const char *key, yaml_node_t *key_node, yaml_node_t *val
     if (dt_rule_parse (key) == DT_RULES) {
         s_error (p, key_node, "'%.40s' names no rule; rules are stage_crossing, collision, "
                  "unknown_theme, theme_stage, banned_phrase, claim_conflict, lead_violation, "
-                 "sequence, key_project_solo, contact_pressure", key);
+                 "sequence, key_project_solo, contact_pressure, quiet_hours", key);
         return;
     }
     const char *text = s_scalar (p, value, "a severity");
@@ -817,7 +820,7 @@ s_rules_section (parse_t *p, const char *key, yaml_node_t *key_node, yaml_node_t
             return;
         }
     s_error (p, key_node, "'%.40s' is not a rules section (they are severity, collision, "
-             "pressure, sequence, memory)", key);
+             "pressure, sequence, memory, budget)", key);
 }
 
 static void
@@ -1079,8 +1082,11 @@ dt_policy_format (const dt_policy_t *self, dt_buf_t *out)
             section = s_settings [i].section;
             dt_buf_printf (out, "  %s:\n", section);
         }
-        dt_rules_config_get (&self->cfg, s_settings [i].setting, text, sizeof text);
-        dt_buf_printf (out, "    %s: %s\n", s_settings [i].key, text);
+        char value [DT_SETTING_TEXT_MAX];
+        dt_rules_config_get (&self->cfg, s_settings [i].setting, value, sizeof value);
+        dt_buf_printf (out, "    %s: ", s_settings [i].key);
+        s_put_text (out, value);
+        dt_buf_putc (out, '\n');
     }
 }
 
@@ -1247,7 +1253,7 @@ dt_policy_diff (const dt_policy_t *from, const dt_policy_t *to, dt_buf_t *out)
             lines++;
         }
     for (size_t i = 0; i < SETTINGS; i++) {
-        char before [64], after [64];
+        char before [DT_SETTING_TEXT_MAX], after [DT_SETTING_TEXT_MAX];
         dt_rules_config_get (&from->cfg, s_settings [i].setting, before, sizeof before);
         dt_rules_config_get (&to->cfg, s_settings [i].setting, after, sizeof after);
         if (strcmp (before, after)) {

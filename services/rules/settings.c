@@ -12,7 +12,7 @@
 static const char *s_rule_ids [DT_RULES] = {
     "stage_crossing", "collision", "unknown_theme", "theme_stage",
     "banned_phrase", "claim_conflict", "lead_violation", "sequence",
-    "key_project_solo", "contact_pressure", "suppressed"
+    "key_project_solo", "contact_pressure", "suppressed", "quiet_hours"
 };
 
 //  Defaults: what breaks one of the four rules outright is a violation;
@@ -30,7 +30,8 @@ static const dt_severity_t s_default_severity [DT_RULES] = {
     [DT_RULE_KEY_PROJECT_SOLO] = DT_SEV_WARN,
     [DT_RULE_CONTACT_PRESSURE] = DT_SEV_WARN,
     //  Touching a buyer who said no breaks consent, whatever the reason
-    [DT_RULE_SUPPRESSED]       = DT_SEV_VIOLATION
+    [DT_RULE_SUPPRESSED]       = DT_SEV_VIOLATION,
+    [DT_RULE_QUIET_HOURS]      = DT_SEV_WARN
 };
 
 #define HOUR_MS     INT64_C (3600000)
@@ -40,10 +41,11 @@ static const char *const config_keys [] = {
     "severity.stage_crossing", "severity.collision", "severity.unknown_theme",
     "severity.theme_stage", "severity.banned_phrase", "severity.claim_conflict",
     "severity.lead_violation", "severity.sequence", "severity.key_project_solo",
-    "severity.contact_pressure", "severity.suppressed",
+    "severity.contact_pressure", "severity.suppressed", "severity.quiet_hours",
     "collision.window", "collision.scope",
     "pressure.contact.max", "pressure.account.max", "pressure.period",
     "sequence.window", "memory.window",
+    "budget.caps", "budget.quiet", "budget.timezone",
     NULL
 };
 
@@ -108,6 +110,7 @@ dt_rules_config_default (dt_rules_config_t *cfg)
     cfg->pressure_period = 7 * DAY_MS;
     cfg->sequence_window = 30 * DAY_MS;
     cfg->memory_window = 30 * DAY_MS;
+    dt_budget_default (&cfg->budget);
 }
 
 int
@@ -205,7 +208,7 @@ dt_rules_config_set (dt_rules_config_t *cfg, const char *key, const char *value,
             snprintf (err, errlen, "'%s' names no rule; rules are stage_crossing, "
                       "collision, unknown_theme, theme_stage, banned_phrase, "
                       "claim_conflict, lead_violation, sequence, key_project_solo, "
-                      "contact_pressure, suppressed", key);
+                      "contact_pressure, suppressed, quiet_hours", key);
             return -1;
         }
         if (dt_severity_parse (value, &cfg->severity [rule])) {
@@ -227,6 +230,12 @@ dt_rules_config_set (dt_rules_config_t *cfg, const char *key, const char *value,
         return s_parse_count (key, value, &cfg->pressure_contact_max, err, errlen);
     if (strcmp (key, "pressure.account.max") == 0)
         return s_parse_count (key, value, &cfg->pressure_account_max, err, errlen);
+    if (strcmp (key, "budget.caps") == 0)
+        return dt_budget_set_caps (&cfg->budget, value, err, errlen);
+    if (strcmp (key, "budget.quiet") == 0)
+        return dt_budget_set_quiet (&cfg->budget, value, err, errlen);
+    if (strcmp (key, "budget.timezone") == 0)
+        return dt_budget_set_zone (&cfg->budget, value, err, errlen);
     if (strcmp (key, "collision.scope") == 0) {
         if (strcmp (value, "contact") == 0)
             cfg->collision_scope = DT_SCOPE_CONTACT;
@@ -273,6 +282,15 @@ dt_rules_config_get (const dt_rules_config_t *cfg, const char *key, char *buf, s
     if (strcmp (key, "pressure.account.max") == 0)
         snprintf (buf, buflen, "%d", cfg->pressure_account_max);
     else
+    if (strcmp (key, "budget.caps") == 0)
+        dt_budget_caps_text (&cfg->budget, buf, buflen);
+    else
+    if (strcmp (key, "budget.quiet") == 0)
+        dt_budget_quiet_text (&cfg->budget, buf, buflen);
+    else
+    if (strcmp (key, "budget.timezone") == 0)
+        snprintf (buf, buflen, "%s", cfg->budget.zone);
+    else
     if (strcmp (key, "collision.scope") == 0)
         snprintf (buf, buflen, "%s",
                   cfg->collision_scope == DT_SCOPE_ACCOUNT? "account": "contact");
@@ -318,7 +336,7 @@ dt_rules_config_check (const dt_rules_config_t *cfg, char *err, size_t errlen)
         snprintf (err, errlen, "collision.scope must be contact or account");
         return -1;
     }
-    return 0;
+    return dt_budget_check (&cfg->budget, err, errlen);
 }
 
 int64_t
@@ -331,5 +349,7 @@ dt_rules_config_horizon (const dt_rules_config_t *cfg)
         horizon = cfg->sequence_window;
     if (cfg->memory_window > horizon)
         horizon = cfg->memory_window;
+    if (dt_budget_horizon (&cfg->budget) > horizon)
+        horizon = dt_budget_horizon (&cfg->budget);
     return horizon;
 }

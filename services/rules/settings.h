@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rules/caps.h"
+
 typedef enum {
     DT_RULE_STAGE_CROSSING,
     DT_RULE_COLLISION,
@@ -26,6 +28,7 @@ typedef enum {
     DT_RULE_KEY_PROJECT_SOLO,
     DT_RULE_CONTACT_PRESSURE,
     DT_RULE_SUPPRESSED,
+    DT_RULE_QUIET_HOURS,
     DT_RULES
 } dt_rule_t;
 
@@ -68,7 +71,12 @@ struct _dt_rules_config_t {
     int64_t pressure_period;        //  ms, default 7d
     int64_t sequence_window;        //  ms, default 30d
     int64_t memory_window;          //  ms, default 30d: claims, themes, projects
+    dt_budget_t budget;             //  caps, sending hours, default zone (caps.h)
 };
+
+//  The longest text form of a setting (budget.caps): a buffer this big
+//  holds any value dt_rules_config_get writes
+#define DT_SETTING_TEXT_MAX DT_CAPS_TEXT_MAX
 typedef struct _dt_rules_config_t dt_rules_config_t;
 
 //  The public rule id ("stage_crossing", ...), or "unknown"
@@ -92,7 +100,8 @@ void dt_rules_config_default (dt_rules_config_t *cfg);
 //  Set one key from its text form: "severity.<rule id>" (off|info|warn|
 //  violation), "collision.window", "collision.scope" (contact|account),
 //  "pressure.contact.max", "pressure.account.max", "pressure.period",
-//  "sequence.window", "memory.window". Durations are like "72h", "7d",
+//  "sequence.window", "memory.window", "budget.caps", "budget.quiet",
+//  "budget.timezone" (caps.h has their forms). Durations are like "72h", "7d",
 //  "30m", "90s", "1d12h". Returns 0, or -1 with a sentence in err and cfg
 //  unchanged.
 int dt_rules_config_set (dt_rules_config_t *cfg, const char *key, const char *value,

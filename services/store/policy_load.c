@@ -60,7 +60,7 @@ dt_policy_load (dt_history_t *history, dt_engine_t *engine, const dt_rules_confi
     //  Everything checked before the book goes in: if the engine refuses
     //  it, nothing has changed yet, and the settings then cannot fail
     dt_tonebook_t *book = NULL;
-    if (dt_rules_config_check (dt_policy_config (policy), err, sizeof err) == 0)
+    if (dt_engine_check_config (engine, dt_policy_config (policy), err, sizeof err) == 0)
         book = dt_policy_tonebook (policy, err, sizeof err);
     if (!book || dt_engine_set_tonebook (engine, &book, err, sizeof err)
     ||  dt_engine_set_config (engine, dt_policy_config (policy))) {
@@ -84,7 +84,7 @@ dt_policy_record_defaults (dt_history_t *history, const dt_rules_config_t *defau
         return -1;
     int rc = 0;
     for (const char *const *key = dt_rules_config_keys (); *key && rc == 0; key++) {
-        char value [64];
+        char value [DT_SETTING_TEXT_MAX];
         dt_rules_config_get (defaults, *key, value, sizeof value);
         const char *params [] = { *key, value };
         PGresult *result = PQexecParams (conn,

@@ -53,6 +53,18 @@ s_load (PGconn *conn, dt_suppression_t *set, char *err, size_t errlen)
     return rc;
 }
 
+dt_suppression_t *
+dt_suppressions_load (PGconn *conn, char *err, size_t errlen)
+{
+    dt_suppression_t *set = dt_suppression_new ();
+    if (!set)
+        snprintf (err, errlen, "out of memory loading the suppressions");
+    else
+    if (s_load (conn, set, err, errlen))
+        dt_suppression_destroy (&set);
+    return set;
+}
+
 static int
 s_refused (dt_history_t *history, const char *err)
 {

@@ -1,5 +1,5 @@
 /*  suppressions.h - consent read from the store: the rows of table
-    suppressions (migration 009) loaded into a rules/suppression set,
+    suppressions (migration 014) loaded into a rules/suppression set,
     validated, compared with the set in force and handed to the engine
     (rule `suppressed`); every attempt recorded in suppression_reloads and
     logged with what changed.
@@ -14,6 +14,10 @@
 #define DT_SUPPRESSIONS_H
 
 #include "store/history.h"
+
+//  The table as a new set (the caller owns it), read only: nothing is
+//  recorded (the what-if's way). NULL with the reason, naming the row, in err.
+dt_suppression_t *dt_suppressions_load (struct pg_conn *conn, char *err, size_t errlen);
 
 //  Load the table and put the set in force in the engine. On a refused
 //  change (a row that fails validation, named by its suppression_no, or a

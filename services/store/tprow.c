@@ -13,6 +13,8 @@ struct _dt_tprow_t {
     dt_stageset_t stages;
     msgpack_object_kv claims [DT_CLAIMS_MAX];
     char text [CLAIM_TEXT_MAX];
+    msgpack_object attrs;           //  {"tz": ...} when the row has one
+    msgpack_object_kv tz;
 };
 
 dt_tprow_t *
@@ -212,6 +214,19 @@ dt_tprow_decode (dt_tprow_t *self, const dt_tpcol_t *cols, dt_event_t *ev)
             ev->claim_count = (uint32_t) count;
             ev->present |= DT_HAS_CLAIMS;
         }
+    }
+    //  The contact budget's local time: attrs.tz is all of attrs it reads
+    if (!cols [15].null) {
+        self->tz.key.type = self->tz.val.type = MSGPACK_OBJECT_STR;
+        self->tz.key.via.str.ptr = "tz";
+        self->tz.key.via.str.size = 2;
+        self->tz.val.via.str.ptr = cols [15].ptr;
+        self->tz.val.via.str.size = cols [15].len;
+        self->attrs.type = MSGPACK_OBJECT_MAP;
+        self->attrs.via.map.size = 1;
+        self->attrs.via.map.ptr = &self->tz;
+        ev->attrs = &self->attrs;
+        ev->present |= DT_HAS_ATTRS;
     }
     return 0;
 }

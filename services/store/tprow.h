@@ -5,8 +5,9 @@
     replay (the what-if, store/replay.h).
 
     The event's strings point into the columns passed in (each must end in
-    a NUL); its claims live in the decoder until the next row. The body and
-    attrs are not among the columns: remembering a touch needs neither (the
+    a NUL); its claims and attrs live in the decoder until the next row.
+    The body and attrs are not among the columns, but for attrs.tz (the
+    contact budget's local time): remembering a touch needs neither (the
     replay adds the body, which the banned-phrase rule scans).
 */
 #ifndef DT_TPROW_H
@@ -24,8 +25,8 @@
 #define DT_TPROW_COLUMNS \
     "id, track, account, contact, stage, lead, advisors::text, project, theme," \
     " claims::text, (date_part ('epoch', occurred_at) * 1000)::bigint, category," \
-    " source, channel, kind"
-#define DT_TPROW_COUNT 15
+    " source, channel, kind, attrs ->> 'tz'"
+#define DT_TPROW_COUNT 16
 
 //  One column's text (NUL-terminated at ptr [len]), or null
 typedef struct {

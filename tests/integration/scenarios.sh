@@ -7,7 +7,9 @@
 # the scenario's touchpoints with NAME.expect (exact multiset of
 # "EVENT_ID RULE") and check its "EVENT_ID verdict VERDICT" lines. An id
 # sent again is a resend: no new row, so a barrier event on the same track
-# tells when the coordinator has judged it.
+# tells when the coordinator has judged it. NAME.policy (a `rules:` section)
+# is applied with `dualtrack policy apply` over the exported policy before
+# the scenario, and the exported policy applied again after it.
 #   SCENARIOS="01-stage-crossing 07-collision" tests/run scenarios   runs only those
 source "$(dirname "$0")/lib.sh"
 SCN_DIR=${SCN_DIR:-$ROOT/tests/scenarios}
@@ -94,7 +96,30 @@ else
     files=("$SCN_DIR"/*.jsonl)
 fi
 
-SCN_RULES="stage_crossing collision unknown_theme theme_stage banned_phrase claim_conflict lead_violation sequence key_project_solo contact_pressure suppressed"
+SCN_RULES="stage_crossing collision unknown_theme theme_stage banned_phrase claim_conflict lead_violation sequence key_project_solo contact_pressure suppressed quiet_hours"
+
+# A scenario's rule settings: its NAME.policy (a `rules:` section) replaces
+# the rules of the policy in force (exported once, tone book and all), and
+# that policy comes back after the scenario. 0 when the coordinator took it.
+scn_policy_base=""
+scn_apply() {   # file, note
+    local out
+    out=$("$BIN/dualtrack" policy --pg "$PG_URI" apply "$1" --note "$2" 2>&1)
+    [[ "$out" == *"live: the coordinator took version"* ]] && return 0
+    echo "# policy not taken: $out"
+    return 1
+}
+scn_policy() {  # name
+    if [ -z "$scn_policy_base" ]; then
+        # The coordinator records its options once it has migrated
+        scn_wait "SELECT to_regclass ('policy_defaults') IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM policy_defaults)" t >/dev/null
+        scn_policy_base=$IT_DIR/scenario-policy-base.yaml
+        "$BIN/dualtrack" policy --pg "$PG_URI" export > "$scn_policy_base" || return 1
+    fi
+    { sed '/^rules:/,$d' "$scn_policy_base"; cat "$SCN_DIR/$1.policy"; } > "$IT_DIR/scenario-policy.yaml"
+    scn_apply "$IT_DIR/scenario-policy.yaml" "scenario $1"
+}
 track_re='^(.*[{,])[[:space:]]*"track"[[:space:]]*:[[:space:]]*"([a-z]*)"[[:space:]]*(,?)(.*)$'
 id_re='[{,][[:space:]]*"id"[[:space:]]*:[[:space:]]*"([^"\\]*)"'
 
@@ -118,6 +143,10 @@ for jsonl in "${files[@]}"; do
         else
             it_check "scenario $name: $name.sql applies" false
         fi
+    fi
+
+    if [ -f "$SCN_DIR/$name.policy" ]; then
+        it_check "scenario $name: its policy is live" scn_policy "$name"
     fi
 
     ids=()
@@ -176,6 +205,11 @@ for jsonl in "${files[@]}"; do
     fi
     it_eq "scenario $name: findings" "$(echo "$got" | paste -sd ';')" "$(echo "$want" | paste -sd ';')"
 
+    if [ -f "$SCN_DIR/$name.policy" ]; then
+        it_check "scenario $name: the policy before it is live again" \
+            scn_apply "$scn_policy_base" "after scenario $name"
+    fi
+
     # Verdicts
     while read -r vid word verdict _; do
         [ "$word" = verdict ] || continue
@@ -216,7 +250,10 @@ scn_selfcheck() {
 # its account that occurred later: the replay judges in time order), and
 # accounts whose ids went through an alias, now or when judged (the replay
 # judges every touchpoint under the alias maps as they are now: an alias
-# added or removed since changes who the buyer is)
+# added or removed since changes who the buyer is), and accounts judged
+# under a policy with caps (the replay switches versions touch by touch, in
+# time order across scenarios, and the contact budget's counters start
+# again whenever the caps change, as on a live policy change)
 SCN_SKIP_SQL="SELECT DISTINCT account FROM (
     SELECT coalesce (account_key, account) AS account, occurred_at < max (occurred_at) OVER
         (PARTITION BY coalesce (account_key, account) ORDER BY seq
@@ -224,7 +261,9 @@ SCN_SKIP_SQL="SELECT DISTINCT account FROM (
     UNION SELECT canonical FROM account_aliases UNION SELECT alias FROM account_aliases
     UNION SELECT coalesce (t.account_key, t.account) FROM touchpoints t
           WHERE t.contact IN (SELECT alias FROM contact_aliases UNION SELECT canonical FROM contact_aliases)
-             OR t.account_key <> t.account OR t.contact_key <> t.contact"
+             OR t.account_key <> t.account OR t.contact_key <> t.contact
+    UNION SELECT coalesce (t.account_key, t.account) FROM touchpoints t
+          JOIN policy_versions p ON p.number = t.policy_version WHERE p.text ~ 'caps:'"
 [ "${#files[@]}" -gt 1 ] && scn_selfcheck
 
 it_check "at least one scenario ran" [ "$scenario_count" -gt 0 ]

@@ -251,7 +251,7 @@ test_config (void)
     dt_rules_config_default (&cfg);
     for (; keys [count]; count++)
         CHECK_INT (dt_rules_config_get (&cfg, keys [count], value, sizeof value), 0);
-    CHECK_INT (count, DT_RULES + 7);
+    CHECK_INT (count, DT_RULES + 10);
     //  Every default, written back through the setter, changes nothing
     before = cfg;
     for (int i = 0; keys [i]; i++) {

@@ -45,7 +45,7 @@ test_full_row (dt_tprow_t *decoder)
         "{marketing,sales}", "key-project-7", "cloud-first",
         "{\"price\": \"12,000 \\\"CNY\\\"\", \"path\": \"C:\\\\x\\ty\\nz\", "
             "\"text\": \"caf\\u00e9 \\ud83d\\ude00 \\u4ef7\"}",
-        "1767225600123", "promotional", "crm", "email", "quote"
+        "1767225600123", "promotional", "crm", "email", "quote", "Europe/Berlin"
     };
     dt_tpcol_t cols [DT_TPROW_COUNT];
     s_row (cols, values);
@@ -70,6 +70,10 @@ test_full_row (dt_tprow_t *decoder)
     CHECK (s_claim (&ev, "price", "12,000 \"CNY\""));
     CHECK (s_claim (&ev, "path", "C:\\x\ty\nz"));
     CHECK (s_claim (&ev, "text", "caf\xC3\xA9 \xF0\x9F\x98\x80 \xE4\xBB\xB7"));
+    //  attrs holds the time zone alone, for the contact budget
+    CHECK (ev.present & DT_HAS_ATTRS);
+    CHECK (ev.attrs && ev.attrs->type == MSGPACK_OBJECT_MAP && ev.attrs->via.map.size == 1);
+    CHECK (ev.attrs && dt_str_eq (dt_str_of (&ev.attrs->via.map.ptr [0].val), "Europe/Berlin"));
 }
 
 static void
