@@ -134,14 +134,15 @@ s_engine (whatif_t *self, const dt_policy_t *policy, const char *what)
         if (self->zones && dt_tzdb_load_dir (self->zones, DT_TZDB_DIR, err, sizeof err) < 0)
             fprintf (stderr, "whatif: no tz database (every time zone is UTC): %s\n", err);
     }
-    bool zones_ok = !self->zones || dt_engine_set_zones (engine, self->zones, err, sizeof err) == 0;
-    if (!zones_ok)
-        fprintf (stderr, "whatif: %s cannot be used: %s\n", what, err);
-    if (!zones_ok || s_use_policy (engine, policy, what)
+    //  s_use_policy says itself why it refuses
+    bool refused = false;
+    if ((self->zones && dt_engine_set_zones (engine, self->zones, err, sizeof err))
     ||  (map && dt_engine_set_identity (engine, &map, err, sizeof err))
     ||  (set && dt_engine_set_suppressions (engine, &set, err, sizeof err))) {
-        if (zones_ok && (map || set))
-            fprintf (stderr, "whatif: %s cannot be used: %s\n", what, err);
+        fprintf (stderr, "whatif: %s cannot be used: %s\n", what, err);
+        refused = true;
+    }
+    if (refused || s_use_policy (engine, policy, what)) {
         dt_identity_destroy (&map);
         dt_suppression_destroy (&set);
         dt_engine_destroy (&engine);
