@@ -46,7 +46,8 @@ it_publish marketing --quiet "$IT_DIR/m.jsonl" > /dev/null & pm=$!
 # SIGKILL the relay mid-stream, start it again with its cursor
 it_check "the relay delivers while events flow" wait_processed a 150
 kill -9 "${IT_PID[relay1]}"; wait "${IT_PID[relay1]}" 2>/dev/null
-it_log "relay SIGKILLed after $(processed a | wc -l) verdicts processed, cursor $(cat "$IT_DIR/relay1.cursor" 2>/dev/null)"
+KILLED_AT=$(cat "$IT_DIR/relay1.cursor" 2>/dev/null)
+it_log "relay SIGKILLed after $(processed a | wc -l) verdicts processed, cursor $KILLED_AT"
 wait $ps; wait $pm
 "$BIN/dualtrack" gen --count 200 --track sales --seed 83 --accounts 40 > "$IT_DIR/s2.jsonl"
 it_publish sales --quiet "$IT_DIR/s2.jsonl" > /dev/null
@@ -58,6 +59,9 @@ it_eq "all stored" "$(it_wait_value 'SELECT count(*) FROM touchpoints' $TOTAL)" 
 psql_q -c 'SELECT id FROM touchpoints' | sort > "$IT_DIR/ids"
 it_check "every verdict reached the URL at least once" wait_processed a $TOTAL
 it_check "each id processed once by its key: exactly the stored ids" cmp -s "$IT_DIR/ids" <(processed a)
+it_eq "the restart resumed from the cursor, not from the start" \
+    "$(grep 'msg="relay started"' "$IT_DIR/relay1.log" | sed -n 2p | grep -o 'last_seq=[0-9]*')" "last_seq=${KILLED_AT:-none}"
+it_eq "the cursor had moved before the SIGKILL" "$(( ${KILLED_AT:-0} > 0 ))" 1
 it_eq "the receiver's failures were retried (503s answered)" \
     "$(( $(awk '$1 == 503' "$IT_DIR/a.req" | wc -l) >= TOTAL ))" 1
 it_log "requests to A: $(wc -l < "$IT_DIR/a.req"), redelivered after 200: $(( $(awk '$1 == 200' "$IT_DIR/a.req" | wc -l) - TOTAL ))"
@@ -82,6 +86,18 @@ it_eq "there are violations and others" "$(( VIOLATIONS > 0 && VIOLATIONS < TOTA
 wait_processed b "$VIOLATIONS"
 it_check "the filtered relay sent exactly the violations" cmp -s \
     <(psql_q -c "SELECT id FROM touchpoints WHERE verdict = 'violation'" | sort) <(processed b)
+# The rule filter, from the store alone (a relay started after the fact):
+# the rarest rule raised
+RULE=$(psql_q -c 'SELECT rule FROM findings GROUP BY rule ORDER BY count(*), rule LIMIT 1')
+WITH_RULE=$(psql_q -c "SELECT count(DISTINCT touchpoint_id) FROM findings WHERE rule = '$RULE'")
+it_log "rule $RULE on $WITH_RULE touchpoints"
+D=$(start_sink d 0 0)
+start_relay relay3 "$(it_port)" --urls "http://127.0.0.1:$D/rule" --verdicts all --rules "$RULE"
+wait_processed d "$WITH_RULE"
+sleep 1
+it_check "the relay filtered by rule sent exactly the touchpoints with a finding of it" cmp -s \
+    <(psql_q -c "SELECT DISTINCT touchpoint_id FROM findings WHERE rule = '$RULE'" | sort) <(processed d)
+it_stop relay3
 it_eq "the filtered relay is ready" "$(it_http "$RELAY2_HTTP" /readyz | head -n 1)" 200
 
 # A clean stop writes the cursor: the last seq
@@ -92,5 +108,5 @@ it_stop relay2
 "$BIN/dualtrack" relay --urls "ftp://x" --security plain > "$IT_DIR/bad.out" 2>&1
 it_eq "a bad URL is refused" "$?" 2
 it_check "naming the option" grep -q "urls: 'ftp://x'" "$IT_DIR/bad.out"
-for s in a b c; do it_stop "sink_$s"; done
+for s in a b c d; do it_stop "sink_$s"; done
 it_done
