@@ -118,8 +118,12 @@ s_take (dt_follow_t *self, dt_str_t topic, const msgpack_object *message, bool l
     if (sequenced && advisory)
         self->advisory_last = seq;
     else
-    if (sequenced)
+    if (sequenced) {
         self->last = seq;
+        //  A catch-up page can take long to handle (a relay's retries):
+        //  the cursor follows within it, not only between pages
+        dt_follow_save (self, false);
+    }
     return TAKEN;
 }
 

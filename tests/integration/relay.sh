@@ -10,12 +10,13 @@ source "$(dirname "$0")/lib.sh"
 export LC_ALL=C
 it_start
 
-# A receiver: name, requests to fail first (-1: all), attempts to fail per key
+# A receiver: name, requests to fail first (-1: all), attempts to fail per
+# key; its port in SINK_PORT (not a subshell: it_cleanup must know its pid)
 start_sink() {
     "$TOOLS/webhook_sink" "$IT_DIR/$1.req" "$2" "$3" > "$IT_DIR/$1.port" 2>>"$IT_DIR/sink-$1.log" &
     IT_PID[sink_$1]=$!
     for _ in $(seq 1 100); do grep -q '^port ' "$IT_DIR/$1.port" && break; sleep 0.1; done
-    awk '/^port /{print $2}' "$IT_DIR/$1.port"
+    SINK_PORT=$(awk '/^port /{print $2}' "$IT_DIR/$1.port")
 }
 start_relay() {  # name, http port, options...
     local name=$1 http=$2; shift 2
@@ -31,9 +32,9 @@ wait_processed() {  # sink, n
     return 1
 }
 
-A=$(start_sink a 5 1)          # the first 5 requests fail, and each key's first attempt
-C=$(start_sink c -1 0)         # always fails: parked
-B=$(start_sink b 0 0)
+start_sink a 5 1; A=$SINK_PORT          # the first 5 requests fail, and each key's first attempt
+start_sink c -1 0; C=$SINK_PORT         # always fails: parked
+start_sink b 0 0; B=$SINK_PORT
 RELAY1_HTTP=$(it_port); RELAY2_HTTP=$(it_port)
 start_relay relay1 "$RELAY1_HTTP" --urls "http://127.0.0.1:$A/hook slack:http://127.0.0.1:$C/slack" \
     --verdicts all --attempts 12
@@ -91,7 +92,7 @@ it_check "the filtered relay sent exactly the violations" cmp -s \
 RULE=$(psql_q -c 'SELECT rule FROM findings GROUP BY rule ORDER BY count(*), rule LIMIT 1')
 WITH_RULE=$(psql_q -c "SELECT count(DISTINCT touchpoint_id) FROM findings WHERE rule = '$RULE'")
 it_log "rule $RULE on $WITH_RULE touchpoints"
-D=$(start_sink d 0 0)
+start_sink d 0 0; D=$SINK_PORT
 start_relay relay3 "$(it_port)" --urls "http://127.0.0.1:$D/rule" --verdicts all --rules "$RULE"
 wait_processed d "$WITH_RULE"
 sleep 1
