@@ -92,6 +92,8 @@ $(foreach r,$(ROOMS),$(eval $(call room_rules,$(r))))
 $(BUILD)/bin/dualtrack-trackd: $(BUILD)/obj/services/track/main.o $(LIBS)
 $(BUILD)/bin/dualtrack-coordinator: $(BUILD)/obj/services/coordinator/main.o $(LIBS)
 $(BUILD)/bin/dualtrack: $(BUILD)/obj/services/cli/main.o $(LIBS)
+# Only the CLI speaks HTTP out (dualtrack relay, libcurl)
+$(BUILD)/bin/dualtrack: LDLIBS += -lcurl-gnutls
 $(PROGRAMS):
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

@@ -14,6 +14,7 @@ int dt_cli_token (int argc, char *argv []);
 int dt_cli_policy (int argc, char *argv []);
 int dt_cli_suppress (int argc, char *argv []);
 int dt_cli_whatif (int argc, char *argv []);
+int dt_cli_relay (int argc, char *argv []);
 
 #include <czmq.h>
 #include <libpq-fe.h>

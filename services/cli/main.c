@@ -15,6 +15,7 @@ static const struct {
     { "publish", dt_cli_publish, "publish JSON-lines events to a track daemon" },
     { "gen", dt_cli_gen, "generate sample events as JSON lines (tests, benchmarks)" },
     { "watch", dt_cli_watch, "print verdicts from the decisions feed" },
+    { "relay", dt_cli_relay, "daemon: POST the matching verdicts of the feed to webhooks (at least once, resumable)" },
     { "check", dt_cli_check, "ask what the coordinator would say about a planned touchpoint" },
     { "keygen", dt_cli_keygen, "make CURVE certificates for daemons and clients" },
     { "report", dt_cli_report, "render an HTML report (inline SVG) from the store for a date range" },

@@ -1,0 +1,529 @@
+/*  relay.c - `dualtrack relay`: the decisions feed out as webhooks. A
+    long-running daemon (config by flags, environment or file; logfmt logs;
+    SIGTERM stops it cleanly; /healthz, /readyz and /metrics) that follows
+    the feed with catch-up (follow.c, the same path as `dualtrack watch
+    --cursor`), keeps the verdicts that match its topic prefixes, verdicts
+    and rules, and POSTs each as JSON to every URL (libcurl), with the
+    touchpoint id as Idempotency-Key (proto/PROTOCOL.md, "Webhooks").
+
+    Delivery is at least once and in seq order (so in order per account):
+    a verdict goes to every URL before the next one, a failed POST is tried
+    again after an exponential backoff with jitter, and the cursor file
+    moves past a seq only once every URL has it or has been parked. A URL
+    that fails attempts times in a row, or for park.ms, is parked (a log
+    line, a metric) until the relay restarts; the others go on.
+*/
+#include "cli/cli.h"
+#include "cli/follow.h"
+#include "base/buf.h"
+#include "base/config.h"
+#include "base/httpd.h"
+#include "base/jsonmp.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/signals.h"
+
+#include <curl/curl.h>
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TARGETS_MAX 16
+
+static const dt_option_t s_options [] = {
+    { "urls", "", "where to POST, separated by spaces or commas (http or https); "
+      "a URL written slack:URL gets a Slack-compatible body {\"text\": ...} (required)" },
+    { "decisions", "tcp://127.0.0.1:7710", "the coordinator's decisions feed" },
+    { "catchup", "tcp://127.0.0.1:7712", "the coordinator's catch-up API" },
+    { "cursor", "relay.cursor", "file keeping the last seq delivered (or parked) everywhere" },
+    { "since", "0", "without a cursor file: start after this seq (0: every stored verdict)" },
+    { "topics", "", "topic prefixes, separated by spaces or commas (sales. marketing.violation); "
+      "none: every verdict topic (advisory.* only when named)" },
+    { "verdicts", "warn,violation", "the verdicts relayed (ok, warn, violation; all: every one)" },
+    { "rules", "", "relay only verdicts with a finding of one of these rules (none: any)" },
+    { "attempts", "8", "park a URL after this many failed attempts at one verdict" },
+    { "park.ms", "60000", "or after failing this long at one verdict" },
+    { "backoff.ms", "200", "the first retry's delay; it doubles each time, with jitter" },
+    { "backoff.max_ms", "10000", "the longest delay between retries" },
+    { "timeout.ms", "10000", "one POST's time limit" },
+    { "http", "127.0.0.1:9730", "health (/healthz, /readyz) and /metrics on HOST:PORT; off: none" },
+    { "security", "curve", "curve (encrypted, this relay on the coordinator's allow-list) or plain" },
+    { "curve.cert", "keys/relay.cert", "the relay's certificate from dualtrack keygen" },
+    { "curve.coordinator", "keys/coordinator.cert", "the coordinator's public certificate" },
+    { "log.level", "info", "debug, info, warn or error" },
+    { NULL, NULL, NULL }
+};
+
+typedef struct {
+    char *url;
+    char label [12];                //  "1", "2"...: the metrics' label (URLs may hold secrets)
+    char where [128];               //  scheme://host[:port] for the logs
+    bool slack;
+    bool parked;
+    CURL *curl;                     //  one handle per URL keeps its connection open
+} s_target_t;
+
+typedef struct {
+    s_target_t targets [TARGETS_MAX];
+    int count;
+    zlist_t *topics;
+    bool advisories;                //  a topic prefix names advisory messages
+    bool verdicts [3];              //  ok, warn, violation
+    zlist_t *rules;
+    int64_t attempts, park_ms, backoff_ms, backoff_max_ms, timeout_ms;
+    atomic_int parked;
+    atomic_bool caught_up;
+    dt_metrics_t *metrics;
+    dt_counter_t *delivered;        //  by url
+    dt_counter_t *failures;         //  by url
+    dt_counter_t *parks;            //  by url
+    dt_counter_t *skipped;          //  filtered out
+    dt_gauge_t *parked_gauge;
+    dt_gauge_t *last_gauge;
+} s_relay_t;
+
+static const char *s_verdict_names [3] = { "ok", "warn", "violation" };
+
+//  Split a list on spaces and commas into a new list of copies
+static zlist_t *
+s_split (const char *text)
+{
+    zlist_t *items = zlist_new ();
+    zlist_autofree (items);
+    char *copy = strdup (text);
+    for (char *save = NULL, *item = strtok_r (copy, " ,\t", &save); item;
+         item = strtok_r (NULL, " ,\t", &save))
+        zlist_append (items, item);
+    free (copy);
+    return items;
+}
+
+static bool
+s_str_in (zlist_t *list, dt_str_t text)
+{
+    for (char *item = zlist_first (list); item; item = zlist_next (list))
+        if (dt_str_eq (text, item))
+            return true;
+    return false;
+}
+
+//  The verdict filter: its verdict, and a finding of one of the rules
+static bool
+s_matches (s_relay_t *self, dt_str_t topic, const msgpack_object *message)
+{
+    if (!self->advisories && topic.len >= 9 && memcmp (topic.ptr, "advisory.", 9) == 0)
+        return false;
+    const msgpack_object *verdict = dt_map_get (message, "verdict");
+    bool wanted = false;
+    for (int i = 0; i < 3 && verdict && verdict->type == MSGPACK_OBJECT_STR; i++)
+        if (self->verdicts [i] && dt_str_eq (dt_str_of (verdict), s_verdict_names [i]))
+            wanted = true;
+    if (!wanted || zlist_size (self->rules) == 0)
+        return wanted;
+    const msgpack_object *findings = dt_map_get (message, "findings");
+    for (uint32_t i = 0; findings && findings->type == MSGPACK_OBJECT_ARRAY
+                         && i < findings->via.array.size; i++) {
+        const msgpack_object *rule = dt_map_get (&findings->via.array.ptr [i], "rule");
+        if (rule && rule->type == MSGPACK_OBJECT_STR && s_str_in (self->rules, dt_str_of (rule)))
+            return true;
+    }
+    return false;
+}
+
+//  {"text": the findings' messages, one a line} for Slack and the like; a
+//  verdict without findings says its track, verdict and id
+static char *
+s_slack_body (const msgpack_object *message)
+{
+    dt_buf_t text = { 0 };
+    const msgpack_object *findings = dt_map_get (message, "findings");
+    for (uint32_t i = 0; findings && findings->type == MSGPACK_OBJECT_ARRAY
+                         && i < findings->via.array.size; i++) {
+        const msgpack_object *said = dt_map_get (&findings->via.array.ptr [i], "message");
+        if (said && said->type == MSGPACK_OBJECT_STR) {
+            if (text.size)
+                dt_buf_append (&text, "\n", 1);
+            dt_buf_append (&text, said->via.str.ptr, said->via.str.size);
+        }
+    }
+    if (text.size == 0)
+        for (const char *const *key = (const char *const []) { "track", "verdict", "id", NULL }; *key; key++) {
+            const msgpack_object *value = dt_map_get (message, *key);
+            if (text.size)
+                dt_buf_append (&text, " ", 1);
+            if (value && value->type == MSGPACK_OBJECT_STR)
+                dt_buf_append (&text, value->via.str.ptr, value->via.str.size);
+        }
+    json_t *body = json_object ();
+    json_object_set_new (body, "text", json_stringn (text.data? text.data: "", text.size));
+    char *dumped = json_dumps (body, JSON_COMPACT);
+    json_decref (body);
+    dt_buf_free (&text);
+    return dumped;
+}
+
+//  The id as a header value: bytes outside printable ASCII, and '%', as %XX
+static void
+s_header_value (dt_buf_t *buf, const msgpack_object *value)
+{
+    if (!value || value->type != MSGPACK_OBJECT_STR)
+        return;
+    for (uint32_t i = 0; i < value->via.str.size; i++) {
+        unsigned char c = (unsigned char) value->via.str.ptr [i];
+        char escaped [4];
+        if (c > 0x20 && c < 0x7f && c != '%')
+            dt_buf_append (buf, (const char *) &c, 1);
+        else {
+            snprintf (escaped, sizeof escaped, "%%%02X", c);
+            dt_buf_append (buf, escaped, 3);
+        }
+    }
+}
+
+static size_t
+s_discard (char *data, size_t size, size_t count, void *ctx)
+{
+    (void) data;
+    (void) ctx;
+    return size * count;
+}
+
+//  One POST: the HTTP status, or 0 when there was no answer (error says why)
+static long
+s_post (s_relay_t *self, s_target_t *target, const char *body, size_t size,
+        struct curl_slist *headers, char *error)
+{
+    CURL *curl = target->curl;
+    error [0] = 0;
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) size);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, error);
+    if (curl_easy_perform (curl) != CURLE_OK)
+        return 0;
+    long status = 0;
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+//  Sleep ms, waking for a stop request: false if one came
+static bool
+s_pause (int64_t ms)
+{
+    int64_t until = zclock_mono () + ms;
+    while (!dt_stop_requests && zclock_mono () < until)
+        zclock_sleep ((int) (until - zclock_mono () < 50? until - zclock_mono (): 50));
+    return !dt_stop_requests;
+}
+
+//  Deliver one verdict to one URL: 0 delivered or parked, -1 a stop request
+//  came first (the verdict is not delivered)
+static int
+s_deliver (s_relay_t *self, s_target_t *target, const char *body, size_t size,
+           struct curl_slist *headers, uint64_t seq)
+{
+    int64_t first = zclock_mono ();
+    int64_t delay = self->backoff_ms;
+    for (int64_t attempt = 1; ; attempt++) {
+        if (dt_stop_requests)
+            return -1;
+        char error [CURL_ERROR_SIZE];
+        long status = s_post (self, target, body, size, headers, error);
+        if (status >= 200 && status < 300) {
+            dt_counter_add (self->delivered, target->label, 1);
+            return 0;
+        }
+        dt_counter_add (self->failures, target->label, 1);
+        char what [CURL_ERROR_SIZE + 32];
+        if (status)
+            snprintf (what, sizeof what, "HTTP %ld", status);
+        else
+            snprintf (what, sizeof what, "%s", *error? error: "no answer");
+        dt_warn ("POST failed", "url=%s where=%s seq=%llu attempt=%lld error=\"%s\"", target->label,
+                 target->where, (unsigned long long) seq, (long long) attempt, what);
+        if (attempt >= self->attempts || zclock_mono () - first >= self->park_ms) {
+            target->parked = true;
+            atomic_fetch_add (&self->parked, 1);
+            dt_counter_add (self->parks, target->label, 1);
+            dt_gauge_set (self->parked_gauge, atomic_load (&self->parked));
+            dt_error ("URL parked: it keeps failing; the relay goes on without it until restarted",
+                      "url=%s where=%s seq=%llu attempts=%lld ms=%lld", target->label, target->where,
+                      (unsigned long long) seq, (long long) attempt,
+                      (long long) (zclock_mono () - first));
+            return 0;
+        }
+        //  Equal jitter: half the delay, plus up to the other half at random
+        int64_t wait = delay / 2 + (delay > 1? random () % (delay - delay / 2 + 1): delay);
+        if (!s_pause (wait))
+            return -1;
+        delay = delay * 2 > self->backoff_max_ms? self->backoff_max_ms: delay * 2;
+    }
+}
+
+static dt_follow_act_t
+s_relay_one (void *ctx, dt_str_t topic, const msgpack_object *message)
+{
+    s_relay_t *self = ctx;
+    if (!s_matches (self, topic, message)) {
+        dt_counter_add (self->skipped, NULL, 1);
+        return DT_FOLLOW_NEXT;
+    }
+    uint64_t seq = 0;
+    dt_map_uint (message, "seq", &seq);
+    dt_buf_t body = { 0 }, key = { 0 };
+    dt_json_of_msgpack (&body, message);
+    char *slack = NULL;
+    dt_buf_append (&key, "Idempotency-Key: ", 17);
+    s_header_value (&key, dt_map_get (message, "id"));
+    dt_buf_append (&key, "", 1);
+    char topic_header [96], seq_header [48];
+    snprintf (topic_header, sizeof topic_header, "Dualtrack-Topic: %.*s", (int) (topic.len > 64? 64: topic.len),
+              topic.ptr);
+    snprintf (seq_header, sizeof seq_header, "Dualtrack-Seq: %llu", (unsigned long long) seq);
+    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+    headers = curl_slist_append (headers, key.data);
+    headers = curl_slist_append (headers, topic_header);
+    headers = curl_slist_append (headers, seq_header);
+    //  libcurl would otherwise wait for "100 Continue" on large bodies
+    headers = curl_slist_append (headers, "Expect:");
+    dt_follow_act_t act = DT_FOLLOW_NEXT;
+    for (int i = 0; i < self->count && act == DT_FOLLOW_NEXT; i++) {
+        s_target_t *target = &self->targets [i];
+        if (target->parked)
+            continue;
+        if (target->slack && !slack)
+            slack = s_slack_body (message);
+        const char *text = target->slack? slack: body.data;
+        size_t size = target->slack? strlen (slack): body.size;
+        if (s_deliver (self, target, text, size, headers, seq))
+            act = DT_FOLLOW_STOP;
+    }
+    curl_slist_free_all (headers);
+    free (slack);
+    dt_buf_free (&body);
+    dt_buf_free (&key);
+    return act;
+}
+
+static bool
+s_is_ready (void *ctx, char *reason, size_t len)
+{
+    s_relay_t *self = ctx;
+    if (!atomic_load (&self->caught_up))
+        snprintf (reason, len, "catching up from the store");
+    else
+    if (atomic_load (&self->parked) >= self->count)
+        snprintf (reason, len, "every URL is parked");
+    else
+        return true;
+    return false;
+}
+
+//  "scheme://host[:port]" of a URL, without credentials or path
+static void
+s_where (const char *url, char *where, size_t len)
+{
+    const char *host = strstr (url, "://");
+    host = host? host + 3: url;
+    const char *end = host + strcspn (host, "/?#");
+    const char *at = memchr (host, '@', (size_t) (end - host));
+    if (at)
+        host = at + 1;
+    snprintf (where, len, "%.*s%.*s", (int) (strstr (url, "://")? strstr (url, "://") + 3 - url: 0), url,
+              (int) (end - host), host);
+}
+
+//  The options into self; 0, or -1 after saying which is wrong
+static int
+s_configure (s_relay_t *self, dt_config_t *config)
+{
+    zlist_t *urls = s_split (dt_config_get (config, "urls"));
+    int rc = 0;
+    if (zlist_size (urls) == 0 || zlist_size (urls) > TARGETS_MAX) {
+        fprintf (stderr, "relay: urls: give 1 to %d URLs to POST to\n", TARGETS_MAX);
+        rc = -1;
+    }
+    for (char *url = zlist_first (urls); url && rc == 0; url = zlist_next (urls)) {
+        s_target_t *target = &self->targets [self->count];
+        target->slack = strncmp (url, "slack:", 6) == 0;
+        if (target->slack)
+            url += 6;
+        if (strncmp (url, "http://", 7) && strncmp (url, "https://", 8)) {
+            fprintf (stderr, "relay: urls: '%s' is not an http:// or https:// URL\n", url);
+            rc = -1;
+            break;
+        }
+        target->url = strdup (url);
+        snprintf (target->label, sizeof target->label, "%d", self->count + 1);
+        s_where (url, target->where, sizeof target->where);
+        target->curl = curl_easy_init ();
+        curl_easy_setopt (target->curl, CURLOPT_URL, target->url);
+        curl_easy_setopt (target->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt (target->curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt (target->curl, CURLOPT_WRITEFUNCTION, s_discard);
+        curl_easy_setopt (target->curl, CURLOPT_USERAGENT, "dualtrack-relay/" DT_VERSION);
+        self->count++;
+    }
+    zlist_destroy (&urls);
+
+    self->topics = s_split (dt_config_get (config, "topics"));
+    for (char *topic = zlist_first (self->topics); topic; topic = zlist_next (self->topics))
+        if (strncmp (topic, "advisory.", strlen (topic) < 9? strlen (topic): 9) == 0)
+            self->advisories = true;
+    zlist_t *verdicts = s_split (dt_config_get (config, "verdicts"));
+    for (char *verdict = zlist_first (verdicts); verdict && rc == 0; verdict = zlist_next (verdicts)) {
+        bool known = false;
+        for (int i = 0; i < 3; i++)
+            if (strcmp (verdict, s_verdict_names [i]) == 0 || strcmp (verdict, "all") == 0)
+                self->verdicts [i] = known = true;
+        if (!known) {
+            fprintf (stderr, "relay: verdicts: '%s' is not ok, warn, violation or all\n", verdict);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && !self->verdicts [0] && !self->verdicts [1] && !self->verdicts [2]) {
+        fprintf (stderr, "relay: verdicts: name at least one (ok, warn, violation or all)\n");
+        rc = -1;
+    }
+    zlist_destroy (&verdicts);
+    self->rules = s_split (dt_config_get (config, "rules"));
+
+    self->attempts = dt_config_int (config, "attempts");
+    self->park_ms = dt_config_int (config, "park.ms");
+    self->backoff_ms = dt_config_int (config, "backoff.ms");
+    self->backoff_max_ms = dt_config_int (config, "backoff.max_ms");
+    self->timeout_ms = dt_config_int (config, "timeout.ms");
+    if (rc == 0 && (self->attempts < 1 || self->park_ms < 0 || self->backoff_ms < 1
+                    || self->backoff_max_ms < self->backoff_ms || self->timeout_ms < 1)) {
+        fprintf (stderr, "relay: attempts, backoff.ms and timeout.ms must be positive, park.ms 0 or more,"
+                         " backoff.max_ms at least backoff.ms\n");
+        rc = -1;
+    }
+    return rc;
+}
+
+static void
+s_relay_free (s_relay_t *self)
+{
+    for (int i = 0; i < self->count; i++) {
+        curl_easy_cleanup (self->targets [i].curl);
+        free (self->targets [i].url);
+    }
+    zlist_destroy (&self->topics);
+    zlist_destroy (&self->rules);
+    dt_metrics_destroy (&self->metrics);
+}
+
+int
+dt_cli_relay (int argc, char *argv [])
+{
+    int exit_code;
+    dt_config_t *config = dt_config_new ("dualtrack relay",
+        "Follows the decisions feed without loss and POSTs each matching verdict\n"
+        "as JSON to one or more URLs (webhooks): at least once, in seq order,\n"
+        "with the touchpoint id as Idempotency-Key (proto/PROTOCOL.md, \"Webhooks\").",
+        s_options, argc, argv, &exit_code);
+    if (!config)
+        return exit_code;
+    dt_log_init ("relay", dt_config_get (config, "log.level"));
+    s_relay_t self = { .count = 0 };
+    dt_follow_opts_t opts = {
+        .prog = "relay", .logfmt = true, .resume = true,
+        .endpoint = dt_config_get (config, "decisions"),
+        .catchup = dt_config_get (config, "catchup"),
+        .cursor_path = dt_config_get (config, "cursor")
+    };
+    int rc = s_configure (&self, config);
+    const char *since = dt_config_get (config, "since");
+    char *end = NULL;
+    errno = 0;
+    opts.since = strtoull (since, &end, 10);
+    if (rc == 0 && (!*since || *end || errno || *since == '-')) {
+        fprintf (stderr, "relay: since must be a seq (0 or more), not '%s'\n", since);
+        rc = -1;
+    }
+    if (rc == 0 && !*opts.cursor_path) {
+        fprintf (stderr, "relay: cursor: a file is needed to resume exactly\n");
+        rc = -1;
+    }
+    const char *security = dt_config_get (config, "security");
+    if (strcmp (security, "curve") == 0) {
+        opts.cert = dt_config_get (config, "curve.cert");
+        opts.server_cert = dt_config_get (config, "curve.coordinator");
+    }
+    else
+    if (rc == 0 && strcmp (security, "plain") != 0) {
+        fprintf (stderr, "relay: security must be curve or plain\n");
+        rc = -1;
+    }
+    if (rc) {
+        s_relay_free (&self);
+        dt_config_destroy (&config);
+        return 2;
+    }
+    opts.topics = self.topics;
+    srandom ((unsigned) (zclock_time () ^ getpid ()));
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    dt_signals_install ();
+
+    self.metrics = dt_metrics_new ("dualtrack_");
+    self.delivered = dt_metrics_counter (self.metrics, "relay_delivered_total",
+        "Verdicts a URL answered 2xx to, by URL (its place in urls, from 1).", "url");
+    self.failures = dt_metrics_counter (self.metrics, "relay_failed_attempts_total",
+        "POSTs that failed (no answer, or not 2xx), by URL.", "url");
+    self.parks = dt_metrics_counter (self.metrics, "relay_parked_total",
+        "Times a URL was parked for failing, by URL.", "url");
+    self.skipped = dt_metrics_counter (self.metrics, "relay_skipped_total",
+        "Verdicts the filters (topics, verdicts, rules) left out.", NULL);
+    self.parked_gauge = dt_metrics_gauge (self.metrics, "relay_urls_parked", "URLs parked now.");
+    self.last_gauge = dt_metrics_gauge (self.metrics, "relay_last_seq",
+        "The last seq delivered (or parked) everywhere: the cursor.");
+    for (int i = 0; i < self.count; i++) {
+        dt_counter_add (self.delivered, self.targets [i].label, 0);
+        dt_counter_add (self.failures, self.targets [i].label, 0);
+        dt_counter_add (self.parks, self.targets [i].label, 0);
+    }
+    dt_httpd_t *httpd = NULL;
+    const char *http = dt_config_get (config, "http");
+    if (strcmp (http, "off") != 0) {
+        char err [256];
+        httpd = dt_httpd_new (http, self.metrics, s_is_ready, &self, err, sizeof err);
+        if (!httpd) {
+            dt_error ("can not serve health and metrics", "address=%s error=\"%s\"", http, err);
+            rc = 1;
+        }
+    }
+    dt_follow_t *follow = rc? NULL: dt_follow_new (&opts, s_relay_one, &self);
+    if (!follow)
+        rc = 1;
+    if (follow) {
+        dt_info ("relay started", "urls=%d cursor=%s last_seq=%llu", self.count, opts.cursor_path,
+                 (unsigned long long) dt_follow_last (follow));
+        //  The store first; a coordinator away is waited for
+        while (!dt_stop_requests && !dt_follow_done (follow) && dt_follow_catch_up (follow))
+            s_pause (1000);
+        atomic_store (&self.caught_up, true);
+        while (!dt_stop_requests && !dt_follow_done (follow)) {
+            int taken = dt_follow_poll (follow, 200);
+            if (taken < 0)
+                s_pause (1000);     //  the next message finds the gap and asks again
+            dt_follow_save (follow, taken <= 0);
+            dt_gauge_set (self.last_gauge, (double) dt_follow_last (follow));
+        }
+        if (dt_follow_save (follow, true))
+            rc = 1;
+        dt_info ("relay stopped", "last_seq=%llu", (unsigned long long) dt_follow_last (follow));
+    }
+    dt_follow_destroy (&follow);
+    dt_httpd_destroy (&httpd);
+    s_relay_free (&self);
+    curl_global_cleanup ();
+    dt_config_destroy (&config);
+    return rc;
+}
