@@ -143,14 +143,14 @@ dt_stageset_find (const dt_stageset_t *self, const char *ptr, size_t len)
 typedef enum {
     F_ID, F_SOURCE, F_ACCOUNT, F_CONTACT, F_STAGE, F_CHANNEL, F_KIND,
     F_OCCURRED_AT, F_ACTOR, F_LEAD, F_ADVISORS, F_PROJECT, F_THEME,
-    F_CLAIMS, F_BODY, F_ATTRS, F_CATEGORY, F_TRACK, F_RECEIVED_AT, F_PUBLISHER, F_COUNT
+    F_CLAIMS, F_BODY, F_ATTRS, F_CATEGORY, F_RESERVATION, F_TRACK, F_RECEIVED_AT, F_PUBLISHER, F_COUNT
 } field_t;
 
 static const dt_str_t s_field_names [F_COUNT] = {
     NAME ("id"), NAME ("source"), NAME ("account"), NAME ("contact"), NAME ("stage"),
     NAME ("channel"), NAME ("kind"), NAME ("occurred_at"), NAME ("actor"), NAME ("lead"),
     NAME ("advisors"), NAME ("project"), NAME ("theme"), NAME ("claims"), NAME ("body"),
-    NAME ("attrs"), NAME ("category"), NAME ("track"), NAME ("received_at"),
+    NAME ("attrs"), NAME ("category"), NAME ("reservation"), NAME ("track"), NAME ("received_at"),
     NAME ("publisher")
 };
 
@@ -400,7 +400,8 @@ dt_event_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         { F_ACTOR, &ev->actor, DT_TEXT_MAX, DT_HAS_ACTOR },
         { F_PROJECT, &ev->project, DT_TEXT_MAX, DT_HAS_PROJECT },
         { F_THEME, &ev->theme, DT_TEXT_MAX, DT_HAS_THEME },
-        { F_BODY, &ev->body, DT_BODY_MAX, DT_HAS_BODY }
+        { F_BODY, &ev->body, DT_BODY_MAX, DT_HAS_BODY },
+        { F_RESERVATION, &ev->reservation, DT_TOKEN_MAX, DT_HAS_RESERVATION }
     };
     for (size_t i = 0; i < sizeof optional / sizeof optional [0]; i++)
         if (seen [optional [i].field]) {
@@ -533,7 +534,8 @@ dt_event_pack (msgpack_packer *pk, const dt_event_t *ev, dt_form_t form)
         if (present & bit)
             count++;
     bool publisher = stamped && (present & DT_HAS_PUBLISHER);
-    msgpack_pack_map (pk, count + (publisher? 1: 0));
+    bool reservation = present & DT_HAS_RESERVATION;
+    msgpack_pack_map (pk, count + (publisher? 1: 0) + (reservation? 1: 0));
     s_pack_field_str (pk, F_ID, ev->id);
     s_pack_field_str (pk, F_SOURCE, ev->source);
     s_pack_field_str (pk, F_ACCOUNT, ev->account);
@@ -583,6 +585,8 @@ dt_event_pack (msgpack_packer *pk, const dt_event_t *ev, dt_form_t form)
         dt_pack_cstr (pk, "category");
         dt_pack_str (pk, s_category_names [ev->category]);
     }
+    if (reservation)
+        s_pack_field_str (pk, F_RESERVATION, ev->reservation);
     if (stamped) {
         dt_pack_cstr (pk, "track");
         dt_pack_cstr (pk, dt_track_name (ev->track));

@@ -19,6 +19,7 @@
 
 //  Limits of the public contract (proto/PROTOCOL.md, "Limits")
 #define DT_ID_MAX           64          //  bytes in an event id
+#define DT_TOKEN_MAX        64          //  bytes in a reservation token
 #define DT_TEXT_MAX         256         //  bytes in a short string field
 #define DT_BODY_MAX         65536       //  bytes in body
 #define DT_CLAIMS_MAX       32          //  entries in claims
@@ -72,7 +73,8 @@ enum {
     DT_HAS_ADVISORS = 1 << 7,
     DT_HAS_LEAD     = 1 << 8,
     DT_HAS_CATEGORY = 1 << 9,
-    DT_HAS_PUBLISHER = 1 << 10     //  stamped form only
+    DT_HAS_PUBLISHER = 1 << 10,    //  stamped form only
+    DT_HAS_RESERVATION = 1 << 11
 };
 
 typedef struct {
@@ -87,6 +89,8 @@ typedef struct {
     dt_str_t project;
     dt_str_t theme;
     dt_str_t body;
+    dt_str_t reservation;       //  the token of the slot the check API held
+                                //  for this touch (docs/rules.md), len 0 none
     int64_t occurred_at;        //  ms since the Unix epoch, UTC
     dt_track_t track;           //  the track daemon that received it
     int64_t received_at;        //  µs since the Unix epoch, set by the track

@@ -73,6 +73,11 @@ struct _budget_t {
     const dt_zone_t *cached;
     int64_t cached_from, cached_to, cached_offset;
     int64_t month_first, month_last;    //  the local month last looked up
+    //  While budget_caps counts: the held reservations of the account
+    //  judged (NULL: none held anywhere), and the time they expire against
+    const resv_table_t *resv;
+    uint64_t resv_account;
+    int64_t resv_now;
 };
 
 static inline uint32_t *
@@ -268,11 +273,17 @@ s_match (const budget_t *self, const info_t *info)
 //  --------------------------------------------------------------------------
 //  Local time
 
+const dt_zone_t *
+budget_zone (const budget_t *self, const char *ptr, size_t len)
+{
+    return self->zones? dt_tzdb_find (self->zones, ptr, len): NULL;
+}
+
 void
 budget_prepare (budget_t *self, info_t *info)
 {
     const dt_event_t *ev = info->ev;
-    const dt_zone_t *zone = self->zone;
+    const dt_zone_t *zone = NULL;
     info->zone_asked = false;
     if (ev->attrs && ev->attrs->type == MSGPACK_OBJECT_MAP) {
         const msgpack_object_map *map = &ev->attrs->via.map;
@@ -280,16 +291,21 @@ budget_prepare (budget_t *self, info_t *info)
             const msgpack_object *key = &map->ptr [i].key, *value = &map->ptr [i].val;
             if (key->type == MSGPACK_OBJECT_STR && key->via.str.size == 2
             &&  memcmp (key->via.str.ptr, "tz", 2) == 0 && value->type == MSGPACK_OBJECT_STR) {
-                const dt_zone_t *found = dt_tzdb_find (self->zones, value->via.str.ptr,
-                                                       value->via.str.size);
-                if (found)
-                    zone = found;
-                else
-                    info->zone_asked = true;    //  named, but not a zone we know
+                zone = dt_tzdb_find (self->zones, value->via.str.ptr, value->via.str.size);
+                info->zone_asked = !zone;   //  named, but not a zone we know
                 break;
             }
         }
     }
+    budget_place (self, info, zone);
+}
+
+void
+budget_place (budget_t *self, info_t *info, const dt_zone_t *zone)
+{
+    const dt_event_t *ev = info->ev;
+    if (!zone)
+        zone = self->zone;
     info->zone = zone;
     info->caps_match = info->transactional? 0: s_match (self, info);
     int64_t at = ev->occurred_at;
@@ -494,15 +510,41 @@ budget_commit (dt_engine_t *engine, const info_t *info)
         }
 }
 
-//  The counts of cap c per bucket in [lo, lo + span) into out
+//  Does a reservation take a slot of cap c for this contact now? Held, not
+//  expired, not set aside for the judgement (its own token's), its planned
+//  touch matching the cap
+static inline bool
+s_resv_counts (const budget_t *self, const resv_t *r, int c, uint32_t contact)
+{
+    return r->rec.state == DT_RESERVATION_HELD && !r->ignored
+        && r->rec.expires_at > self->resv_now && (r->caps_match & (1u << c))
+        && (self->cfg.cap [c].per_account || r->contact == contact);
+}
+
+//  The bucket of a reservation as an entry holds it
+static inline uint32_t
+s_resv_bucket (const budget_t *self, const resv_t *r, int c)
+{
+    return self->info [c].hourly? (uint32_t) r->hour | HOUR_BIT: (uint32_t) r->day;
+}
+
+//  The counts of cap c per bucket in [lo, lo + span) into out (held
+//  reservations among them)
 static void
 s_dense (const budget_t *self, const rec_t *rec, int c, uint32_t contact, int64_t lo, int span,
          uint32_t *out)
 {
     memset (out, 0, sizeof (uint32_t) * (size_t) span);
+    bool hourly = self->info [c].hourly, per_account = self->cfg.cap [c].per_account;
+    for (const resv_t *r = self->resv? resv_first (self->resv, self->resv_account): NULL; r;
+         r = resv_next (self->resv, r))
+        if (s_resv_counts (self, r, c, contact)) {
+            int64_t at = (hourly? r->hour: r->day) - lo;
+            if (at >= 0 && at < span)
+                out [at]++;
+        }
     if (!rec)
         return;
-    bool hourly = self->info [c].hourly, per_account = self->cfg.cap [c].per_account;
     for (uint32_t i = 0; i < rec->count; i++) {
         uint32_t *entry = s_entry (self, rec, i);
         if ((entry [1] & HOUR_BIT) != (hourly? HOUR_BIT: 0)
@@ -664,6 +706,31 @@ s_window_text (text_t *text, const dt_cap_t *cap, const cap_info_t *ci, const ov
     }
 }
 
+//  "; 1 of them the slot reservation R holds for OWNER until 4 May 2026
+//  09:00 Europe/Berlin" when reservations count in the lead cap's window
+static void
+s_held_text (const budget_t *self, text_t *text, const over_t *over, const info_t *info)
+{
+    const resv_t *first = NULL;
+    int held = 0;
+    for (const resv_t *r = self->resv? resv_first (self->resv, self->resv_account): NULL; r;
+         r = resv_next (self->resv, r)) {
+        uint32_t bucket = s_resv_bucket (self, r, over->cap) & ~HOUR_BIT;
+        if (s_resv_counts (self, r, over->cap, info->contact)
+        &&  (int64_t) bucket >= over->from && (int64_t) bucket <= over->to) {
+            held++;
+            if (!first || r->rec.created_at < first->rec.created_at)
+                first = r;
+        }
+    }
+    if (!first)
+        return;
+    text_printf (text, "; %d of them %s reserved: reservation %s holds one for %s until ",
+                 held, held == 1? "is": "are", first->rec.token, first->rec.owner);
+    s_local_time (text, first->rec.expires_at + (info->zone?
+                  dt_zone_offset (info->zone, first->rec.expires_at, NULL, NULL): 0), info->zone);
+}
+
 void
 budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
 {
@@ -707,6 +774,16 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
             &&  (self->cfg.cap [c].per_account || entry [0] == info->contact))
                 total [c] += s_counts (entry) [c];
     }
+    //  Slots held for planned touches count as touches
+    self->resv = resv_held (engine->reservations)? engine->reservations: NULL;
+    self->resv_account = info->key;
+    self->resv_now = s_now (info);
+    for (const resv_t *r = self->resv? resv_first (self->resv, info->key): NULL; r;
+         r = resv_next (self->resv, r))
+        for (int c = 0; c < self->cfg.cap_count; c++)
+            if ((match & (1u << c)) && s_resv_counts (self, r, c, info->contact)
+            &&  s_resv_bucket (self, r, c) >= lo [c] && s_resv_bucket (self, r, c) <= hi [c])
+                total [c]++;
     over_t over [DT_CAPS_MAX];
     int overs = 0;
     for (int c = 0; c < self->cfg.cap_count; c++) {
@@ -755,6 +832,7 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
         text_printf (&text, "%s %s (%d of %d per %s)", i == 1? "; also over": ",",
                      also->name, over [i].count, also->limit, window);
     }
+    s_held_text (self, &text, lead, info);
     if (unknown)
         text_puts (&text, "; next free slot: not before later touches age out.");
     else {

@@ -25,6 +25,7 @@
 #include "rules/tonebook.h"
 #include "rules/identity.h"
 #include "rules/suppression.h"
+#include "rules/reservation.h"
 
 #define DT_RELATED_MAX      8
 #define DT_MESSAGE_MAX      512
@@ -122,6 +123,56 @@ int dt_engine_set_zones (dt_engine_t *self, const dt_tzdb_t *zones, char *err, s
 //  has no valid track or stage for this engine (verdict ok, nothing kept).
 int dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
                      dt_finding_t *findings, int max, dt_verdict_t *verdict);
+
+//  Reservations (docs/rules.md, "Reservations"): a slot of the contact
+//  budget held for a planned touch. Judge ev as a check and, if it fits
+//  every cap (no contact_pressure finding above info), hold a slot for it:
+//  the caller gives want's token (unique), owner, priority, created_at and
+//  expires_at; the engine files it under the canonical ids and the planned
+//  touch's local time, and counts it as a touch of every cap it matches
+//  until an event carrying the token uses it, it expires (by received_at:
+//  ev's is "now") or a request of higher priority takes it. If the touch
+//  does not fit but would without some reservations of lower priority of
+//  the same account, it takes as few as it needs (most valuable kept; at
+//  most 8): dt_engine_reserve_taken lists them for the caller to record.
+//  findings as for dt_engine_judge (max > 0): those of the touch as judged
+//  in the end. *held says whether want is held. Returns the finding count,
+//  or -1 (an event the engine can not judge, or no memory).
+int dt_engine_reserve (dt_engine_t *self, const dt_event_t *ev, dt_reservation_t *want,
+                       dt_finding_t *findings, int max, dt_verdict_t *verdict, bool *held);
+
+//  The reservations the last dt_engine_reserve took (valid until the next
+//  call into the engine); returns their count
+int dt_engine_reserve_taken (dt_engine_t *self, const dt_reservation_t **taken);
+
+//  The caller could not record the last reservation: drop it, and give the
+//  ones it took back to their holders
+void dt_engine_reserve_undo (dt_engine_t *self, const char *token);
+
+//  File a reservation as recorded (a restart; a taken or used one too, so a
+//  late event carrying its token is told what became of it). Replaces one
+//  with the same token. 0, or -1 when memory runs out.
+int dt_engine_restore_reservation (dt_engine_t *self, const dt_reservation_t *rec);
+
+//  An event carrying a token (its `reservation` field): dt_engine_judge
+//  uses a valid one (held, not expired, for the event's canonical contact),
+//  which then counts no more (the event counts instead); with commit false
+//  it is set aside for that judgement only. Any other token gets an info
+//  finding of contact_pressure saying why, and the event is judged as one
+//  without. True if the event just judged used (or, resent, had used) its
+//  reservation.
+bool dt_engine_judged_reservation (dt_engine_t *self);
+
+//  The owner's reservations taken by requests of higher priority that it
+//  was not told of yet (up to max into out, now told); their count
+int dt_engine_reservations_taken_from (dt_engine_t *self, const char *owner,
+                                       dt_reservation_t *out, int max);
+
+//  Drop the records of reservations that ended over an hour before now_ms
+size_t dt_engine_reservations_sweep (dt_engine_t *self, int64_t now_ms);
+
+//  Reservations held now (counted against the caps, expiry aside)
+size_t dt_engine_reservations_held (dt_engine_t *self);
 
 //  A hint that ev will be judged soon (say, two events ahead in a batch):
 //  starts loading its account's table slot into cache, so a batch costs

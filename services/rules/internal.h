@@ -17,6 +17,7 @@
 
 #include "rules/engine.h"
 #include "rules/identity.h"
+#include "rules/reservation.h"
 #include "base/hash.h"
 #include "base/tzdb.h"
 
@@ -39,6 +40,8 @@
 #define ID_NONE             0xFF    //  t_id_off: the id is not in the ring
 #define T48_NONE            0xFFFF  //  a T48 high part: never
 #define BLOCK_NONE          UINT32_MAX
+#define DT_TAKEN_MAX        8       //  reservations one request may take
+#define RESV_KEEP_MS        3600000LL   //  an ended reservation is kept this long
 
 //  Seeds keep the hashes of different kinds of strings apart
 #define SEED_ACCOUNT        0x0a
@@ -149,6 +152,13 @@ struct _dt_engine_t {
     //  are configured; the time zones are the caller's
     struct _budget_t *budget;
     const dt_tzdb_t *zones;
+    //  Reservations (reservation.c), NULL until the first; the event just
+    //  judged used its own (dt_engine_judged_reservation); the ones the
+    //  last dt_engine_reserve took from requests of lower priority
+    struct _resv_table_t *reservations;
+    bool judged_reservation;
+    int taken_count;
+    dt_reservation_t *taken;    //  DT_TAKEN_MAX of them, with the table
     //  Last: its head (severities, windows) stays next to the fields above,
     //  and the contact budget's settings (2.7 KB, read only when the budget
     //  is built) after it. First in the struct, they pushed the hot fields
@@ -167,6 +177,7 @@ typedef struct {
     uint32_t contact;
     uint32_t id;
     uint32_t block;             //  the account's block index, BLOCK_NONE: none yet
+    uint64_t key;               //  the account table's key
     //  Local time, set by budget_prepare when a budget is configured
     const dt_zone_t *zone;      //  NULL: UTC
     int64_t offset;             //  ms, local = UTC + offset
@@ -230,6 +241,20 @@ s_account_key (dt_engine_t *self, dt_str_t account)
 {
     dt_str_t canonical = s_canonical (self, DT_ID_ACCOUNT, account);
     return s_account_hash (dt_hash (canonical.ptr, canonical.len, 0));
+}
+
+static inline dt_str_t
+s_cstr (const char *cstr)
+{
+    return (dt_str_t) { cstr, (uint32_t) strlen (cstr) };
+}
+
+//  The clock reservations expire by: when the event reached its track (the
+//  check API stamps its own request); without one nothing has expired
+static inline int64_t
+s_now (const info_t *info)
+{
+    return info->ev->received_at > 0? info->ev->received_at / 1000: INT64_MIN;
 }
 
 static inline int64_t
@@ -382,10 +407,52 @@ size_t budget_bytes (const budget_t *self);
 void budget_prefetch (const budget_t *self, uint32_t block);
 //  The event's zone and UTC offset into info
 void budget_prepare (budget_t *self, info_t *info);
+//  The same in a known zone (NULL: the default)
+void budget_place (budget_t *self, info_t *info, const dt_zone_t *zone);
+//  The zone of an attrs.tz value, NULL if unknown
+const dt_zone_t *budget_zone (const budget_t *self, const char *ptr, size_t len);
 void budget_quiet (dt_engine_t *engine, const info_t *info, sink_t *sink);
 void budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink);
 void budget_commit (dt_engine_t *engine, const info_t *info);
 //  The account in that block is evicted: drop its counters
 void budget_forget (budget_t *self, uint32_t block);
+
+//  --------------------------------------------------------------------------
+//  reservation.c: the table of reservations
+
+typedef struct {
+    dt_reservation_t rec;
+    uint64_t account;           //  the account table's key
+    uint32_t contact;           //  s_contact_key of the contact
+    uint32_t caps_match;        //  the caps the planned touch counts against
+    int64_t day, hour;          //  its local day and hour (info_t's)
+    bool in_use;
+    bool ignored;               //  left out of the counts of one judgement
+    bool told;                  //  taken, and its owner was told
+    int32_t next_token, next_account;
+} resv_t;
+
+typedef struct _resv_table_t resv_table_t;
+resv_table_t *resv_new (void);
+void resv_destroy (resv_table_t **self_p);
+resv_t *resv_find (const resv_table_t *self, dt_str_t token);
+//  A copy of rec filed under account and token; NULL when memory runs out
+resv_t *resv_add (resv_table_t *self, const dt_reservation_t *rec, uint64_t account,
+                  uint32_t contact);
+void resv_remove (resv_table_t *self, resv_t *resv);
+//  Used or taken at at
+void resv_end (resv_table_t *self, resv_t *resv, dt_reservation_state_t state, int64_t at);
+//  Reservations held (counted), and kept at all
+uint32_t resv_held (const resv_table_t *self);
+uint32_t resv_live (const resv_table_t *self);
+//  An account's reservations: for (r = resv_first (); r; r = resv_next ())
+resv_t *resv_first (const resv_table_t *self, uint64_t account);
+resv_t *resv_next (const resv_table_t *self, const resv_t *resv);
+//  Every record: index 0 .. resv_slots () - 1, NULL for a hole
+resv_t *resv_at (const resv_table_t *self, uint32_t index);
+uint32_t resv_slots (const resv_table_t *self);
+//  Drop the records that expired more than RESV_KEEP_MS before now
+size_t resv_sweep (resv_table_t *self, int64_t now_ms);
+size_t resv_bytes (const resv_table_t *self);
 
 #endif

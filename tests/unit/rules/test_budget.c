@@ -5,7 +5,7 @@
     window's edges to the bucket, hour windows, quiet hours, transactional
     touches exempt, replays and checks counted once or not at all, 1,000
     touches in 90 days, counters kept across a reload with the same caps and
-    dropped with the account.
+    dropped with the account; reservations held, used, refused, taken.
 */
 #include "rules/engine.h"
 #include "rules/policy.h"
@@ -548,6 +548,165 @@ s_test_policy (void)
                    "number from 1 to 1000, not '0'") != NULL);
 }
 
+//  Reservations: a slot held for a planned touch counts against the caps,
+//  the event carrying its token uses it, a bad token is noted (info) and
+//  judged as none, a higher priority takes a lower one's slot
+static bool
+s_reserve (dt_engine_t *engine, tp_t *tp, const char *token, const char *owner, int priority,
+           int64_t now, int64_t ttl)
+{
+    dt_reservation_t want;
+    memset (&want, 0, sizeof want);
+    snprintf (want.token, sizeof want.token, "%s", token);
+    snprintf (want.owner, sizeof want.owner, "%s", owner);
+    want.priority = priority;
+    want.created_at = now;
+    want.expires_at = now + ttl;
+    tp->ev.received_at = now * 1000;
+    dt_verdict_t verdict;
+    bool held = false;
+    found_count = dt_engine_reserve (engine, &tp->ev, &want, found, 16, &verdict, &held);
+    CHECK (found_count >= 0);
+    for (int i = 0; i < found_count; i++)
+        if (getenv ("TEST_VERBOSE"))
+            fprintf (stderr, "  reserve %s: %s: %s\n", token, dt_rule_id (found [i].rule),
+                     found [i].message);
+    return held;
+}
+
+static void
+s_carry (tp_t *tp, const char *token, int64_t now)
+{
+    tp->ev.reservation = s_str (token);
+    tp->ev.present |= DT_HAS_RESERVATION;
+    tp->ev.received_at = now * 1000;
+}
+
+static void
+s_test_reserve (void)
+{
+    dt_engine_t *engine = s_engine ("daily: contact 1 per day", "", "UTC");
+    int64_t now = MAY1 + 8 * HOUR, ttl = 15 * 60000;
+    tp_t tp;
+    //  The last slot of c1's day, held; a second request is told who holds it
+    tp_init (&tp, "plan-1", DT_TRACK_MARKETING, "c1", "email", MAY1 + 10 * HOUR);
+    CHECK (s_reserve (engine, &tp, "T1", "mail-tool", 0, now, ttl));
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) == NULL);
+    CHECK_INT (dt_engine_reservations_held (engine), 1);
+    tp_init (&tp, "plan-2", DT_TRACK_SALES, "c1", "phone", MAY1 + 11 * HOUR);
+    CHECK (!s_reserve (engine, &tp, "T2", "dialer", 0, now + 1, ttl));
+    const char *message = finding (DT_RULE_CONTACT_PRESSURE);
+    CHECK (message && strstr (message, "reservation T1 holds one for mail-tool until "
+                              "1 May 2026 08:15 UTC"));
+    CHECK_INT (dt_engine_reservations_held (engine), 1);
+    //  A plain check sees the slot taken too; with the token it fits
+    judge (engine, &tp, false);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) != NULL);
+    tp_init (&tp, "plan-1", DT_TRACK_MARKETING, "c1", "email", MAY1 + 10 * HOUR);
+    s_carry (&tp, "T1", now + 2);
+    judge (engine, &tp, false);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) == NULL);
+    CHECK_INT (dt_engine_reservations_held (engine), 1);
+    //  The event with the token uses the slot: it fits, and counts itself
+    tp_init (&tp, "sent-1", DT_TRACK_MARKETING, "c1", "email", MAY1 + 10 * HOUR);
+    s_carry (&tp, "T1", now + 60000);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    CHECK (dt_engine_judged_reservation (engine));
+    CHECK_INT (dt_engine_reservations_held (engine), 0);
+    judge (engine, &tp, true);          //  resent: the same touchpoint, no note
+    CHECK_INT (found_count, 0);
+    CHECK (dt_engine_judged_reservation (engine));
+    tp_init (&tp, "sent-2", DT_TRACK_SALES, "c1", "phone", MAY1 + 12 * HOUR);
+    judge (engine, &tp, true);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) != NULL);
+    //  Tokens that can not be used: noted, verdict unchanged
+    dt_verdict_t verdict;
+    tp_init (&tp, "sent-3", DT_TRACK_SALES, "c9", "phone", MAY1 + 12 * HOUR);
+    s_carry (&tp, "T1", now + 60000);
+    found_count = dt_engine_judge (engine, &tp.ev, true, found, 16, &verdict);
+    message = finding (DT_RULE_CONTACT_PRESSURE);
+    CHECK (message && strstr (message, "reservation T1 of mail-tool was already used by "
+                              "touchpoint sent-1"));
+    CHECK_INT (found [0].severity, DT_SEV_INFO);
+    CHECK_INT (verdict, DT_VERDICT_OK);
+    CHECK (!dt_engine_judged_reservation (engine));
+    tp_init (&tp, "sent-4", DT_TRACK_SALES, "c9", "phone", MAY1 + 13 * HOUR);
+    s_carry (&tp, "nope", now);
+    judge (engine, &tp, true);
+    message = finding (DT_RULE_CONTACT_PRESSURE);
+    CHECK (message && strstr (message, "reservation nope is unknown"));
+    //  Another contact's token
+    tp_init (&tp, "plan-3", DT_TRACK_SALES, "c2", "email", MAY1 + 10 * HOUR);
+    CHECK (s_reserve (engine, &tp, "T3", "crm", 0, now, ttl));
+    tp_init (&tp, "sent-5", DT_TRACK_SALES, "c3", "email", MAY1 + 10 * HOUR);
+    s_carry (&tp, "T3", now + 1000);
+    judge (engine, &tp, true);
+    message = finding (DT_RULE_CONTACT_PRESSURE);
+    CHECK (message && strstr (message, "reservation T3 of crm is for contact c2; contact c3"));
+    CHECK_INT (dt_engine_reservations_held (engine), 1);
+    //  Expired: it counts no more, and its token is refused
+    tp_init (&tp, "plan-4", DT_TRACK_SALES, "c2", "email", MAY1 + 11 * HOUR);
+    tp.ev.received_at = (now + ttl) * 1000;
+    judge (engine, &tp, false);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) == NULL);
+    s_carry (&tp, "T3", now + ttl);
+    judge (engine, &tp, true);
+    message = finding (DT_RULE_CONTACT_PRESSURE);
+    CHECK (message && strstr (message, "reservation T3 of crm expired on 1 May 2026"));
+    CHECK (!dt_engine_judged_reservation (engine));
+    //  Priority: a higher one takes the slot, the holder hears of it once
+    tp_init (&tp, "plan-5", DT_TRACK_MARKETING, "c4", "email", MAY1 + 10 * HOUR);
+    CHECK (s_reserve (engine, &tp, "T5", "newsletter", 1, now, ttl));
+    tp_init (&tp, "plan-6", DT_TRACK_SALES, "c4", "phone", MAY1 + 14 * HOUR);
+    CHECK (!s_reserve (engine, &tp, "T6", "dialer", 1, now + 1, ttl));     //  equal: no
+    CHECK (s_reserve (engine, &tp, "T7", "dialer", 5, now + 2, ttl));
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) == NULL);
+    const dt_reservation_t *taken;
+    CHECK_INT (dt_engine_reserve_taken (engine, &taken), 1);
+    CHECK_STR (taken [0].token, "T5");
+    CHECK_STR (taken [0].taken_by, "T7");
+    dt_reservation_t news [4];
+    CHECK_INT (dt_engine_reservations_taken_from (engine, "dialer", news, 4), 0);
+    CHECK_INT (dt_engine_reservations_taken_from (engine, "newsletter", news, 4), 1);
+    CHECK_STR (news [0].token, "T5");
+    CHECK_INT (dt_engine_reservations_taken_from (engine, "newsletter", news, 4), 0);
+    tp_init (&tp, "sent-6", DT_TRACK_MARKETING, "c4", "email", MAY1 + 10 * HOUR);
+    s_carry (&tp, "T5", now + 5);
+    judge (engine, &tp, false);
+    message = finding (DT_RULE_CONTACT_PRESSURE);
+    CHECK (message && strstr (message, "reservation T5 of newsletter was taken by reservation "
+                              "T7 of dialer, of a higher priority than its 1, on 1 May 2026; "));
+    //  An even higher one takes T7, and the caller could not record it:
+    //  undone, T7 holds again
+    tp_init (&tp, "plan-8", DT_TRACK_MARKETING, "c4", "email", MAY1 + 15 * HOUR);
+    CHECK (s_reserve (engine, &tp, "T8", "ads", 9, now + 6, ttl));
+    CHECK_INT (dt_engine_reserve_taken (engine, &taken), 1);
+    dt_engine_reserve_undo (engine, "T8");
+    CHECK (!s_reserve (engine, &tp, "T9", "ads", 2, now + 7, ttl));
+    CHECK (strstr (finding (DT_RULE_CONTACT_PRESSURE), "reservation T7 holds one for dialer"));
+    //  Restored from the store after a restart: counted again
+    dt_engine_t *again = s_engine ("daily: contact 1 per day", "", "UTC");
+    dt_reservation_t rec = taken [0];       //  T7's record, as taken by T8 and given back
+    rec.state = DT_RESERVATION_HELD;
+    CHECK_INT (dt_engine_restore_reservation (again, &rec), 0);
+    tp_init (&tp, "plan-9", DT_TRACK_SALES, "c4", "meeting", MAY1 + 16 * HOUR);
+    tp.ev.received_at = (now + 8) * 1000;
+    judge (again, &tp, false);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) != NULL);
+    //  A policy whose cap no longer matches the planned touch: not counted
+    dt_rules_config_t cfg = *dt_engine_config (again);
+    char err [256];
+    CHECK_INT (dt_rules_config_set (&cfg, "budget.caps", "daily: contact channel=email 1 per day",
+                                    err, sizeof err), 0);
+    CHECK_INT (dt_engine_set_config (again, &cfg), 0);
+    judge (again, &tp, false);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) == NULL);
+    CHECK_INT (dt_engine_reservations_sweep (again, now + ttl + 2 * HOUR), 1);
+    CHECK_INT (dt_engine_reservations_held (again), 0);
+    dt_engine_destroy (&again);
+    dt_engine_destroy (&engine);
+}
+
 int
 main (void)
 {
@@ -564,6 +723,7 @@ main (void)
     s_test_big ();
     s_test_remember ();
     s_test_policy ();
+    s_test_reserve ();
     dt_tzdb_destroy (&zones);
     return TESTING_DONE ();
 }
