@@ -142,16 +142,82 @@ dt_link_open (const msgpack_object *root, dt_link_msg_t *msg)
 //  Check API
 
 void
-dt_check_request_pack_head (msgpack_packer *pk, uint64_t req, const char *track)
+dt_check_request_pack_head (msgpack_packer *pk, uint64_t req, const char *track,
+                            const dt_check_options_t *options)
 {
-    msgpack_pack_map (pk, 4);
+    bool owner = options && options->owner.len;
+    msgpack_pack_map (pk, 4 + (options? 3: 0) + (owner? 1: 0));
     dt_pack_cstr (pk, "v");
     msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
     dt_pack_cstr (pk, "req");
     msgpack_pack_uint64 (pk, req);
     dt_pack_cstr (pk, "track");
     dt_pack_cstr (pk, track);
+    if (options) {
+        dt_pack_cstr (pk, "reserve");
+        if (options->reserve)
+            msgpack_pack_true (pk);
+        else
+            msgpack_pack_false (pk);
+        dt_pack_cstr (pk, "ttl_ms");
+        msgpack_pack_int64 (pk, options->ttl_ms);
+        dt_pack_cstr (pk, "priority");
+        msgpack_pack_int (pk, options->priority);
+        if (owner) {
+            dt_pack_cstr (pk, "owner");
+            dt_pack_str (pk, options->owner);
+        }
+    }
     dt_pack_cstr (pk, "event");
+}
+
+//  An integer field of a map within [min, max]: absent leaves *value
+static int
+s_take_range (const msgpack_object *root, const char *key, int64_t min, int64_t max,
+              int64_t *value, dt_error_t *err)
+{
+    const msgpack_object *obj = dt_map_get (root, key);
+    if (!obj)
+        return 0;
+    int64_t got;
+    if (obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER && obj->via.u64 <= INT64_MAX)
+        got = (int64_t) obj->via.u64;
+    else
+    if (obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        got = obj->via.i64;
+    else
+        return dt_error_set (err, "bad_request", key, "%s: an integer from %lld to %lld",
+                             key, (long long) min, (long long) max);
+    if (got < min || got > max)
+        return dt_error_set (err, "bad_request", key, "%s: %lld is not from %lld to %lld",
+                             key, (long long) got, (long long) min, (long long) max);
+    *value = got;
+    return 0;
+}
+
+static int
+s_check_options (const msgpack_object *root, dt_check_options_t *options, dt_error_t *err)
+{
+    options->ttl_ms = DT_TTL_MS_DEFAULT;
+    const msgpack_object *reserve = dt_map_get (root, "reserve");
+    if (reserve && reserve->type != MSGPACK_OBJECT_BOOLEAN)
+        return dt_error_set (err, "bad_request", "reserve", "reserve: true or false");
+    options->reserve = reserve && reserve->via.boolean;
+    int64_t priority = 0;
+    if (s_take_range (root, "ttl_ms", DT_TTL_MS_MIN, DT_TTL_MS_MAX, &options->ttl_ms, err)
+    ||  s_take_range (root, "priority", DT_PRIORITY_MIN, DT_PRIORITY_MAX, &priority, err))
+        return -1;
+    options->priority = (int) priority;
+    const msgpack_object *owner = dt_map_get (root, "owner");
+    if (owner) {
+        if (owner->type != MSGPACK_OBJECT_STR || owner->via.str.size == 0
+        ||  owner->via.str.size > DT_OWNER_MAX
+        ||  !dt_utf8_valid (owner->via.str.ptr, owner->via.str.size))
+            return dt_error_set (err, "bad_request", "owner",
+                                 "owner: a UTF-8 string of 1 to %d bytes", DT_OWNER_MAX);
+        options->owner = dt_str_of (owner);
+    }
+    return 0;
 }
 
 int
@@ -171,14 +237,15 @@ dt_check_request_open (const msgpack_object *root, dt_check_request_t *request, 
         return dt_error_set (err, "bad_request", "track", "track: marketing or sales");
     if (!request->event)
         return dt_error_set (err, "bad_request", "event", "event: required, one event map");
-    return 0;
+    return s_check_options (root, &request->options, err);
 }
 
 void
 dt_check_reply_pack_head (msgpack_packer *pk, uint64_t req, const char *verdict,
-                          dt_str_t account_key, const dt_str_t *contact_key, uint32_t count)
+                          dt_str_t account_key, const dt_str_t *contact_key, uint32_t count,
+                          uint32_t extra)
 {
-    msgpack_pack_map (pk, 5 + (contact_key? 1: 0));
+    msgpack_pack_map (pk, 5 + (contact_key? 1: 0) + extra);
     dt_pack_cstr (pk, "v");
     msgpack_pack_uint8 (pk, DT_PROTOCOL_VERSION);
     dt_pack_cstr (pk, "req");
@@ -204,6 +271,13 @@ dt_check_reply_open (const msgpack_object *root, dt_check_reply_t *reply)
     const msgpack_object *findings = dt_map_get (root, "findings");
     if (findings && findings->type == MSGPACK_OBJECT_ARRAY)
         reply->findings = findings;
+    const msgpack_object *token = dt_map_get (root, "reservation");
+    if (token && token->type == MSGPACK_OBJECT_STR)
+        reply->reservation = dt_str_of (token);
+    dt_map_uint (root, "expires_at", &reply->expires_at);
+    const msgpack_object *taken = dt_map_get (root, "taken");
+    if (taken && taken->type == MSGPACK_OBJECT_ARRAY)
+        reply->taken = taken;
     if (reply->error)
         return 0;
     const msgpack_object *verdict = dt_map_get (root, "verdict");

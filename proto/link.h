@@ -62,38 +62,65 @@ void dt_link_ack_pack (msgpack_packer *pk, uint64_t instance, uint64_t first, ui
 //  --------------------------------------------------------------------------
 //  Check API
 
-//  A check request {"v", "req", "track", "event"}
+//  Reservations (issue 17): the limits of a check request's fields
+#define DT_OWNER_MAX        64          //  bytes in "owner"
+#define DT_TTL_MS_MIN       1000LL
+#define DT_TTL_MS_MAX       86400000LL  //  a day
+#define DT_TTL_MS_DEFAULT   900000LL    //  15 minutes
+#define DT_PRIORITY_MIN     -1000
+#define DT_PRIORITY_MAX     1000
+
+//  What a check may ask besides the verdict: to hold a slot of the
+//  contact budget ("reserve", "ttl_ms", "priority") for "owner" (also
+//  told of its reservations taken since its last check)
+typedef struct {
+    bool reserve;
+    int64_t ttl_ms;                 //  DT_TTL_MS_DEFAULT when not given
+    int priority;                   //  0 when not given
+    dt_str_t owner;                 //  len 0: the track's name
+} dt_check_options_t;
+
+//  A check request {"v", "req", "track", "event", "reserve"?, "ttl_ms"?,
+//  "priority"?, "owner"?}
 typedef struct {
     bool has_req;                   //  set as soon as a valid req was seen, for the error reply
     uint64_t req;
     dt_track_t track;
     const msgpack_object *event;    //  not decoded yet
+    dt_check_options_t options;
 } dt_check_request_t;
 
-//  Pack a request up to the "event" key; the caller packs the event
-void dt_check_request_pack_head (msgpack_packer *pk, uint64_t req, const char *track);
+//  Pack a request up to the "event" key; the caller packs the event.
+//  options NULL: a plain check.
+void dt_check_request_pack_head (msgpack_packer *pk, uint64_t req, const char *track,
+                                 const dt_check_options_t *options);
 
-//  Open a request. Returns 0, or -1 with err (bad_request,
-//  unsupported_version); the event is decoded by the caller.
+//  Open a request. Returns 0, or -1 with err (bad_request naming the
+//  field, unsupported_version); the event is decoded by the caller.
 int dt_check_request_open (const msgpack_object *root, dt_check_request_t *request,
                            dt_error_t *err);
 
 //  A check reply: {"v", "req", "verdict", "account_key", "contact_key"?,
-//  "findings": [...]} or the ingress error map {"v", "req", "error"}
-//  (dt_reply_pack_error)
+//  "findings": [...], "reservation"?, "expires_at"?, "taken"?} or the
+//  ingress error map {"v", "req", "error"} (dt_reply_pack_error)
 typedef struct {
     const msgpack_object *error;    //  the error map, or NULL
     dt_str_t verdict;               //  "ok", "warn" or "violation"; len 0 with an error
     const msgpack_object *findings; //  array, or NULL
+    dt_str_t reservation;           //  the token of the slot held, len 0 none
+    uint64_t expires_at;            //  and when it ends (ms)
+    const msgpack_object *taken;    //  array of the owner's reservations taken, or NULL
 } dt_check_reply_t;
 
 //  Pack a reply up to the findings array's header; the caller packs count
-//  findings (coordinator/decision.h knows them). account_key and
-//  contact_key: the canonical ids the touchpoint was judged by (contact_key
-//  NULL when it has no contact).
+//  findings (coordinator/decision.h knows them), then, if extra says so,
+//  the extra keys. account_key and contact_key: the canonical ids the
+//  touchpoint was judged by (contact_key NULL when it has no contact).
+//  extra: the number of keys the caller packs after the findings
+//  ("reservation", "expires_at", "taken").
 void dt_check_reply_pack_head (msgpack_packer *pk, uint64_t req, const char *verdict,
                                dt_str_t account_key, const dt_str_t *contact_key,
-                               uint32_t count);
+                               uint32_t count, uint32_t extra);
 
 //  Open a reply. Returns 0 for an error reply or a verdict, else -1.
 int dt_check_reply_open (const msgpack_object *root, dt_check_reply_t *reply);

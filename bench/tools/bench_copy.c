@@ -62,7 +62,7 @@ main (int argc, char *argv [])
                                  &event, &err) == 0) {
                 event.received_at = received_at++;
                 dt_copy_judged_touchpoint (&rows, &scratch, &event, "ok", event.account,
-                                           event.contact, 0);
+                                           event.contact, 0, (dt_str_t) { "", 0 });
                 made++;
             }
             else

@@ -113,10 +113,36 @@ dt_decision_advised (const dt_event_t *ev, const dt_stageset_t *stages,
 void
 dt_check_reply_pack (msgpack_packer *pk, uint64_t req, dt_verdict_t verdict,
                      const dt_finding_t *findings, uint32_t count,
-                     const dt_event_t *event, dt_str_t account_key, dt_str_t contact_key)
+                     const dt_event_t *event, dt_str_t account_key, dt_str_t contact_key,
+                     const dt_reservation_t *held, const dt_reservation_t *taken,
+                     int taken_count)
 {
     dt_check_reply_pack_head (pk, req, dt_verdict_name (verdict), account_key,
-                              event->present & DT_HAS_CONTACT? &contact_key: NULL, count);
+                              event->present & DT_HAS_CONTACT? &contact_key: NULL, count,
+                              (held? 2: 0) + (taken_count > 0? 1: 0));
     for (uint32_t i = 0; i < count; i++)
         dt_finding_pack (pk, &findings [i]);
+    if (held) {
+        dt_pack_cstr (pk, "reservation");
+        dt_pack_cstr (pk, held->token);
+        dt_pack_cstr (pk, "expires_at");
+        msgpack_pack_int64 (pk, held->expires_at);
+    }
+    if (taken_count > 0) {
+        dt_pack_cstr (pk, "taken");
+        msgpack_pack_array (pk, (uint32_t) taken_count);
+        for (int i = 0; i < taken_count; i++) {
+            msgpack_pack_map (pk, 5);
+            dt_pack_cstr (pk, "reservation");
+            dt_pack_cstr (pk, taken [i].token);
+            dt_pack_cstr (pk, "by");
+            dt_pack_cstr (pk, taken [i].taken_by);
+            dt_pack_cstr (pk, "by_owner");
+            dt_pack_cstr (pk, taken [i].taken_by_owner);
+            dt_pack_cstr (pk, "at");
+            msgpack_pack_int64 (pk, taken [i].ended_at);
+            dt_pack_cstr (pk, "contact_key");
+            dt_pack_cstr (pk, taken [i].contact_key);
+        }
+    }
 }

@@ -33,9 +33,14 @@ dt_track_t dt_decision_advised (const dt_event_t *event, const dt_stageset_t *st
                                 const dt_finding_t *findings, uint32_t count);
 
 //  A check reply: {"v", "req", "verdict", "account_key", "contact_key"?,
-//  "findings"}
+//  "findings", "reservation"?, "expires_at"?, "taken"?}: held, the
+//  reservation made for the request (NULL none); taken, the asking owner's
+//  reservations taken by requests of higher priority since it last asked
+//  ([{"reservation", "by", "by_owner", "at", "contact_key"}])
 void dt_check_reply_pack (msgpack_packer *pk, uint64_t req, dt_verdict_t verdict,
                           const dt_finding_t *findings, uint32_t count,
-                          const dt_event_t *event, dt_str_t account_key, dt_str_t contact_key);
+                          const dt_event_t *event, dt_str_t account_key, dt_str_t contact_key,
+                          const dt_reservation_t *held, const dt_reservation_t *taken,
+                          int taken_count);
 
 #endif

@@ -40,8 +40,7 @@
 #define ID_NONE             0xFF    //  t_id_off: the id is not in the ring
 #define T48_NONE            0xFFFF  //  a T48 high part: never
 #define BLOCK_NONE          UINT32_MAX
-#define DT_TAKEN_MAX        8       //  reservations one request may take
-#define RESV_KEEP_MS        3600000LL   //  an ended reservation is kept this long
+#define RESV_KEEP_MS        DT_RESERVATION_KEEP_MS
 
 //  Seeds keep the hashes of different kinds of strings apart
 #define SEED_ACCOUNT        0x0a

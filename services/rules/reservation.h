@@ -8,14 +8,15 @@
 #ifndef DT_RESERVATION_H
 #define DT_RESERVATION_H
 
-#include "proto/event.h"
+#include "proto/link.h"     //  the check request's limits
 
-#define DT_OWNER_MAX        64          //  bytes in a reservation's owner
-#define DT_TTL_MS_MIN       1000LL
-#define DT_TTL_MS_MAX       86400000LL  //  a day
-#define DT_TTL_MS_DEFAULT   900000LL    //  15 minutes
-#define DT_PRIORITY_MIN     -1000
-#define DT_PRIORITY_MAX     1000
+//  An ended reservation is kept (in memory and read back at start) this
+//  long after its expiry, so a late event carrying it learns what became
+//  of it; the most a request may take from lower priorities
+#define DT_RESERVATION_KEEP_MS  3600000LL
+#define DT_TAKEN_MAX            8
+//  Bytes of a PostgreSQL array literal of DT_TAKEN_MAX tokens
+#define DT_TAKEN_LIST_MAX       (DT_TAKEN_MAX * (DT_TOKEN_MAX + 3) + 3)
 
 typedef enum {
     DT_RESERVATION_HELD = 0,    //  counted against the caps until expires_at

@@ -209,7 +209,7 @@ dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev)
 void
 dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *ev,
                            const char *verdict, dt_str_t account_key, dt_str_t contact_key,
-                           int policy_version)
+                           int policy_version, dt_str_t reservation)
 {
     s_touchpoint_fields (buf, scratch, ev);
     dt_buf_putc (buf, '\t');
@@ -220,6 +220,8 @@ dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *e
     s_copy_str (buf, contact_key, ev->present & DT_HAS_CONTACT);
     dt_buf_putc (buf, '\t');
     dt_buf_put_int (buf, policy_version);
+    dt_buf_putc (buf, '\t');
+    s_copy_str (buf, reservation, reservation.len > 0);
     dt_buf_putc (buf, '\n');
 }
 

@@ -16,8 +16,9 @@
     "account, track, occurred_at, account_key, policy_version"
 //  A judged touchpoint: the event's columns, its verdict, the canonical ids
 //  it was judged by (migration 008) and the policy version (migration 011)
+//  and the reservation it used (migration 016)
 #define DT_JUDGED_TOUCHPOINT_COLUMNS DT_TOUCHPOINT_COLUMNS ", verdict, account_key, contact_key, " \
-    "policy_version"
+    "policy_version, reservation"
 #define DT_TOUCHPOINT_ID_COLUMNS "id, occurred_at"
 #define DT_REJECT_COLUMNS "received_at, track, code, field, error, event_id, item_index, raw"
 
@@ -32,12 +33,14 @@ void dt_copy_time_us (dt_buf_t *buf, int64_t us);
 void dt_copy_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event);
 void dt_copy_reject (dt_buf_t *buf, const dt_reject_t *reject);
 
-//  A touchpoint row with its verdict, the canonical ids it was judged by
-//  and the policy version judged under (DT_JUDGED_TOUCHPOINT_COLUMNS);
-//  contact_key is written NULL when the event has no contact
+//  A touchpoint row with its verdict, the canonical ids it was judged by,
+//  the policy version judged under and the token of the reservation it
+//  used (DT_JUDGED_TOUCHPOINT_COLUMNS); contact_key is written NULL when
+//  the event has no contact, reservation when its len is 0
 void dt_copy_judged_touchpoint (dt_buf_t *buf, dt_buf_t *scratch, const dt_event_t *event,
                                 const char *verdict, dt_str_t account_key,
-                                dt_str_t contact_key, int policy_version);
+                                dt_str_t contact_key, int policy_version,
+                                dt_str_t reservation);
 
 //  A touchpoint_ids row (DT_TOUCHPOINT_ID_COLUMNS): the id kept unique
 //  across the partitions of touchpoints

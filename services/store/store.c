@@ -372,7 +372,8 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
                 dt_str_t account_key = dt_writeset_account_key (ws, i);
                 dt_copy_judged_touchpoint (&self->rows, &self->scratch, &ws->events [i],
                                            dt_verdict_name (j->verdict), account_key,
-                                           dt_writeset_contact_key (ws, i), j->policy_version);
+                                           dt_writeset_contact_key (ws, i), j->policy_version,
+                                           DT_JUDGED_RESERVATION (j, &ws->events [i]));
                 for (uint32_t k = 0; k < j->finding_count; k++) {
                     const dt_finding_t *f = &ws->findings [j->first_finding + k];
                     dt_copy_finding (&self->finding_rows, &ws->events [i], (int) k,

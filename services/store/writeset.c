@@ -234,6 +234,7 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
                                      self->findings + self->finding_count,
                                      DT_FINDINGS_PER_EVENT, &j->verdict);
         j->finding_count = count > 0? (uint32_t) count: 0;
+        j->reservation_used = count >= 0 && dt_engine_judged_reservation (engine);
         if (count < 0)
             j->verdict = DT_VERDICT_OK;
         self->finding_count += j->finding_count;
@@ -255,7 +256,7 @@ dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine)
         dt_copy_judged_touchpoint (&self->touchpoint_rows, &self->scratch, ev,
                                    dt_verdict_name (j->verdict), account_key,
                                    dt_writeset_contact_key (self, self->judged),
-                                   j->policy_version);
+                                   j->policy_version, DT_JUDGED_RESERVATION (j, ev));
         for (uint32_t k = 0; k < j->finding_count; k++) {
             const dt_finding_t *f = &self->findings [j->first_finding + k];
             dt_copy_finding (&self->finding_rows, ev, (int) k, dt_rule_id (f->rule),

@@ -36,7 +36,13 @@ typedef struct {
     uint16_t account_key_len, contact_key_len;
     uint64_t seq;               //  set by the store: its feed seq, 0 none (not new)
     int policy_version;         //  the policy judged under (0: none yet)
+    bool reservation_used;      //  the event used the reservation it carries
 } dt_judgement_t;
+
+//  The reservation token a judged event used (len 0 none): its row's
+//  touchpoints.reservation
+#define DT_JUDGED_RESERVATION(j, ev) \
+    ((j)->reservation_used? (ev)->reservation: (dt_str_t) { "", 0 })
 
 #define DT_FINDINGS_PER_EVENT 16
 

@@ -47,7 +47,7 @@ it_eq "every id in touchpoint_ids, with its occurred_at" \
     "$(psql_q -c "SELECT count(*) FROM touchpoints t JOIN touchpoint_ids i ON i.id = t.id AND i.occurred_at = t.occurred_at")" 19
 it_eq "the indexes the views need" \
     "$(psql_q -c "SELECT string_agg (indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'touchpoints'")" \
-    "touchpoints_account_time,touchpoints_id,touchpoints_occurred"
+    "touchpoints_account_time,touchpoints_id,touchpoints_occurred,touchpoints_reservation"
 
 # A resend of every stored event (the fast path fails on touchpoint_ids and
 # the staged path stores none), then a resend mixed with new events

@@ -118,7 +118,7 @@ test_golden_bytes (void)
     CHECK (bytes_are (batch, sizeof batch - 1));
 
     slot_clear (&S1);
-    dt_check_request_pack_head (&S1.m.pk, 1, "sales");
+    dt_check_request_pack_head (&S1.m.pk, 1, "sales", NULL);
     msgpack_pack_map (&S1.m.pk, 0);
     static const char request [] =
         "\x84" "\xa1" "v" "\x01" "\xa3" "req" "\x01" "\xa5" "track" "\xa5" "sales"
@@ -234,7 +234,7 @@ test_check_request (void)
     dt_check_request_t request;
     dt_error_t err;
     slot_clear (&S1);
-    dt_check_request_pack_head (&S1.m.pk, 12, "marketing");
+    dt_check_request_pack_head (&S1.m.pk, 12, "marketing", NULL);
     evb_t b;
     evb_base (&b);
     evb_pack (&b, &S1.m);
@@ -270,6 +270,55 @@ test_check_request (void)
         if (rc != -1 || strcmp (err.field, bad [i].field))
             fprintf (stderr, "  ^ check request %zu\n", i);
     }
+    //  Reservation options: packed and read back; defaults; each bad one named
+    dt_check_options_t options = { true, 60000, -7, dt_str_c ("mail-tool") };
+    slot_clear (&S1);
+    dt_check_request_pack_head (&S1.m.pk, 13, "sales", &options);
+    evb_pack (&b, &S1.m);
+    CHECK_INT (dt_check_request_open (slot_unpack (&S1), &request, &err), 0);
+    CHECK (request.options.reserve);
+    CHECK_INT (request.options.ttl_ms, 60000);
+    CHECK_INT (request.options.priority, -7);
+    CHECK (dt_str_eq (request.options.owner, "mail-tool"));
+    slot_clear (&S1);
+    dt_check_request_pack_head (&S1.m.pk, 14, "sales", NULL);
+    evb_pack (&b, &S1.m);
+    CHECK_INT (dt_check_request_open (slot_unpack (&S1), &request, &err), 0);
+    CHECK (!request.options.reserve);
+    CHECK_INT (request.options.ttl_ms, DT_TTL_MS_DEFAULT);
+    CHECK_INT (request.options.priority, 0);
+    CHECK_INT (request.options.owner.len, 0);
+    const char *fields [] = { "reserve", "ttl_ms", "ttl_ms", "priority", "owner" };
+    for (int i = 0; i < 5; i++) {
+        slot_clear (&S1);
+        msgpack_pack_map (&S1.m.pk, 5);
+        pk_str (&S1.m.pk, "v");
+        msgpack_pack_uint8 (&S1.m.pk, 1);
+        pk_str (&S1.m.pk, "req");
+        msgpack_pack_uint8 (&S1.m.pk, 15);
+        pk_str (&S1.m.pk, "track");
+        pk_str (&S1.m.pk, "sales");
+        pk_str (&S1.m.pk, fields [i]);
+        if (i == 0)
+            msgpack_pack_uint8 (&S1.m.pk, 1);       //  not a boolean
+        else
+        if (i == 1)
+            msgpack_pack_int (&S1.m.pk, 999);       //  under a second
+        else
+        if (i == 2)
+            pk_str (&S1.m.pk, "15m");
+        else
+        if (i == 3)
+            msgpack_pack_int (&S1.m.pk, 1001);
+        else
+            pk_str (&S1.m.pk, "");
+        pk_str (&S1.m.pk, "event");
+        msgpack_pack_map (&S1.m.pk, 0);
+        CHECK_INT (dt_check_request_open (slot_unpack (&S1), &request, &err), -1);
+        CHECK_STR (err.code, "bad_request");
+        CHECK_STR (err.field, fields [i]);
+    }
+
     //  Not a map: no req to echo
     slot_clear (&S1);
     pk_str (&S1.m.pk, "check");
@@ -284,7 +333,7 @@ test_check_reply (void)
     dt_check_reply_t reply;
     slot_clear (&S1);
     dt_str_t contact_key = dt_str_c ("bob@acme.com");
-    dt_check_reply_pack_head (&S1.m.pk, 5, "warn", dt_str_c ("acme.com"), &contact_key, 1);
+    dt_check_reply_pack_head (&S1.m.pk, 5, "warn", dt_str_c ("acme.com"), &contact_key, 1, 0);
     msgpack_pack_map (&S1.m.pk, 1);
     pk_str (&S1.m.pk, "rule");
     pk_str (&S1.m.pk, "collision");
