@@ -15,6 +15,8 @@
 */
 #include "cli/cli.h"
 #include "rules/suppression.h"
+#include "base/buf.h"
+#include "store/aliases.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -253,25 +255,68 @@ s_add (PGconn *conn, const char *command, rows_t *rows)
     return 0;
 }
 
+//  The suppression_no of the buyer's rows in force or to come (of one
+//  scope, or all), as a PostgreSQL array literal: the rows whose id is the
+//  same buyer as id, the way the coordinator compares them (normalised,
+//  through the alias tables). NULL after saying why.
+static char *
+s_buyer_rows (PGconn *conn, const char *kind, const char *id, const char *scope)
+{
+    char err [512];
+    dt_identity_t *map = dt_aliases_load (conn, err, sizeof err);
+    if (!map) {
+        fprintf (stderr, "suppress: the alias tables can not be read: %s\n", err);
+        return NULL;
+    }
+    dt_id_kind_t id_kind = strcmp (kind, "contact") == 0? DT_ID_CONTACT: DT_ID_ACCOUNT;
+    dt_str_t resolved = dt_identity_resolve (map, id_kind, (dt_str_t) { id, (uint32_t) strlen (id) });
+    char *buyer = strndup (resolved.ptr, resolved.len);
+    const char *params [] = { kind, scope };
+    PGresult *rows = dt_cli_pg_query ("suppress", conn,
+        "SELECT suppression_no, id FROM suppressions"
+        " WHERE kind = $1 AND ($2::text IS NULL OR scope = $2)"
+        "   AND (until IS NULL OR until > now ())", 2, params);
+    dt_buf_t list = { 0 };
+    dt_buf_putc (&list, '{');
+    for (int i = 0; rows && buyer && i < PQntuples (rows); i++) {
+        const char *row_id = PQgetvalue (rows, i, 1);
+        dt_str_t canonical = dt_identity_resolve (map, id_kind,
+                                                  (dt_str_t) { row_id, (uint32_t) strlen (row_id) });
+        if (canonical.len == strlen (buyer) && memcmp (canonical.ptr, buyer, canonical.len) == 0) {
+            if (list.size > 1)
+                dt_buf_putc (&list, ',');
+            dt_buf_puts (&list, PQgetvalue (rows, i, 0));
+        }
+    }
+    dt_buf_puts (&list, "}");
+    dt_buf_putc (&list, 0);
+    char *found = rows && buyer? strdup (list.data): NULL;
+    PQclear (rows);
+    dt_buf_free (&list);
+    free (buyer);
+    dt_identity_destroy (&map);
+    return found;
+}
+
 //  remove: end the buyer's suppressions in force now (of one scope, or
-//  all); delete those that have not begun
+//  all), by any of its ids; delete those that have not begun
 static int
 s_remove (PGconn *conn, const char *kind, const char *id, const char *scope)
 {
     if (dt_cli_pg_begin ("suppress", conn, "suppressions"))
         return 1;
-    const char *params [] = { kind, id, scope };
+    char *buyer_rows = s_buyer_rows (conn, kind, id, scope);
+    if (!buyer_rows)
+        return 1;
+    const char *params [] = { buyer_rows };
     PGresult *ended = dt_cli_pg_query ("suppress", conn,
         "UPDATE suppressions SET until = now ()"
-        " WHERE kind = $1 AND id = $2 AND ($3::text IS NULL OR scope = $3)"
-        "   AND since < now () AND (until IS NULL OR until > now ())", 3, params);
-    if (!ended)
-        return 1;
-    PGresult *deleted = dt_cli_pg_query ("suppress", conn,
+        " WHERE suppression_no = ANY ($1::bigint []) AND since < now ()", 1, params);
+    PGresult *deleted = ended? dt_cli_pg_query ("suppress", conn,
         "DELETE FROM suppressions"
-        " WHERE kind = $1 AND id = $2 AND ($3::text IS NULL OR scope = $3) AND since >= now ()",
-        3, params);
-    if (!deleted) {
+        " WHERE suppression_no = ANY ($1::bigint []) AND since >= now ()", 1, params): NULL;
+    free (buyer_rows);
+    if (!ended || !deleted) {
         PQclear (ended);
         return 1;
     }
@@ -280,7 +325,8 @@ s_remove (PGconn *conn, const char *kind, const char *id, const char *scope)
     PQclear (deleted);
     if (ended_count + deleted_count == 0) {
         fprintf (stderr, "suppress: there is no suppression of %s '%s'%s%s in force or to come "
-                 "(ids compare as stored: see dualtrack suppress list)\n", kind, id,
+                 "(by any of its ids, as the rules compare them: see dualtrack suppress list)\n",
+                 kind, id,
                  scope? " with scope ": "", scope? scope: "");
         return 1;
     }

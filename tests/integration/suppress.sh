@@ -199,6 +199,19 @@ it_eq "dualtrack_analyst reads both" \
     "$(psql_q -c "SELECT has_table_privilege ('dualtrack_analyst', 'suppressions', 'SELECT'), has_table_privilege ('dualtrack_analyst', 'suppression_reloads', 'SELECT'), has_table_privilege ('dualtrack_analyst', 'suppressions', 'INSERT')")" "t|t|f"
 it_eq "id compares byte for byte (C collation)" \
     "$(psql_q -c "SELECT collation_name FROM information_schema.columns WHERE table_name = 'suppressions' AND column_name = 'id'")" "C"
+# --- remove finds the buyer by any of its ids, as the rules compare them
+"$BIN/dualtrack" identity --pg "$PG_URI" add --contact crm-carol carol@acme.com --source crm > /dev/null
+"${SUP[@]}" add --contact Carol@Acme.com --reason unsubscribed --since "2026-05-01 00:00Z" > /dev/null
+it_eq "remove by an alias: the suppression of the canonical id ends" \
+    "$("${SUP[@]}" remove --contact crm-carol)" \
+    "lifted contact 'crm-carol': 1 suppression ended now (kept as the record), 0 not yet begun deleted"
+it_eq "the row as written is the one ended" \
+    "$(psql_q -c "SELECT id || ' ' || (until IS NOT NULL) FROM suppressions WHERE id = 'Carol@Acme.com'")" "Carol@Acme.com true"
+"${SUP[@]}" add --contact crm-carol --reason complaint --since "2026-05-01 00:00Z" > /dev/null
+it_eq "remove by the e-mail in another case: the alias's row ends" \
+    "$("${SUP[@]}" remove --contact CAROL@acme.com)" \
+    "lifted contact 'CAROL@acme.com': 1 suppression ended now (kept as the record), 0 not yet begun deleted"
+
 "${SUP[@]}" > /dev/null 2>&1
 it_eq "no command: usage, exit 2" "$?" 2
 it_check "--help says every command" sh -c "'$BIN/dualtrack' suppress --help | grep -q 'import FILE.csv'"
