@@ -1,5 +1,6 @@
 /*  coordinator.c - the link loop, which drives the store actors
-    (store_actor.c), the check API and the decisions feed (see coordinator.h).
+    (store_actor.c), the check API (its answers: checkapi.c) and the
+    decisions feed (see coordinator.h).
 
     Ownership of a writeset moves by pointer over an actor pipe: the link
     thread fills it, sends it ("WRITE", ptr) to an idle store actor (each
@@ -29,6 +30,8 @@
 #include "coordinator/bloom.h"
 #include "store/aliases.h"
 #include "coordinator/catchup.h"
+#include "coordinator/checkapi.h"
+#include "store/reservations.h"
 #include "store/suppressions.h"
 #include "coordinator/decision.h"
 #include "coordinator/store_actor.h"
@@ -36,7 +39,6 @@
 #include "base/hash.h"
 #include "store/feedlog.h"
 #include "store/history.h"
-#include "store/reservations.h"
 #include "store/policy_load.h"
 #include "base/httpd.h"
 #include "base/log.h"
@@ -113,12 +115,21 @@ struct _dt_coordinator_t {
     dt_curve_t *curve;              //  NULL: plain TCP
     atomic_bool ready_store, ready_memory, ready_reader;
     dt_counter_t *m_events, *m_rejects, *m_findings, *m_verdicts, *m_published, *m_checks;
-    dt_counter_t *m_reservations, *m_reservations_taken;
+    dt_checkapi_t checkapi;         //  what the check API answers with
     int64_t swept_at;               //  reservations' records last swept (mono ms)
     dt_counter_t *m_catchups;
     dt_histogram_t *m_commit_seconds, *m_writeset_items, *m_ingress_to_commit;
     dt_gauge_t *m_accounts, *m_state_bytes;
 };
+
+static void s_preload (dt_coordinator_t *self, const dt_event_t *events, uint32_t count);
+
+//  The check API's way to bring back an account's memory
+static void
+s_check_preload (void *ctx, const dt_event_t *event)
+{
+    s_preload ((dt_coordinator_t *) ctx, event, 1);
+}
 
 static bool
 s_is_ready (void *ctx, char *reason, size_t len)
@@ -148,10 +159,10 @@ s_metrics_setup (dt_coordinator_t *self)
     self->m_verdicts = dt_metrics_counter (m, "verdicts_total", "Verdicts on stored touchpoints", "verdict");
     self->m_published = dt_metrics_counter (m, "feed_messages_total", "Messages published on the decisions feed", NULL);
     self->m_checks = dt_metrics_counter (m, "checks_total", "Check API requests answered", NULL);
-    self->m_reservations = dt_metrics_counter (m, "reservations_total",
-                                               "Reservations held for check requests", NULL);
-    self->m_reservations_taken = dt_metrics_counter (m, "reservations_taken_total",
-                                                     "Reservations taken by a higher priority", NULL);
+    self->checkapi.m_reservations = dt_metrics_counter (m, "reservations_total",
+        "Reservations held for check requests", NULL);
+    self->checkapi.m_reservations_taken = dt_metrics_counter (m, "reservations_taken_total",
+        "Reservations taken by a higher priority", NULL);
     self->m_catchups = dt_metrics_counter (m, "catchup_requests_total",
         "Catch-up API requests answered, by result (ok or the error code)", "result");
     self->m_commit_seconds = dt_metrics_histogram (m, "pg_commit_seconds",
@@ -255,6 +266,11 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     self->bloom = dt_bloom_new (BLOOM_BITS_LOG2);
     self->history = dt_history_new (opts->pg_uri, opts->pg_password, &opts->stages);
     dt_history_set_observer (self->history, s_note_event, self);
+    self->checkapi.engine = self->engine;
+    self->checkapi.history = self->history;
+    self->checkapi.stages = &self->opts.stages;
+    self->checkapi.preload = s_check_preload;
+    self->checkapi.preload_ctx = self;
     s_metrics_setup (self);
     if (opts->http && *opts->http) {
         char err [256];
@@ -681,52 +697,7 @@ s_tonebook_reload (dt_coordinator_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Check API: judge a planned touchpoint without remembering it
-
-//  Judge the planned touch and hold a slot for it if it fits (the engine
-//  decides at once, so of two requests racing for the last slot exactly
-//  one gets it: the first to arrive); the reservation is stored before the
-//  reply names it, or not held at all. Returns the finding count, or -2
-//  with err.
-static int
-s_reserve (dt_coordinator_t *self, const dt_event_t *event, const dt_check_options_t *options,
-           const char *owner, dt_finding_t *findings, dt_verdict_t *verdict,
-           dt_reservation_t *held, bool *reserved, dt_error_t *err)
-{
-    memset (held, 0, sizeof *held);
-    zuuid_t *uuid = zuuid_new ();
-    snprintf (held->token, sizeof held->token, "%s", zuuid_str_canonical (uuid));
-    zuuid_destroy (&uuid);
-    snprintf (held->owner, sizeof held->owner, "%s", owner);
-    held->priority = options->priority;
-    held->created_at = event->received_at / 1000;
-    held->expires_at = held->created_at + options->ttl_ms;
-    int count = dt_engine_reserve (self->engine, event, held, findings, DT_FINDINGS_PER_EVENT,
-                                   verdict, reserved);
-    if (count < 0) {
-        dt_error_set (err, "bad_request", "event", "event: can not be judged");
-        return -2;
-    }
-    if (!*reserved)
-        return count;
-    const dt_reservation_t *taken;
-    int taken_count = dt_engine_reserve_taken (self->engine, &taken);
-    char why [256];
-    if (dt_reservations_record (self->history, held, taken, taken_count, why, sizeof why)) {
-        dt_engine_reserve_undo (self->engine, held->token);
-        *reserved = false;
-        dt_warn ("reservation not stored: nothing held", "error=\"%s\"", why);
-        dt_error_set (err, "unavailable", "", "the reservation could not be stored (%s): "
-                      "nothing is held; ask again", why);
-        return -2;
-    }
-    dt_counter_add (self->m_reservations, NULL, 1);
-    for (int i = 0; i < taken_count; i++)
-        dt_info ("reservation taken by a higher priority", "reservation=%s owner=%s by=%s by_owner=%s",
-                 taken [i].token, taken [i].owner, held->token, held->owner);
-    dt_counter_add (self->m_reservations_taken, NULL, (uint64_t) taken_count);
-    return count;
-}
+//  Check API (checkapi.c): judge a planned touchpoint without remembering it
 
 static void
 s_check_recv (dt_coordinator_t *self)
@@ -737,70 +708,13 @@ s_check_recv (dt_coordinator_t *self)
     bool req_envelope;
     zframe_t *identity = dt_envelope_open (msg, &req_envelope);
     zframe_t *body = zmsg_first (msg);
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
-    dt_error_t err;
     dt_buf_reset (&self->scratch);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &self->scratch, dt_buf_msgpack_write);
-    dt_check_request_t request = { 0 };
-    bool opened = false;
-    if (!body || zmsg_size (msg) != 1)
-        dt_error_set (&err, "bad_request", "", "send one frame: {v, req, track, event}");
-    else
-    if (dt_wire_unpack (&unpacked, (const char *) zframe_data (body), zframe_size (body), &err) == 0
-    &&  dt_check_request_open (&unpacked.data, &request, &err) == 0) {
-        //  Before memory and reservations are read back, an answer would
-        //  judge against nothing (and could hand out a slot already held)
-        opened = self->started;
-        if (!opened)
-            dt_error_set (&err, "unavailable", "", "the coordinator is starting (rule memory "
-                          "not rebuilt yet): ask again shortly");
-    }
-    if (opened) {
-        dt_event_t event;
-        if (dt_event_decode (request.event, &self->opts.stages, DT_FORM_INGRESS, request.track,
-                             &event, &err) == 0) {
-            event.received_at = dt_now_us ();
-            s_preload (self, &event, 1);
-            dt_finding_t findings [DT_FINDINGS_PER_EVENT];
-            dt_verdict_t verdict = DT_VERDICT_OK;
-            const dt_check_options_t *options = &request.options;
-            char owner [DT_OWNER_MAX + 1];
-            snprintf (owner, sizeof owner, "%.*s", (int) options->owner.len, options->owner.ptr);
-            if (!owner [0])
-                snprintf (owner, sizeof owner, "%s", dt_track_name (request.track));
-            dt_reservation_t held;
-            bool reserved = false;
-            int count = -2;
-            if (!options->reserve)
-                count = dt_engine_judge (self->engine, &event, false, findings,
-                                         DT_FINDINGS_PER_EVENT, &verdict);
-            else
-            if (!(event.present & DT_HAS_CONTACT))
-                dt_error_set (&err, "bad_request", "contact", "contact: a reservation holds a "
-                              "slot of one contact's budget; the event names none");
-            else
-                count = s_reserve (self, &event, options, owner, findings, &verdict, &held,
-                                   &reserved, &err);
-            if (count != -2) {
-                //  The canonical ids the judgement used (no second lookup)
-                dt_str_t account_key = dt_engine_judged_id (self->engine, DT_ID_ACCOUNT);
-                dt_str_t contact_key = dt_engine_judged_id (self->engine, DT_ID_CONTACT);
-                dt_reservation_t taken [4];
-                int taken_count = dt_engine_reservations_taken_from (self->engine, owner,
-                                                                     taken, 4);
-                dt_check_reply_pack (&pk, request.req, verdict, findings,
-                                     count > 0? (uint32_t) count: 0, &event, account_key,
-                                     contact_key, reserved? &held: NULL, taken, taken_count);
-            }
-        }
-    }
-    if (self->scratch.size == 0)
-        dt_reply_pack_error (&pk, request.has_req, request.req, &err);
+    dt_checkapi_answer (&self->checkapi, self->started, body && zmsg_size (msg) == 1? body: NULL,
+                        &pk);
     dt_envelope_reply (self->check, &identity, req_envelope, self->scratch.data, self->scratch.size);
     dt_counter_add (self->m_checks, NULL, 1);
-    msgpack_unpacked_destroy (&unpacked);
     zmsg_destroy (&msg);
 }
 
