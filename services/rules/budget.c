@@ -775,7 +775,7 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
                 total [c] += s_counts (entry) [c];
     }
     //  Slots held for planned touches count as touches
-    self->resv = resv_held (engine->reservations)? engine->reservations: NULL;
+    self->resv = engine->reservations && resv_held (engine->reservations)? engine->reservations: NULL;
     self->resv_account = info->key;
     self->resv_now = s_now (info);
     for (const resv_t *r = self->resv? resv_first (self->resv, info->key): NULL; r;
