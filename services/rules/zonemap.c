@@ -1,0 +1,309 @@
+/*  zonemap.c - the buyers' own time zones (see zonemap.h).
+
+    Rows sit in an array in the order added, their strings copied; the index
+    is open addressing over dt_hash of the canonical id, one slot per buyer,
+    rebuilt by every dt_zonemap_resolve. A map holds as many rows as there
+    are buyers with a zone of their own (thousands, perhaps a million):
+    rebuilding it on a change of the alias map is one pass.
+*/
+#include "rules/zonemap.h"
+#include "base/hash.h"
+#include "base/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEED_ZONE       0x7a
+
+typedef struct {
+    dt_id_kind_t kind;
+    char *id;                   //  as the row names the buyer
+    const dt_zone_t *zone;
+    char *key;                  //  the canonical id it is filed under
+    uint32_t key_len;
+    uint64_t hash;
+} s_row_t;
+
+struct _dt_zonemap_t {
+    const dt_tzdb_t *zones;
+    s_row_t *rows;
+    size_t count, alloc;
+    uint32_t *slots;            //  row index + 1; 0 = empty
+    size_t slot_count;
+    size_t conflicts;
+    bool refused;               //  a row was refused: never resolves
+    bool resolved;
+    char refusal [256];
+};
+
+dt_zonemap_t *
+dt_zonemap_new (const dt_tzdb_t *zones)
+{
+    dt_zonemap_t *self = (dt_zonemap_t *) calloc (1, sizeof (dt_zonemap_t));
+    if (self)
+        self->zones = zones;
+    return self;
+}
+
+void
+dt_zonemap_destroy (dt_zonemap_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    dt_zonemap_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++) {
+        free (self->rows [i].id);
+        free (self->rows [i].key);
+    }
+    free (self->rows);
+    free (self->slots);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_refuse (dt_zonemap_t *self, char *err, size_t errlen, const char *sentence)
+{
+    self->refused = true;
+    self->resolved = false;
+    snprintf (self->refusal, sizeof self->refusal, "%s", sentence);
+    snprintf (err, errlen, "%s", sentence);
+    return -1;
+}
+
+int
+dt_zonemap_add (dt_zonemap_t *self, const char *kind, const char *id, const char *zone,
+                char *err, size_t errlen)
+{
+    char sentence [256];
+    size_t n = self->count + 1;
+    size_t id_len = id? strlen (id): 0;
+    bool id_ok = id_len && id_len <= DT_IDENTITY_ID_MAX && dt_utf8_valid (id, id_len);
+    //  Name the row by its id when the id itself is sound
+    char who [96];
+    if (id_ok)
+        snprintf (who, sizeof who, "contact setting %zu (%.60s%s)", n, id, id_len > 60? "...": "");
+    else
+        snprintf (who, sizeof who, "contact setting %zu", n);
+    dt_id_kind_t id_kind;
+    if (kind && strcmp (kind, "contact") == 0)
+        id_kind = DT_ID_CONTACT;
+    else
+    if (kind && strcmp (kind, "account") == 0)
+        id_kind = DT_ID_ACCOUNT;
+    else {
+        snprintf (sentence, sizeof sentence, "%s: kind must be contact or account, not '%.40s'",
+                  who, kind? kind: "");
+        return s_refuse (self, err, errlen, sentence);
+    }
+    if (!id_ok) {
+        snprintf (sentence, sizeof sentence, "%s: id must be 1 to %d bytes of valid UTF-8",
+                  who, DT_IDENTITY_ID_MAX);
+        return s_refuse (self, err, errlen, sentence);
+    }
+    size_t zone_len = zone? strlen (zone): 0;
+    const dt_zone_t *found = dt_tzdb_find (self->zones, zone? zone: "", zone_len);
+    if (!found) {
+        bool printable = zone_len <= DT_ZONE_NAME_MAX && dt_utf8_valid (zone? zone: "", zone_len);
+        snprintf (sentence, sizeof sentence, "%s: tz '%.63s' is not a time zone of the tz "
+                  "database (an IANA name such as Europe/Berlin)", who,
+                  printable? zone: "(not a name)");
+        return s_refuse (self, err, errlen, sentence);
+    }
+    if (self->count == self->alloc) {
+        size_t alloc = self->alloc? self->alloc * 2: 16;
+        s_row_t *rows = (s_row_t *) realloc (self->rows, alloc * sizeof *rows);
+        if (!rows)
+            return s_refuse (self, err, errlen, "out of memory");
+        self->rows = rows;
+        self->alloc = alloc;
+    }
+    s_row_t *row = &self->rows [self->count];
+    memset (row, 0, sizeof *row);
+    row->kind = id_kind;
+    row->zone = found;
+    row->id = strdup (id);
+    if (!row->id)
+        return s_refuse (self, err, errlen, "out of memory");
+    self->count++;
+    self->resolved = false;
+    return 0;
+}
+
+//  The slot of the buyer (kind, key) with that hash, or of the empty slot
+//  where it would go
+static size_t
+s_slot (const dt_zonemap_t *self, const uint32_t *slots, size_t slot_count,
+        dt_id_kind_t kind, dt_str_t key, uint64_t hash)
+{
+    size_t mask = slot_count - 1;
+    size_t slot = hash & mask;
+    for (; slots [slot]; slot = (slot + 1) & mask) {
+        const s_row_t *row = &self->rows [slots [slot] - 1];
+        if (row->hash == hash && row->kind == kind && row->key_len == key.len
+        &&  memcmp (row->key, key.ptr, key.len) == 0)
+            break;
+    }
+    return slot;
+}
+
+int
+dt_zonemap_resolve (dt_zonemap_t *self, dt_identity_t *identity, char *err, size_t errlen)
+{
+    if (self->refused) {
+        snprintf (err, errlen, "%s", self->refusal);
+        return -1;
+    }
+    self->resolved = false;
+    size_t slot_count = dt_hash_slots (self->count);
+    uint32_t *slots = (uint32_t *) calloc (slot_count, sizeof *slots);
+    if (!slots) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    size_t conflicts = 0;
+    for (size_t i = 0; i < self->count; i++) {
+        s_row_t *row = &self->rows [i];
+        dt_str_t id = { row->id, (uint32_t) strlen (row->id) };
+        dt_str_t key = identity? dt_identity_resolve (identity, row->kind, id): id;
+        char *copy = (char *) malloc (key.len + 1u);
+        if (!copy) {
+            free (slots);
+            snprintf (err, errlen, "out of memory");
+            return -1;
+        }
+        memcpy (copy, key.ptr, key.len);
+        copy [key.len] = 0;
+        free (row->key);
+        row->key = copy;
+        row->key_len = key.len;
+        //  The kind goes into the seed: an account and a contact may share an id
+        row->hash = dt_hash (key.ptr, key.len, SEED_ZONE + row->kind);
+        key.ptr = row->key;
+        size_t slot = s_slot (self, slots, slot_count, row->kind, key, row->hash);
+        if (slots [slot]) {
+            //  A second row for one buyer: the one naming the canonical id wins
+            const s_row_t *held = &self->rows [slots [slot] - 1];
+            bool names_key = strcmp (row->id, row->key) == 0;
+            bool held_names_key = strcmp (held->id, held->key) == 0;
+            if (held->zone != row->zone)
+                conflicts++;
+            if (names_key && !held_names_key)
+                slots [slot] = (uint32_t) i + 1;
+        }
+        else
+            slots [slot] = (uint32_t) i + 1;
+    }
+    free (self->slots);
+    self->slots = slots;
+    self->slot_count = slot_count;
+    self->conflicts = conflicts;
+    self->resolved = true;
+    return 0;
+}
+
+const dt_zone_t *
+dt_zonemap_find (const dt_zonemap_t *self, dt_id_kind_t kind, dt_str_t id)
+{
+    if (!self || !self->resolved || !self->count || !id.len)
+        return NULL;
+    uint64_t hash = dt_hash (id.ptr, id.len, SEED_ZONE + kind);
+    size_t slot = s_slot (self, self->slots, self->slot_count, kind, id, hash);
+    return self->slots [slot]? self->rows [self->slots [slot] - 1].zone: NULL;
+}
+
+const dt_zone_t *
+dt_zonemap_buyer (const dt_zonemap_t *self, dt_identity_t *identity, dt_str_t contact,
+                  dt_str_t account)
+{
+    //  Each lookup before the next resolution: a resolved id may live in a
+    //  buffer of the map that the next one overwrites
+    const dt_zone_t *zone = NULL;
+    if (contact.len)
+        zone = dt_zonemap_find (self, DT_ID_CONTACT,
+                                identity? dt_identity_resolve (identity, DT_ID_CONTACT, contact):
+                                          contact);
+    if (!zone)
+        zone = dt_zonemap_find (self, DT_ID_ACCOUNT,
+                                identity? dt_identity_resolve (identity, DT_ID_ACCOUNT, account):
+                                          account);
+    return zone;
+}
+
+size_t
+dt_zonemap_rows (const dt_zonemap_t *self)
+{
+    return self? self->count: 0;
+}
+
+const dt_tzdb_t *
+dt_zonemap_zones (const dt_zonemap_t *self)
+{
+    return self? self->zones: NULL;
+}
+
+size_t
+dt_zonemap_conflicts (const dt_zonemap_t *self)
+{
+    return self? self->conflicts: 0;
+}
+
+static int
+s_row_compare (const void *a_p, const void *b_p)
+{
+    const s_row_t *a = *(const s_row_t *const *) a_p;
+    const s_row_t *b = *(const s_row_t *const *) b_p;
+    if (a->kind != b->kind)
+        return a->kind < b->kind? -1: 1;
+    return strcmp (a->id, b->id);
+}
+
+//  The rows of a map, sorted by kind and id (NULL for none, or out of
+//  memory: *failed)
+static const s_row_t **
+s_sorted (const dt_zonemap_t *self, size_t *count, bool *failed)
+{
+    *count = self? self->count: 0;
+    if (!*count)
+        return NULL;
+    const s_row_t **rows = (const s_row_t **) malloc (*count * sizeof *rows);
+    if (!rows) {
+        *failed = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < *count; i++)
+        rows [i] = &self->rows [i];
+    qsort (rows, *count, sizeof *rows, s_row_compare);
+    return rows;
+}
+
+int
+dt_zonemap_diff (const dt_zonemap_t *old, const dt_zonemap_t *new_map,
+                 size_t *added, size_t *removed, size_t *changed)
+{
+    size_t old_count, new_count;
+    bool failed = false;
+    const s_row_t **a = s_sorted (old, &old_count, &failed);
+    const s_row_t **b = s_sorted (new_map, &new_count, &failed);
+    *added = *removed = *changed = 0;
+    //  A merge of the two sorted lists: rows of one buyer pair off; zones
+    //  compare by name (the maps may come from two loads of the database)
+    size_t i = 0, j = 0;
+    while (!failed && (i < old_count || j < new_count)) {
+        int rc = i == old_count? 1: j == new_count? -1: s_row_compare (&a [i], &b [j]);
+        if (rc < 0)
+            (*removed)++, i++;
+        else
+        if (rc > 0)
+            (*added)++, j++;
+        else {
+            if (strcmp (dt_zone_name (a [i]->zone), dt_zone_name (b [j]->zone)))
+                (*changed)++;
+            i++, j++;
+        }
+    }
+    free (a);
+    free (b);
+    return failed? -1: 0;
+}
