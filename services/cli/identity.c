@@ -313,6 +313,11 @@ s_usage (int code)
             "                       the whole mapping\n"
             "  export [--contact|--account]   that CSV, to standard output\n"
             "  list [--contact|--account]     the aliases, a line each\n"
+            "  tz set --contact|--account ID ZONE [--source S]\n"
+            "                       the buyer's own IANA time zone (e.g. Europe/Berlin), in\n"
+            "                       which the contact budget counts its days and hours\n"
+            "  tz remove --contact|--account ID\n"
+            "  tz list [--contact|--account]  the buyers with a zone of their own\n"
             "A change is validated as a whole before anything is written (no chains, no\n"
             "alias that is another buyer's canonical id, no alias with two canonical ids;\n"
             "e-mail addresses and phone numbers are compared normalised): a refused\n"
@@ -363,6 +368,13 @@ dt_cli_identity (int argc, char *argv [])
     char **args = argv + optind + 1;
     int nargs = argc - optind - 1;
     const char *kind_name = kind >= 0? dt_identity_kind_name ((dt_id_kind_t) kind): NULL;
+    if (strcmp (command, "tz") == 0) {
+        if (replace) {
+            fprintf (stderr, "identity: --replace goes with import\n");
+            return 2;
+        }
+        return dt_cli_identity_tz (uri, password_file, kind_name, source, nargs, args);
+    }
     rows_t rows = { 0 };
     int want = -1;
     if (strcmp (command, "add") == 0)

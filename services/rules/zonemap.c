@@ -80,19 +80,21 @@ dt_zonemap_add (dt_zonemap_t *self, const char *kind, const char *id, const char
     size_t n = self->count + 1;
     size_t id_len = id? strlen (id): 0;
     bool id_ok = id_len && id_len <= DT_IDENTITY_ID_MAX && dt_utf8_valid (id, id_len);
-    //  Name the row by its id when the id itself is sound
-    char who [96];
-    if (id_ok)
-        snprintf (who, sizeof who, "contact setting %zu (%.60s%s)", n, id, id_len > 60? "...": "");
-    else
-        snprintf (who, sizeof who, "contact setting %zu", n);
-    dt_id_kind_t id_kind;
+    dt_id_kind_t id_kind = DT_ID_KINDS;
     if (kind && strcmp (kind, "contact") == 0)
         id_kind = DT_ID_CONTACT;
     else
     if (kind && strcmp (kind, "account") == 0)
         id_kind = DT_ID_ACCOUNT;
-    else {
+    //  Name the row by its kind and id when they are sound
+    char who [96];
+    if (id_ok)
+        snprintf (who, sizeof who, "contact setting %zu (%s%.60s%s)", n,
+                  id_kind == DT_ID_KINDS? "": id_kind == DT_ID_CONTACT? "contact ": "account ",
+                  id, id_len > 60? "...": "");
+    else
+        snprintf (who, sizeof who, "contact setting %zu", n);
+    if (id_kind == DT_ID_KINDS) {
         snprintf (sentence, sizeof sentence, "%s: kind must be contact or account, not '%.40s'",
                   who, kind? kind: "");
         return s_refuse (self, err, errlen, sentence);

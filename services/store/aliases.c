@@ -129,6 +129,13 @@ dt_aliases_load (PGconn *conn, char *err, size_t errlen)
     return map;
 }
 
+static int
+s_refused (dt_history_t *history, const char *err)
+{
+    return dt_history_refused (history, "identity_reloads",
+                               "alias change refused; the mapping in force stays", err);
+}
+
 int
 dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
                    dt_aliases_mark_fn *mark, void *ctx, char *err, size_t errlen)
@@ -139,11 +146,8 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
         return -1;
     }
     dt_identity_t *map = dt_aliases_load (conn, err, errlen);
-    if (!map) {
-        dt_error ("alias change refused; the mapping in force stays", "error=\"%s\"", err);
-        dt_history_record (history, "identity_reloads", false, err);
-        return -1;
-    }
+    if (!map)
+        return s_refused (history, err);
     //  What changed, per kind. Memory filed under the ids a change touched
     //  is dropped while both maps can still answer for them; a first load
     //  into an empty memory has nothing to drop.
@@ -166,11 +170,8 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
     size_t account_rows = dt_identity_rows (map, DT_ID_ACCOUNT);
     size_t bytes = dt_identity_bytes (map);
     int rc = dt_engine_set_identity (engine, &map, err, errlen);
-    if (rc) {       //  validated above: out of memory at worst
-        dt_error ("alias change refused; the mapping in force stays", "error=\"%s\"", err);
-        dt_history_record (history, "identity_reloads", false, err);
-        return -1;
-    }
+    if (rc)         //  validated above: out of memory at worst
+        return s_refused (history, err);
     char message [256];
     snprintf (message, sizeof message,
               "contact aliases +%zu -%zu, account aliases +%zu -%zu (%zu and %zu rows); "

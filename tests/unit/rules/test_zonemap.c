@@ -43,11 +43,11 @@ s_test_refusals (void)
     dt_zonemap_t *map = dt_zonemap_new (zones);
     CHECK_INT (dt_zonemap_add (map, "contact", "bob@acme.com", "Europe/Berlin", err, sizeof err), 0);
     CHECK_INT (dt_zonemap_add (map, "contact", "carol@acme.com", "Europe/Berln", err, sizeof err), -1);
-    CHECK_STR (err, "contact setting 2 (carol@acme.com): tz 'Europe/Berln' is not a time zone of "
+    CHECK_STR (err, "contact setting 2 (contact carol@acme.com): tz 'Europe/Berln' is not a time zone of "
                "the tz database (an IANA name such as Europe/Berlin)");
     //  One refused row refuses the map: it answers nothing
     CHECK_INT (dt_zonemap_resolve (map, NULL, err, sizeof err), -1);
-    CHECK (strstr (err, "contact setting 2 (carol@acme.com): tz 'Europe/Berln'"));
+    CHECK (strstr (err, "contact setting 2 (contact carol@acme.com): tz 'Europe/Berln'"));
     CHECK_STR (s_find (map, DT_ID_CONTACT, "bob@acme.com"), "-");
     dt_zonemap_destroy (&map);
     CHECK (map == NULL);
@@ -63,7 +63,7 @@ s_test_refusals (void)
     dt_zonemap_destroy (&map);
     map = dt_zonemap_new (zones);
     CHECK_INT (dt_zonemap_add (map, "account", "acme.com", "", err, sizeof err), -1);
-    CHECK (strstr (err, "contact setting 1 (acme.com): tz '' is not a time zone"));
+    CHECK (strstr (err, "contact setting 1 (account acme.com): tz '' is not a time zone"));
     CHECK_INT (dt_zonemap_add (map, "account", "acme.com", "../../etc/passwd", err, sizeof err), -1);
     CHECK_INT (dt_zonemap_add (map, "account", "acme.com", "\xff\xfe", err, sizeof err), -1);
     CHECK (strstr (err, "tz '(not a name)'"));
