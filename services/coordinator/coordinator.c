@@ -573,7 +573,9 @@ static void
 s_settings_reload (dt_coordinator_t *self)
 {
     char err [512];
-    dt_contact_settings_reload (self->history, self->engine, self->zones, err, sizeof err);
+    dt_contact_settings_reload (self->history, self->engine, self->zones,
+                                self->newest_occurred - dt_engine_horizon (self->engine),
+                                err, sizeof err);
 }
 
 //  Rebuild the engine's memory and tone book from the store: at start, and

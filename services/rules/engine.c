@@ -574,6 +574,8 @@ dt_engine_forget (dt_engine_t *self, dt_str_t canonical)
     uint64_t entry;
     while ((entry = self->slots [slot])) {
         if (s_block (self, (uint32_t) entry - 1)->key == key) {
+            //  Its counters too: the block goes back to the free list
+            budget_forget (self->budget, (uint32_t) entry - 1);
             table_delete (self, slot);
             self->free_list [self->free_count++] = (uint32_t) entry - 1;
             self->accounts--;

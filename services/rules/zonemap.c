@@ -280,9 +280,21 @@ s_sorted (const dt_zonemap_t *self, size_t *count, bool *failed)
     return rows;
 }
 
+//  Tell fn of a row's buyer
+static void
+s_changed (const s_row_t *row, dt_zonemap_change_fn *fn, void *ctx)
+{
+    if (!fn)
+        return;
+    dt_str_t canonical = row->key? (dt_str_t) { row->key, row->key_len }:
+                                   (dt_str_t) { row->id, (uint32_t) strlen (row->id) };
+    fn (ctx, row->kind, canonical);
+}
+
 int
 dt_zonemap_diff (const dt_zonemap_t *old, const dt_zonemap_t *new_map,
-                 size_t *added, size_t *removed, size_t *changed)
+                 size_t *added, size_t *removed, size_t *changed,
+                 dt_zonemap_change_fn *fn, void *ctx)
 {
     size_t old_count, new_count;
     bool failed = false;
@@ -294,14 +306,20 @@ dt_zonemap_diff (const dt_zonemap_t *old, const dt_zonemap_t *new_map,
     size_t i = 0, j = 0;
     while (!failed && (i < old_count || j < new_count)) {
         int rc = i == old_count? 1: j == new_count? -1: s_row_compare (&a [i], &b [j]);
-        if (rc < 0)
-            (*removed)++, i++;
+        if (rc < 0) {
+            (*removed)++;
+            s_changed (a [i++], fn, ctx);
+        }
         else
-        if (rc > 0)
-            (*added)++, j++;
+        if (rc > 0) {
+            (*added)++;
+            s_changed (b [j++], fn, ctx);
+        }
         else {
-            if (strcmp (dt_zone_name (a [i]->zone), dt_zone_name (b [j]->zone)))
+            if (strcmp (dt_zone_name (a [i]->zone), dt_zone_name (b [j]->zone))) {
                 (*changed)++;
+                s_changed (b [j], fn, ctx);
+            }
             i++, j++;
         }
     }

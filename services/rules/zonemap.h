@@ -64,8 +64,13 @@ size_t dt_zonemap_conflicts (const dt_zonemap_t *self);
 
 //  What changed from old to new (either may be NULL: no rows), rows paired
 //  by kind and id: *added in new only, *removed in old only, *changed in
-//  both with another zone. Returns 0, or -1 out of memory.
+//  both with another zone. fn (if not NULL) is told the buyer of each such
+//  row, by the canonical id its map filed it under (resolve both first),
+//  so the caller can drop what it counted in the old zone. Returns 0, or
+//  -1 out of memory.
+typedef void (dt_zonemap_change_fn) (void *ctx, dt_id_kind_t kind, dt_str_t canonical);
 int dt_zonemap_diff (const dt_zonemap_t *old, const dt_zonemap_t *new_map,
-                     size_t *added, size_t *removed, size_t *changed);
+                     size_t *added, size_t *removed, size_t *changed,
+                     dt_zonemap_change_fn *fn, void *ctx);
 
 #endif

@@ -7,9 +7,11 @@
 
     The engine files the map under the canonical ids of the alias map in
     force, and again whenever that map changes: nothing here depends on the
-    order the two are loaded in. Counters the budget already keeps stay in
-    the local days they were counted in; touches from the change on count
-    in the new zone (a restart counts everything again under it). Reads
+    order the two are loaded in. A change drops the memory of the accounts
+    it touches (an account's row, or a contact's: the accounts whose stored
+    touchpoints name the contact), so their counters are counted again in
+    the new zone when the coordinator reads their history back on their
+    next touch, as it does after an alias change (store/aliases.h). Reads
     through the history's connection, on the coordinator's main thread, as
     the suppressions do.
 */
@@ -28,9 +30,12 @@ dt_zonemap_t *dt_contact_settings_load (struct pg_conn *conn, const dt_tzdb_t *z
 //  zones (the engine's tz database, dt_engine_set_zones). On a refused
 //  change (an unknown zone or a bad row, named by kind and id, or a failed
 //  query) the map in force stays, the reason is logged and recorded and -1
-//  returned with it in err. On success the change is logged and recorded
-//  (rows added, removed and given another zone). Returns 0.
+//  returned with it in err. On success the memory of the accounts the
+//  change touched (for contacts: with touchpoints since since_ms) is
+//  dropped, and the change logged and recorded (rows added, removed and
+//  given another zone; accounts dropped). Returns 0.
 int dt_contact_settings_reload (dt_history_t *history, dt_engine_t *engine,
-                                const dt_tzdb_t *zones, char *err, size_t errlen);
+                                const dt_tzdb_t *zones, int64_t since_ms,
+                                char *err, size_t errlen);
 
 #endif

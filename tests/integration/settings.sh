@@ -39,8 +39,8 @@ two_emails() {  # id prefix, contact, contact2, day, attrs.tz
 }
 
 it_eq "the coordinator loaded the table at start" \
-    "$(it_wait_value "SELECT ok || ' ' || message FROM contact_setting_reloads ORDER BY at LIMIT 1" "true contact settings +0 -0 ~0 (0 rows)")" \
-    "true contact settings +0 -0 ~0 (0 rows)"
+    "$(it_wait_value "SELECT ok || ' ' || message FROM contact_setting_reloads ORDER BY at LIMIT 1" "true contact settings +0 -0 ~0 (0 rows); 0 accounts' memory dropped")" \
+    "true contact settings +0 -0 ~0 (0 rows); 0 accounts' memory dropped"
 
 # Ann is known to the CRM as 003ANN
 "$BIN/dualtrack" identity --pg "$PG_URI" add --contact 003ANN ann@acme.com --source crm > /dev/null
@@ -49,15 +49,15 @@ it_wait_value "SELECT count(*) FROM identity_reloads WHERE message LIKE 'contact
 # --- one zone by SQL, one by the CLI
 it_eq "SQL: a row is in force at once" \
     "$(applied psql_q -c "INSERT INTO contact_settings (kind, id, tz, source) VALUES ('contact', 'ann@acme.com', 'Europe/Berlin', 'crm')")" \
-    "true contact settings +1 -0 ~0 (1 rows)"
+    "true contact settings +1 -0 ~0 (1 rows); 0 accounts' memory dropped"
 it_eq "CLI: tz set, in force at once" \
     "$(applied "${TZ_CLI[@]}" set --contact ned@acme.com America/New_York --source cli)" \
-    "true contact settings +1 -0 ~0 (2 rows)"
+    "true contact settings +1 -0 ~0 (2 rows); 0 accounts' memory dropped"
 it_eq "tz set prints what it did" "$(cat "$OUT")" "contact 'ned@acme.com' is in America/New_York"
 it_eq "the rows as written, with who and when" \
     "$(psql_q -c "SELECT string_agg (kind || ' ' || id || ' ' || tz || ' ' || source || ' ' || (created_by = current_user) || ' ' || (updated_at = created_at), '; ' ORDER BY id) FROM contact_settings")" \
     "contact ann@acme.com Europe/Berlin crm true true; contact ned@acme.com America/New_York cli true true"
-it_check "and logged" grep -q 'msg="contact settings reloaded" added=1 removed=0 changed=0 rows=2 overridden=0' "$IT_DIR/coordinator.log"
+it_check "and logged" grep -q 'msg="contact settings reloaded" added=1 removed=0 changed=0 rows=2 overridden=0 accounts_dropped=0' "$IT_DIR/coordinator.log"
 reloads_before=$(reloads)
 it_eq "the same zone again changes nothing" \
     "$("${TZ_CLI[@]}" set --contact ned@acme.com America/New_York)" "already set: contact 'ned@acme.com' is in America/New_York"
@@ -81,10 +81,16 @@ it_eq "first emails within the cap" "$(over_cap ann-1) $(over_cap ned-1)" "- -"
 coordinator_pid=${IT_PID[coordinator]}
 it_eq "CLI: tz set a new zone, reloaded at once" \
     "$(applied "${TZ_CLI[@]}" set --contact ann@acme.com America/New_York)" \
-    "true contact settings +0 -0 ~1 (2 rows)"
+    "true contact settings +0 -0 ~1 (2 rows); 1 accounts' memory dropped"
 it_eq "tz set says what it was" "$(cat "$OUT")" "contact 'ann@acme.com' is in America/New_York (was Europe/Berlin)"
 it_eq "updated_at and updated_by follow the change" \
     "$(psql_q -c "SELECT updated_at > created_at, updated_by = current_user FROM contact_settings WHERE id = 'ann@acme.com'")" "t|t"
+# Counted again in her new zone: her emails of Sunday 20:00 and 23:30 UTC
+# were Sunday and Monday in Berlin, both Sunday in New York, so Monday
+# 12:00 UTC is her first touch of Monday (the account's memory was dropped
+# and read back from the store; kept, Berlin's Monday would count it second)
+it_pub_one marketing ann3 acme.com ann@acme.com awareness email newsletter "2026-12-28 12:00"
+it_eq "her earlier touches are counted again in New York's days" "$(over_cap ann3)" "-"
 two_emails ann2 ann@acme.com 003ANN 2026-12-29 Europe/Berlin
 it_eq "Ann's two emails of Tuesday 20:00 and 23:30 UTC are now one day (New York)" \
     "$(over_cap ann2-2 | grep -o '2 touches in the day 29 December 2026 (America/New_York)')" \
@@ -129,7 +135,7 @@ it_eq "the zones in force still judge (Ned in New York)" \
     "$(over_cap ned2-2 | grep -o '(America/New_York)' | head -n 1)" "(America/New_York)"
 it_eq "mended: accepted" \
     "$(applied psql_q -c "UPDATE contact_settings SET tz = 'Asia/Tokyo' WHERE id = 'zed@acme.com'")" \
-    "true contact settings +1 -0 ~0 (3 rows)"
+    "true contact settings +1 -0 ~0 (3 rows); 0 accounts' memory dropped"
 
 # --- list and remove
 "${TZ_CLI[@]}" list > "$OUT"
@@ -138,7 +144,7 @@ it_check "list: a line per buyer, with where from and who" \
 it_eq "list: the count" "$(tail -n 1 "$OUT")" "3 contacts and 0 accounts with a time zone of their own"
 it_eq "list --account: none" "$("${TZ_CLI[@]}" list --account)" "0 contacts and 0 accounts with a time zone of their own"
 it_eq "remove: reloaded at once" \
-    "$(applied "${TZ_CLI[@]}" remove --contact ned@acme.com)" "true contact settings +0 -1 ~0 (2 rows)"
+    "$(applied "${TZ_CLI[@]}" remove --contact ned@acme.com)" "true contact settings +0 -1 ~0 (2 rows); 1 accounts' memory dropped"
 it_eq "remove prints what it did" "$(cat "$OUT")" \
     "contact 'ned@acme.com' is no longer in America/New_York: its events' attrs.tz or the policy's zone apply"
 # Ned now follows his events' attrs.tz (Berlin): 20:00 and 23:30 UTC are two days
@@ -146,7 +152,7 @@ two_emails ned3 ned@acme.com ned@acme.com 2027-01-05 Europe/Berlin
 it_eq "without a row, attrs.tz applies again" "$(over_cap ned3-2)" "-"
 # An account's row: every contact of the account without a row of its own
 it_eq "an account's row" \
-    "$(applied "${TZ_CLI[@]}" set --account globex.com Asia/Tokyo)" "true contact settings +1 -0 ~0 (3 rows)"
+    "$(applied "${TZ_CLI[@]}" set --account globex.com Asia/Tokyo)" "true contact settings +1 -0 ~0 (3 rows); 0 accounts' memory dropped"
 it_pub_one marketing gx-1 globex.com gus@globex.com awareness email newsletter "2027-01-05 14:00"
 it_pub_one sales     gx-2 globex.com gus@globex.com intent email offer "2027-01-05 16:00"
 it_eq "the account's zone: 14:00 and 16:00 UTC are 23:00 and 01:00 in Tokyo, two days" "$(over_cap gx-2)" "-"

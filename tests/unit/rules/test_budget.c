@@ -395,6 +395,27 @@ s_test_buyer_zones (void)
     dt_engine_destroy (&engine);
 }
 
+//  An account forgotten (its ids or zone changed: the caller feeds its
+//  history back) loses its counters with its block, which the next account
+//  may get
+static void
+s_test_forget (void)
+{
+    dt_engine_t *engine = s_engine ("daily: account 2 per day", "", "UTC");
+    tp_t tp;
+    tp_init (&tp, "f-1", DT_TRACK_SALES, "c1", "email", MAY1 + 9 * HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    CHECK (dt_engine_forget (engine, s_str ("acct")));
+    //  Two touches it knows of that day, then three
+    for (int i = 2; i <= 4; i++) {
+        char id [16];
+        snprintf (id, sizeof id, "f-%d", i);
+        tp_init (&tp, id, DT_TRACK_SALES, "c1", "email", MAY1 + (8 + i) * HOUR);
+        CHECK_INT (judge (engine, &tp, true), i == 4);
+    }
+    dt_engine_destroy (&engine);
+}
+
 //  A rolling window of 7 days is the touch's local day and the 6 before;
 //  the busiest window holding a late touch counts
 static void
@@ -628,6 +649,7 @@ main (void)
     s_test_two_caps ();
     s_test_zones ();
     s_test_buyer_zones ();
+    s_test_forget ();
     s_test_edges ();
     s_test_quiet ();
     s_test_big ();

@@ -184,10 +184,19 @@ s_diff (const dt_zonemap_t *old, const dt_zonemap_t *new_map, size_t want_added,
         size_t want_removed, size_t want_changed)
 {
     size_t added = 99, removed = 99, changed = 99;
-    CHECK_INT (dt_zonemap_diff (old, new_map, &added, &removed, &changed), 0);
+    CHECK_INT (dt_zonemap_diff (old, new_map, &added, &removed, &changed, NULL, NULL), 0);
     CHECK_INT (added, want_added);
     CHECK_INT (removed, want_removed);
     CHECK_INT (changed, want_changed);
+}
+
+static void
+s_told (void *ctx, dt_id_kind_t kind, dt_str_t canonical)
+{
+    char *told = (char *) ctx;
+    size_t len = strlen (told);
+    snprintf (told + len, 128 - len, " %s:%.*s", dt_identity_kind_name (kind),
+              (int) canonical.len, canonical.ptr);
 }
 
 static void
@@ -204,6 +213,14 @@ s_test_diff (void)
     s_diff (one, again, 0, 0, 0);
     s_diff (one, two, 1, 0, 1);
     s_diff (two, one, 0, 1, 1);
+    //  The buyers told: bob's zone changed, carol's row is new
+    char told [128] = "";
+    size_t added, removed, changed;
+    CHECK_INT (dt_zonemap_diff (one, two, &added, &removed, &changed, s_told, told), 0);
+    CHECK_STR (told, " contact:bob contact:carol");
+    told [0] = 0;
+    CHECK_INT (dt_zonemap_diff (two, NULL, &added, &removed, &changed, s_told, told), 0);
+    CHECK_STR (told, " contact:bob contact:carol account:acme");
     dt_zonemap_destroy (&one);
     dt_zonemap_destroy (&two);
     dt_zonemap_destroy (&again);
