@@ -51,17 +51,6 @@ s_rows_free (rows_t *self)
     memset (self, 0, sizeof *self);
 }
 
-static int
-s_kind (const char *name, dt_id_kind_t *kind)
-{
-    for (int i = 0; i < DT_ID_KINDS; i++)
-        if (strcmp (name, dt_identity_kind_name ((dt_id_kind_t) i)) == 0) {
-            *kind = (dt_id_kind_t) i;
-            return 0;
-        }
-    return -1;
-}
-
 //  Rows of a CSV file with the header kind,alias,canonical,source; 0, or
 //  -1 after saying which line is wrong
 static int
@@ -89,7 +78,7 @@ s_read_csv (const char *path, rows_t *rows)
                      count, CSV_HEADER);
             return -1;
         }
-        if (s_kind (fields [0], &row.kind)) {
+        if (dt_identity_kind_parse (fields [0], &row.kind)) {
             fprintf (stderr, "identity: %s line %d: kind '%.40s' is neither contact nor "
                      "account\n", path, at, fields [0]);
             return -1;
@@ -130,7 +119,7 @@ s_load (PGconn *conn, dt_identity_t *map, int skip_kind, const char *skip, bool 
     long added = 0;
     for (int i = 0; i < PQntuples (r); i++) {
         dt_id_kind_t kind = DT_ID_CONTACT;
-        s_kind (PQgetvalue (r, i, 0), &kind);
+        dt_identity_kind_parse (PQgetvalue (r, i, 0), &kind);
         const char *alias = PQgetvalue (r, i, 1);
         if (skip && (int) kind == skip_kind && strcmp (alias, skip) == 0) {
             *skipped = true;
@@ -286,7 +275,7 @@ s_list (PGconn *conn, const char *kind_filter)
         if (kind_filter && strcmp (PQgetvalue (r, i, 0), kind_filter))
             continue;
         dt_id_kind_t kind = DT_ID_CONTACT;
-        s_kind (PQgetvalue (r, i, 0), &kind);
+        dt_identity_kind_parse (PQgetvalue (r, i, 0), &kind);
         counts [kind]++;
         const char *source = PQgetvalue (r, i, 3);
         printf ("%-7s  %s -> %s  (%s%s%.19s by %s)\n", PQgetvalue (r, i, 0),

@@ -8,6 +8,7 @@
 */
 #include "rules/zonemap.h"
 #include "base/hash.h"
+#include "base/sorted.h"
 #include "base/utf8.h"
 
 #include <stdio.h>
@@ -81,11 +82,7 @@ dt_zonemap_add (dt_zonemap_t *self, const char *kind, const char *id, const char
     size_t id_len = id? strlen (id): 0;
     bool id_ok = id_len && id_len <= DT_IDENTITY_ID_MAX && dt_utf8_valid (id, id_len);
     dt_id_kind_t id_kind = DT_ID_KINDS;
-    if (kind && strcmp (kind, "contact") == 0)
-        id_kind = DT_ID_CONTACT;
-    else
-    if (kind && strcmp (kind, "account") == 0)
-        id_kind = DT_ID_ACCOUNT;
+    dt_identity_kind_parse (kind, &id_kind);
     //  Name the row by its kind and id when they are sound
     char who [96];
     if (id_ok)
@@ -168,21 +165,16 @@ dt_zonemap_resolve (dt_zonemap_t *self, dt_identity_t *identity, char *err, size
     for (size_t i = 0; i < self->count; i++) {
         s_row_t *row = &self->rows [i];
         dt_str_t id = { row->id, (uint32_t) strlen (row->id) };
-        dt_str_t key = identity? dt_identity_resolve (identity, row->kind, id): id;
-        char *copy = (char *) malloc (key.len + 1u);
-        if (!copy) {
+        free (row->key);
+        row->key = dt_identity_key (identity, row->kind, id, &row->key_len);
+        if (!row->key) {
             free (slots);
             snprintf (err, errlen, "out of memory");
             return -1;
         }
-        memcpy (copy, key.ptr, key.len);
-        copy [key.len] = 0;
-        free (row->key);
-        row->key = copy;
-        row->key_len = key.len;
         //  The kind goes into the seed: an account and a contact may share an id
-        row->hash = dt_hash (key.ptr, key.len, SEED_ZONE + row->kind);
-        key.ptr = row->key;
+        row->hash = dt_hash (row->key, row->key_len, SEED_ZONE + row->kind);
+        dt_str_t key = { row->key, row->key_len };
         size_t slot = s_slot (self, slots, slot_count, row->kind, key, row->hash);
         if (slots [slot]) {
             //  A second row for one buyer: the one naming the canonical id wins
@@ -261,25 +253,6 @@ s_row_compare (const void *a_p, const void *b_p)
     return strcmp (a->id, b->id);
 }
 
-//  The rows of a map, sorted by kind and id (NULL for none, or out of
-//  memory: *failed)
-static const s_row_t **
-s_sorted (const dt_zonemap_t *self, size_t *count, bool *failed)
-{
-    *count = self? self->count: 0;
-    if (!*count)
-        return NULL;
-    const s_row_t **rows = (const s_row_t **) malloc (*count * sizeof *rows);
-    if (!rows) {
-        *failed = true;
-        return NULL;
-    }
-    for (size_t i = 0; i < *count; i++)
-        rows [i] = &self->rows [i];
-    qsort (rows, *count, sizeof *rows, s_row_compare);
-    return rows;
-}
-
 //  Tell fn of a row's buyer
 static void
 s_changed (const s_row_t *row, dt_zonemap_change_fn *fn, void *ctx)
@@ -298,8 +271,12 @@ dt_zonemap_diff (const dt_zonemap_t *old, const dt_zonemap_t *new_map,
 {
     size_t old_count, new_count;
     bool failed = false;
-    const s_row_t **a = s_sorted (old, &old_count, &failed);
-    const s_row_t **b = s_sorted (new_map, &new_count, &failed);
+    old_count = old? old->count: 0;
+    new_count = new_map? new_map->count: 0;
+    const s_row_t **a = (const s_row_t **) dt_sorted (old? old->rows: NULL, old_count,
+                                                      sizeof (s_row_t), s_row_compare, &failed);
+    const s_row_t **b = (const s_row_t **) dt_sorted (new_map? new_map->rows: NULL, new_count,
+                                                      sizeof (s_row_t), s_row_compare, &failed);
     *added = *removed = *changed = 0;
     //  A merge of the two sorted lists: rows of one buyer pair off; zones
     //  compare by name (the maps may come from two loads of the database)
