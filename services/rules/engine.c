@@ -486,6 +486,11 @@ dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev)
     else
         key = s_account_hash (dt_hash (ev->account.ptr, ev->account.len, 0));
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
+    //  The buyers' own zones (ids as sent: most are canonical)
+    if (self->zonemap && self->budget) {
+        dt_zonemap_prefetch (self->zonemap, DT_ID_CONTACT, ev->contact);
+        dt_zonemap_prefetch (self->zonemap, DT_ID_ACCOUNT, ev->account);
+    }
 }
 
 void

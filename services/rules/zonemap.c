@@ -5,6 +5,13 @@
     rebuilt by every dt_zonemap_resolve. A map holds as many rows as there
     are buyers with a zone of their own (thousands, perhaps a million):
     rebuilding it on a change of the alias map is one pass.
+
+    A lookup runs on every touch the contact budget judges, so a slot holds
+    all it answers: the key's 64-bit hash and the zone. One cache line per
+    lookup, found or not, and no string compared: the rule engine tells
+    accounts apart by the same 64 bits (internal.h, s_account_hash). The
+    rows are read only when the index is built, which compares the ids
+    themselves.
 */
 #include "rules/zonemap.h"
 #include "base/hash.h"
@@ -26,11 +33,16 @@ typedef struct {
     uint64_t hash;
 } s_row_t;
 
+typedef struct {
+    uint64_t hash;              //  of the canonical id, never 0; 0 = empty
+    const dt_zone_t *zone;
+} slot_t;
+
 struct _dt_zonemap_t {
     const dt_tzdb_t *zones;
     s_row_t *rows;
     size_t count, alloc;
-    uint32_t *slots;            //  row index + 1; 0 = empty
+    slot_t *slots;
     size_t slot_count;
     size_t conflicts;
     bool refused;               //  a row was refused: never resolves
@@ -130,8 +142,17 @@ dt_zonemap_add (dt_zonemap_t *self, const char *kind, const char *id, const char
     return 0;
 }
 
-//  The slot of the buyer (kind, key) with that hash, or of the empty slot
-//  where it would go
+//  The kind goes into the seed: an account and a contact may share an id.
+//  Never 0, which marks an empty slot.
+static inline uint64_t
+s_hash (dt_id_kind_t kind, const char *ptr, size_t len)
+{
+    return dt_hash (ptr, len, SEED_ZONE + kind) | 1;
+}
+
+//  While the index is built: the slot of the buyer (kind, key) with that
+//  hash in owners (row index + 1; 0 = empty), or of the empty slot where
+//  it would go
 static size_t
 s_slot (const dt_zonemap_t *self, const uint32_t *slots, size_t slot_count,
         dt_id_kind_t kind, dt_str_t key, uint64_t hash)
@@ -172,8 +193,7 @@ dt_zonemap_resolve (dt_zonemap_t *self, dt_identity_t *identity, char *err, size
             snprintf (err, errlen, "out of memory");
             return -1;
         }
-        //  The kind goes into the seed: an account and a contact may share an id
-        row->hash = dt_hash (row->key, row->key_len, SEED_ZONE + row->kind);
+        row->hash = s_hash (row->kind, row->key, row->key_len);
         dt_str_t key = { row->key, row->key_len };
         size_t slot = s_slot (self, slots, slot_count, row->kind, key, row->hash);
         if (slots [slot]) {
@@ -189,8 +209,20 @@ dt_zonemap_resolve (dt_zonemap_t *self, dt_identity_t *identity, char *err, size
         else
             slots [slot] = (uint32_t) i + 1;
     }
+    //  The index proper: the same slots, with what a lookup needs
+    slot_t *index = (slot_t *) calloc (slot_count, sizeof *index);
+    for (size_t slot = 0; index && slot < slot_count; slot++)
+        if (slots [slot]) {
+            index [slot].hash = self->rows [slots [slot] - 1].hash;
+            index [slot].zone = self->rows [slots [slot] - 1].zone;
+        }
+    free (slots);
+    if (!index) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
     free (self->slots);
-    self->slots = slots;
+    self->slots = index;
     self->slot_count = slot_count;
     self->conflicts = conflicts;
     self->resolved = true;
@@ -202,9 +234,19 @@ dt_zonemap_find (const dt_zonemap_t *self, dt_id_kind_t kind, dt_str_t id)
 {
     if (!self || !self->resolved || !self->count || !id.len)
         return NULL;
-    uint64_t hash = dt_hash (id.ptr, id.len, SEED_ZONE + kind);
-    size_t slot = s_slot (self, self->slots, self->slot_count, kind, id, hash);
-    return self->slots [slot]? self->rows [self->slots [slot] - 1].zone: NULL;
+    uint64_t hash = s_hash (kind, id.ptr, id.len);
+    size_t mask = self->slot_count - 1;
+    for (size_t slot = hash & mask; self->slots [slot].hash; slot = (slot + 1) & mask)
+        if (self->slots [slot].hash == hash)
+            return self->slots [slot].zone;
+    return NULL;
+}
+
+void
+dt_zonemap_prefetch (const dt_zonemap_t *self, dt_id_kind_t kind, dt_str_t id)
+{
+    if (self && self->resolved && self->count && id.len)
+        __builtin_prefetch (&self->slots [s_hash (kind, id.ptr, id.len) & (self->slot_count - 1)]);
 }
 
 const dt_zone_t *
@@ -229,6 +271,18 @@ size_t
 dt_zonemap_rows (const dt_zonemap_t *self)
 {
     return self? self->count: 0;
+}
+
+size_t
+dt_zonemap_bytes (const dt_zonemap_t *self)
+{
+    if (!self)
+        return 0;
+    size_t bytes = sizeof *self + self->alloc * sizeof (s_row_t)
+                 + self->slot_count * sizeof (slot_t);
+    for (size_t i = 0; i < self->count; i++)
+        bytes += strlen (self->rows [i].id) + 1 + (self->rows [i].key? self->rows [i].key_len + 1: 0);
+    return bytes;
 }
 
 const dt_tzdb_t *

@@ -48,6 +48,10 @@ int dt_zonemap_resolve (dt_zonemap_t *self, dt_identity_t *identity, char *err, 
 //  The zone of the buyer known by canonical id, or NULL
 const dt_zone_t *dt_zonemap_find (const dt_zonemap_t *self, dt_id_kind_t kind, dt_str_t id);
 
+//  Ask for the slot the buyer known by id would be in (a prefetch, for a
+//  lookup a little later; nothing is read now)
+void dt_zonemap_prefetch (const dt_zonemap_t *self, dt_id_kind_t kind, dt_str_t id);
+
 //  The zone of a touch to contact (may be empty) at account, ids as the
 //  event carries them (resolved here through identity, NULL: as sent): the
 //  contact's row, else the account's, else NULL
@@ -55,6 +59,9 @@ const dt_zone_t *dt_zonemap_buyer (const dt_zonemap_t *self, dt_identity_t *iden
                                    dt_str_t contact, dt_str_t account);
 
 size_t dt_zonemap_rows (const dt_zonemap_t *self);
+
+//  Bytes the map takes (rows, their strings, the index)
+size_t dt_zonemap_bytes (const dt_zonemap_t *self);
 
 //  The tz database the map's zones come from
 const dt_tzdb_t *dt_zonemap_zones (const dt_zonemap_t *self);
