@@ -8,7 +8,10 @@
 # changed with the CLI takes effect without a restart. A bad zone is
 # refused by the CLI and by the table naming the field, and one that got
 # past the table (its constraint dropped) by the coordinator naming the
-# row, recorded and logged, while the zones in force go on judging.
+# row, recorded and logged, while the zones in force go on judging. A
+# change drops the memory of the accounts it touches, so their touches are
+# counted again in the new zone. `dualtrack whatif` judges with the table
+# too: the live policy replayed finds exactly what was stored.
 source "$(dirname "$0")/lib.sh"
 it_start_pg
 # One email a calendar day per contact; the old weekly limit out of the way
@@ -156,6 +159,19 @@ it_eq "an account's row" \
 it_pub_one marketing gx-1 globex.com gus@globex.com awareness email newsletter "2027-01-05 14:00"
 it_pub_one sales     gx-2 globex.com gus@globex.com intent email offer "2027-01-05 16:00"
 it_eq "the account's zone: 14:00 and 16:00 UTC are 23:00 and 01:00 in Tokyo, two days" "$(over_cap gx-2)" "-"
+
+# --- dualtrack whatif judges with the same zones: the live policy again
+# over 5 January finds what the coordinator stored, finding for finding
+# (in UTC, Gus's two emails would be one day: a finding more)
+"$BIN/dualtrack" policy --pg "$PG_URI" export > "$IT_DIR/live.yaml"
+"$BIN/dualtrack" whatif --pg "$PG_URI" --policy "$IT_DIR/live.yaml" --from 2027-01-05 \
+    --to 2027-01-06 --out "$IT_DIR/whatif.json" --findings "$IT_DIR/whatif.tsv" > "$OUT" 2> "$ERR"
+it_eq "whatif: exit 0" "$?" 0
+it_eq "whatif: the day's 4 touchpoints" "$(jq '.touchpoints' "$IT_DIR/whatif.json")" 4
+psql_q -c "COPY (SELECT touchpoint_id, rule, severity, message, array_to_string (related, ',')
+           FROM findings WHERE touchpoint_id IN ('ned3-1', 'ned3-2', 'gx-1', 'gx-2')) TO STDOUT" |
+    LC_ALL=C sort > "$IT_DIR/stored.tsv"
+it_eq "whatif: the findings stored, exactly" "$(LC_ALL=C sort "$IT_DIR/whatif.tsv")" "$(cat "$IT_DIR/stored.tsv")"
 
 # --- the table notifies, the roles read it, ids compare byte for byte
 it_eq "a change notifies dualtrack_settings" \
