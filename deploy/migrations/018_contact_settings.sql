@@ -14,14 +14,22 @@
 -- Whether PostgreSQL knows zone as a time zone name shaped like the IANA
 -- ones ("Europe/Berlin", "UTC", "America/Argentina/Buenos_Aires"): its tz
 -- database is the system's on Debian, so this refuses most mistakes at the
--- INSERT; the coordinator checks again against its own.
+-- INSERT; the coordinator checks again against its own. AT TIME ZONE also
+-- takes POSIX offsets ("UTC+3"), refused by their shape, and abbreviations
+-- ("PST"), refused unless a zone has that name ("UTC", "EST": the only
+-- case that reads the zone list, ~30 ms). It ignores case, which the tz
+-- database does not: "europe/berlin" passes here, the coordinator refuses it.
 CREATE FUNCTION dualtrack_zone_known (zone text) RETURNS boolean LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF zone IS NULL OR octet_length (zone) > 63
-    OR zone !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' THEN
+    OR zone !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$'
+    OR (zone ~ '[+-][0-9]' AND zone !~ '^(Etc/GMT[+-][0-9]+|GMT[+-]0)$') THEN
         RETURN false;
     END IF;
     PERFORM now () AT TIME ZONE zone;
+    IF EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = zone) THEN
+        RETURN EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = zone);
+    END IF;
     RETURN true;
 EXCEPTION WHEN invalid_parameter_value THEN
     RETURN false;

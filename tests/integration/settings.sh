@@ -118,6 +118,13 @@ it_check "SQL: the table refuses an unknown zone, naming the constraint" \
     grep -q 'violates check constraint "contact_settings_tz"' "$ERR"
 psql_q -c "INSERT INTO contact_settings (kind, id, tz) VALUES ('contact', 'zed@acme.com', '../../etc/passwd')" 2> "$ERR"
 it_check "SQL: and a path" grep -q 'violates check constraint "contact_settings_tz"' "$ERR"
+for zone in PST UTC+3 Europe/Berlin+1; do
+    psql_q -c "INSERT INTO contact_settings (kind, id, tz) VALUES ('contact', 'zed@acme.com', '$zone')" 2> "$ERR"
+    it_check "SQL: and $zone (an abbreviation, offsets: PostgreSQL's, not zones)" \
+        grep -q 'violates check constraint "contact_settings_tz"' "$ERR"
+done
+it_eq "SQL: zone names that are abbreviations too, and Etc/GMT offsets, are zones" \
+    "$(psql_q -c "SELECT dualtrack_zone_known ('UTC'), dualtrack_zone_known ('EST'), dualtrack_zone_known ('Etc/GMT-14'), dualtrack_zone_known ('America/Port-au-Prince')")" "t|t|t|t"
 psql_q -c "INSERT INTO contact_settings (kind, id, tz) VALUES ('person', 'zed@acme.com', 'UTC')" 2> "$ERR"
 it_check "SQL: and a bad kind" grep -q 'violates check constraint "contact_settings_kind"' "$ERR"
 sleep 0.5
