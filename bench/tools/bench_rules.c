@@ -35,6 +35,12 @@
     Europe/Berlin) read from the system's tz database; memory then includes
     the budget's counters (and both engines count them with --aliases).
 
+    With BENCH_SETTINGS=N (and BENCH_CAPS) the main engine reads buyers' own
+    zones from a zone map (table contact_settings, rules/zonemap.h) of N
+    rows, half accounts of the traffic and half contacts of other accounts,
+    in four zones; a twin engine without it judges the same passes in turn
+    (as with --aliases), for the ratio of the two rates.
+
     Usage: bench_rules [--aliases N] [accounts] [timed passes] [days per pass]
 */
 #include "rules/engine.h"
@@ -265,9 +271,36 @@ main (int argc, char *argv [])
     //  in turn with the main one (which goes first alternates), so that the
     //  ratio of the two rates comes from one run: on a shared machine the
     //  load changes from one run to the next
-    dt_engine_t *twin = aliases >= 0? s_engine (&stages, &book_bytes, zones): NULL;
-    if (aliases >= 0 && !twin)
+    long settings = getenv ("BENCH_SETTINGS")? atol (getenv ("BENCH_SETTINGS")): -1;
+    bool twinned = aliases >= 0 || settings >= 0;
+    dt_engine_t *twin = twinned? s_engine (&stages, &book_bytes, zones): NULL;
+    if (twinned && !twin)
         return 1;
+    size_t settings_rows = 0, settings_bytes = 0;
+    if (settings >= 0) {
+        static const char *names [4] = { "Europe/Berlin", "America/New_York", "Asia/Tokyo",
+                                         "Australia/Sydney" };
+        dt_zonemap_t *map = dt_zonemap_new (zones);
+        char id [48];
+        for (long k = 0; k < settings; k++) {
+            long who = (k / 2 * 2 + k % 2) % accounts;
+            if (k % 2 == 0)
+                snprintf (id, sizeof id, "acct-%07ld", who);
+            else
+                snprintf (id, sizeof id, "c1@acct-%07ld", who);
+            if (dt_zonemap_add (map, k % 2? "contact": "account", id, names [k % 4],
+                                err, sizeof err)) {
+                fprintf (stderr, "settings: %s\n", err);
+                return 1;
+            }
+        }
+        settings_rows = dt_zonemap_rows (map);
+        if (dt_engine_set_zonemap (engine, &map, err, sizeof err)) {
+            fprintf (stderr, "settings: %s\n", err);
+            return 1;
+        }
+        settings_bytes = dt_zonemap_bytes (dt_engine_zonemap (engine));
+    }
 
     //  The alias map, if asked for
     size_t identity_bytes = 0, identity_rows = 0;
@@ -536,14 +569,20 @@ main (int argc, char *argv [])
             "account (block %zu bytes)\n", active, bytes, (double) bytes / active,
             dt_engine_account_block_bytes ());
     printf ("  tone book    : %zu bytes\n", book_bytes);
-    if (aliases >= 0) {
-        printf ("  aliases      : %zu rows, %zu bytes = %.1f bytes per alias; built and "
-                "validated in %.2f s\n", identity_rows, identity_bytes,
-                identity_rows? (double) identity_bytes / identity_rows: 0.0, identity_build);
+    if (settings >= 0)
+        printf ("  settings     : %zu rows of buyers' own zones, %zu bytes (%.1f per row, "
+                "apart from the accounts' state)\n", settings_rows, settings_bytes,
+                settings_rows? (double) settings_bytes / settings_rows: 0.0);
+    if (twinned) {
+        if (aliases >= 0)
+            printf ("  aliases      : %zu rows, %zu bytes = %.1f bytes per alias; built and "
+                    "validated in %.2f s\n", identity_rows, identity_bytes,
+                    identity_rows? (double) identity_bytes / identity_rows: 0.0, identity_build);
         double twin_rate = judged / twin_elapsed;
         double twin_plain = (judged - hinted) / (twin_elapsed - twin_hinted_elapsed);
         double twin_hinted = hinted? hinted / twin_hinted_elapsed: 0;
-        printf ("  same run     : without aliases (a twin engine, same passes, in turn) %.0f "
+        printf ("  same run     : without aliases or settings (a twin engine, same passes, "
+                "in turn) %.0f "
                 "touchpoints/s; with / without = %.3f (one by one %.3f, hinted %.3f)%s\n",
                 twin_rate, (judged / elapsed) / twin_rate, plain_rate / twin_plain,
                 twin_hinted? hinted_rate / twin_hinted: 0.0, twin_tally < 0? " ": "");

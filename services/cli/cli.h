@@ -10,6 +10,10 @@ int dt_cli_check (int argc, char *argv []);
 int dt_cli_keygen (int argc, char *argv []);
 int dt_cli_report (int argc, char *argv []);
 int dt_cli_identity (int argc, char *argv []);
+//  `identity tz set|remove|list` (identity_tz.c): argv from the word after
+//  tz; kind "contact", "account" or NULL, source NULL for none
+int dt_cli_identity_tz (const char *uri, const char *password_file, const char *kind,
+                        const char *source, int argc, char **argv);
 int dt_cli_token (int argc, char *argv []);
 int dt_cli_policy (int argc, char *argv []);
 int dt_cli_suppress (int argc, char *argv []);

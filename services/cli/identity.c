@@ -51,17 +51,6 @@ s_rows_free (rows_t *self)
     memset (self, 0, sizeof *self);
 }
 
-static int
-s_kind (const char *name, dt_id_kind_t *kind)
-{
-    for (int i = 0; i < DT_ID_KINDS; i++)
-        if (strcmp (name, dt_identity_kind_name ((dt_id_kind_t) i)) == 0) {
-            *kind = (dt_id_kind_t) i;
-            return 0;
-        }
-    return -1;
-}
-
 //  Rows of a CSV file with the header kind,alias,canonical,source; 0, or
 //  -1 after saying which line is wrong
 static int
@@ -89,7 +78,7 @@ s_read_csv (const char *path, rows_t *rows)
                      count, CSV_HEADER);
             return -1;
         }
-        if (s_kind (fields [0], &row.kind)) {
+        if (dt_identity_kind_parse (fields [0], &row.kind)) {
             fprintf (stderr, "identity: %s line %d: kind '%.40s' is neither contact nor "
                      "account\n", path, at, fields [0]);
             return -1;
@@ -130,7 +119,7 @@ s_load (PGconn *conn, dt_identity_t *map, int skip_kind, const char *skip, bool 
     long added = 0;
     for (int i = 0; i < PQntuples (r); i++) {
         dt_id_kind_t kind = DT_ID_CONTACT;
-        s_kind (PQgetvalue (r, i, 0), &kind);
+        dt_identity_kind_parse (PQgetvalue (r, i, 0), &kind);
         const char *alias = PQgetvalue (r, i, 1);
         if (skip && (int) kind == skip_kind && strcmp (alias, skip) == 0) {
             *skipped = true;
@@ -286,7 +275,7 @@ s_list (PGconn *conn, const char *kind_filter)
         if (kind_filter && strcmp (PQgetvalue (r, i, 0), kind_filter))
             continue;
         dt_id_kind_t kind = DT_ID_CONTACT;
-        s_kind (PQgetvalue (r, i, 0), &kind);
+        dt_identity_kind_parse (PQgetvalue (r, i, 0), &kind);
         counts [kind]++;
         const char *source = PQgetvalue (r, i, 3);
         printf ("%-7s  %s -> %s  (%s%s%.19s by %s)\n", PQgetvalue (r, i, 0),
@@ -313,6 +302,11 @@ s_usage (int code)
             "                       the whole mapping\n"
             "  export [--contact|--account]   that CSV, to standard output\n"
             "  list [--contact|--account]     the aliases, a line each\n"
+            "  tz set --contact|--account ID ZONE [--source S]\n"
+            "                       the buyer's own IANA time zone (e.g. Europe/Berlin), in\n"
+            "                       which the contact budget counts its days and hours\n"
+            "  tz remove --contact|--account ID\n"
+            "  tz list [--contact|--account]  the buyers with a zone of their own\n"
             "A change is validated as a whole before anything is written (no chains, no\n"
             "alias that is another buyer's canonical id, no alias with two canonical ids;\n"
             "e-mail addresses and phone numbers are compared normalised): a refused\n"
@@ -363,6 +357,13 @@ dt_cli_identity (int argc, char *argv [])
     char **args = argv + optind + 1;
     int nargs = argc - optind - 1;
     const char *kind_name = kind >= 0? dt_identity_kind_name ((dt_id_kind_t) kind): NULL;
+    if (strcmp (command, "tz") == 0) {
+        if (replace) {
+            fprintf (stderr, "identity: --replace goes with import\n");
+            return 2;
+        }
+        return dt_cli_identity_tz (uri, password_file, kind_name, source, nargs, args);
+    }
     rows_t rows = { 0 };
     int want = -1;
     if (strcmp (command, "add") == 0)

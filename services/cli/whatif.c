@@ -30,6 +30,7 @@
 #include "store/aliases.h"
 #include "store/replay.h"
 #include "store/suppressions.h"
+#include "store/contact_settings.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -122,7 +123,7 @@ s_engine (whatif_t *self, const dt_policy_t *policy, const char *what)
     }
     char err [512];
     //  As the coordinator judges: the alias maps, consent and the contact
-    //  budget's time zones (each as they are now)
+    //  budget's time zones, the buyers' own too (each as they are now)
     dt_identity_t *map = dt_aliases_load (self->conn, err, sizeof err);
     if (!map)
         fprintf (stderr, "whatif: the alias maps cannot be read (ids judged as sent): %s\n", err);
@@ -134,17 +135,23 @@ s_engine (whatif_t *self, const dt_policy_t *policy, const char *what)
         if (self->zones && dt_tzdb_load_dir (self->zones, DT_TZDB_DIR, err, sizeof err) < 0)
             fprintf (stderr, "whatif: no tz database (every time zone is UTC): %s\n", err);
     }
+    dt_zonemap_t *zonemap = dt_contact_settings_load (self->conn, self->zones, err, sizeof err);
+    if (!zonemap)
+        fprintf (stderr, "whatif: the contact settings cannot be read (no buyer's own zone): %s\n",
+                 err);
     //  s_use_policy says itself why it refuses
     bool refused = false;
     if ((self->zones && dt_engine_set_zones (engine, self->zones, err, sizeof err))
     ||  (map && dt_engine_set_identity (engine, &map, err, sizeof err))
-    ||  (set && dt_engine_set_suppressions (engine, &set, err, sizeof err))) {
+    ||  (set && dt_engine_set_suppressions (engine, &set, err, sizeof err))
+    ||  (zonemap && dt_engine_set_zonemap (engine, &zonemap, err, sizeof err))) {
         fprintf (stderr, "whatif: %s cannot be used: %s\n", what, err);
         refused = true;
     }
     if (refused || s_use_policy (engine, policy, what)) {
         dt_identity_destroy (&map);
         dt_suppression_destroy (&set);
+        dt_zonemap_destroy (&zonemap);
         dt_engine_destroy (&engine);
         return NULL;
     }

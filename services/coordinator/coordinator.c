@@ -33,6 +33,7 @@
 #include "coordinator/checkapi.h"
 #include "store/reservations.h"
 #include "store/suppressions.h"
+#include "store/contact_settings.h"
 #include "coordinator/decision.h"
 #include "coordinator/store_actor.h"
 #include "base/envelope.h"
@@ -590,6 +591,16 @@ s_suppressions_reload (dt_coordinator_t *self)
     dt_suppressions_reload (self->history, self->engine, dt_now_ms (), err, sizeof err);
 }
 
+//  The same for the buyers' own time zones (contact_settings)
+static void
+s_settings_reload (dt_coordinator_t *self)
+{
+    char err [512];
+    dt_contact_settings_reload (self->history, self->engine, self->zones,
+                                self->newest_occurred - dt_engine_horizon (self->engine),
+                                err, sizeof err);
+}
+
 //  Rebuild the engine's memory and tone book from the store: at start, and
 //  whenever the reader connection comes back
 static int
@@ -615,6 +626,7 @@ s_history_start (dt_coordinator_t *self)
     //  The alias maps before the memory: it is rebuilt under them
     s_identity_reload (self);
     s_suppressions_reload (self);
+    s_settings_reload (self);
     int64_t started = dt_mono_ms ();
     int64_t count = dt_history_rebuild (self->history, self->engine,
                                         dt_engine_horizon (self->engine), err, sizeof err);
@@ -971,6 +983,7 @@ s_loop_turn (dt_coordinator_t *self)
             s_tonebook_reload (self);
             s_identity_reload (self);
             s_suppressions_reload (self);
+            s_settings_reload (self);
         }
         else
             self->history_retry_at = dt_mono_ms () + 1000;
@@ -1034,6 +1047,8 @@ s_on_notify (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             s_identity_reload (self);
         if (changed > 0 && (changed & DT_HISTORY_SUPPRESSIONS))
             s_suppressions_reload (self);
+        if (changed > 0 && (changed & DT_HISTORY_SETTINGS))
+            s_settings_reload (self);
         if (changed < 0)
             dt_warn ("lost the reader connection to PostgreSQL", NULL);
     }

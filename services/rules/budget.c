@@ -15,8 +15,9 @@
     for (prefetched) when judging starts, so their cache miss overlaps the
     account block's.
 
-    Local time: an event's attrs.tz (an IANA name) if the tz database knows
-    it, else the policy's default zone. Offsets come from base/tzdb (a binary
+    Local time: the buyer's own zone (table contact_settings, rules/zonemap.h:
+    the contact's row, else the account's), else an event's attrs.tz (an IANA
+    name) if the tz database knows it, else the policy's default zone. Offsets come from base/tzdb (a binary
     search); the last zone and the range its offset holds for are kept, so a
     stream in one zone skips even that.
 
@@ -283,9 +284,9 @@ void
 budget_prepare (budget_t *self, info_t *info)
 {
     const dt_event_t *ev = info->ev;
-    const dt_zone_t *zone = NULL;
+    const dt_zone_t *zone = info->buyer_zone;       //  NULL: attrs.tz, else the default
     info->zone_asked = false;
-    if (ev->attrs && ev->attrs->type == MSGPACK_OBJECT_MAP) {
+    if (!info->buyer_zone && ev->attrs && ev->attrs->type == MSGPACK_OBJECT_MAP) {
         const msgpack_object_map *map = &ev->attrs->via.map;
         for (uint32_t i = 0; i < map->size; i++) {
             const msgpack_object *key = &map->ptr [i].key, *value = &map->ptr [i].val;

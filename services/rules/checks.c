@@ -35,6 +35,9 @@ check_info (dt_engine_t *self, const dt_event_t *ev, info_t *info)
                            | (info->transactional? TF_TRANSACTIONAL: 0));
     info->contact = 0;          //  the caller's: s_contact_key
     info->id = s_hash32 (ev->id.ptr, ev->id.len, SEED_ID);
+    //  Only the contact budget reads local time
+    info->buyer_zone = self->zonemap && self->budget?
+        dt_zonemap_buyer (self->zonemap, self->identity, ev->contact, ev->account): NULL;
     return 0;
 }
 

@@ -130,6 +130,7 @@ dt_engine_destroy (dt_engine_t **self_p)
     dt_tonebook_destroy (&self->tonebook);
     dt_identity_destroy (&self->identity);
     dt_suppression_destroy (&self->suppressions);
+    dt_zonemap_destroy (&self->zonemap);
     budget_destroy (&self->budget);
     resv_destroy (&self->reservations);
     free (self->taken);
@@ -165,11 +166,16 @@ dt_engine_set_identity (dt_engine_t *self, dt_identity_t **identity_p, char *err
         dt_identity_destroy (&identity);
         return -1;
     }
-    //  Suppressions follow the buyers: file them under the new canonical ids
-    if (self->suppressions
-    &&  dt_suppression_resolve (self->suppressions, identity, err, errlen)) {
+    //  Suppressions and zones follow the buyers: file them under the new
+    //  canonical ids
+    if ((self->suppressions
+    &&   dt_suppression_resolve (self->suppressions, identity, err, errlen))
+    ||  (self->zonemap && dt_zonemap_resolve (self->zonemap, identity, err, errlen))) {
         char ignored [8];
-        dt_suppression_resolve (self->suppressions, self->identity, ignored, sizeof ignored);
+        if (self->suppressions)
+            dt_suppression_resolve (self->suppressions, self->identity, ignored, sizeof ignored);
+        if (self->zonemap)
+            dt_zonemap_resolve (self->zonemap, self->identity, ignored, sizeof ignored);
         dt_identity_destroy (&identity);
         return -1;
     }
@@ -226,6 +232,37 @@ dt_engine_suppressions (dt_engine_t *self)
 {
     assert (self);
     return self->suppressions;
+}
+
+int
+dt_engine_set_zonemap (dt_engine_t *self, dt_zonemap_t **zonemap_p, char *err, size_t errlen)
+{
+    assert (self);
+    assert (zonemap_p);
+    dt_zonemap_t *zonemap = *zonemap_p;
+    *zonemap_p = NULL;
+    if (zonemap && dt_zonemap_zones (zonemap) != self->zones) {
+        snprintf (err, errlen, "the zone map was made with another tz database than the engine's");
+        dt_zonemap_destroy (&zonemap);
+        return -1;
+    }
+    if (zonemap && dt_zonemap_resolve (zonemap, self->identity, err, errlen)) {
+        dt_zonemap_destroy (&zonemap);
+        return -1;
+    }
+    //  An empty map is none: judging tests one pointer
+    if (dt_zonemap_rows (zonemap) == 0)
+        dt_zonemap_destroy (&zonemap);
+    dt_zonemap_destroy (&self->zonemap);
+    self->zonemap = zonemap;
+    return 0;
+}
+
+const dt_zonemap_t *
+dt_engine_zonemap (dt_engine_t *self)
+{
+    assert (self);
+    return self->zonemap;
 }
 
 dt_str_t
@@ -821,6 +858,11 @@ dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev)
         self->hinted_key = key;
     }
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
+    //  The buyers' own zones (ids as sent: most are canonical)
+    if (self->zonemap && self->budget) {
+        dt_zonemap_prefetch (self->zonemap, DT_ID_CONTACT, ev->contact);
+        dt_zonemap_prefetch (self->zonemap, DT_ID_ACCOUNT, ev->account);
+    }
 }
 
 void
@@ -909,6 +951,8 @@ dt_engine_forget (dt_engine_t *self, dt_str_t canonical)
     uint64_t entry;
     while ((entry = self->slots [slot])) {
         if (s_block (self, (uint32_t) entry - 1)->key == key) {
+            //  Its counters too: the block goes back to the free list
+            budget_forget (self->budget, (uint32_t) entry - 1);
             table_delete (self, slot);
             self->free_list [self->free_count++] = (uint32_t) entry - 1;
             self->accounts--;

@@ -26,6 +26,7 @@
 #include "rules/identity.h"
 #include "rules/suppression.h"
 #include "rules/reservation.h"
+#include "rules/zonemap.h"
 
 #define DT_RELATED_MAX      8
 #define DT_MESSAGE_MAX      512
@@ -77,6 +78,21 @@ int dt_engine_set_identity (dt_engine_t *self, dt_identity_t **identity_p,
 //  the sentence naming the row in err. NULL: nobody is suppressed.
 int dt_engine_set_suppressions (dt_engine_t *self, dt_suppression_t **suppressions_p,
                                 char *err, size_t errlen);
+
+//  The buyers' own time zones (table contact_settings): the contact
+//  budget reads a buyer's local time in its contact's zone, else its
+//  account's, before an event's attrs.tz and the default zone. Takes
+//  ownership of *zonemap_p and nulls it, always. The map must have been
+//  made with the tz database of dt_engine_set_zones; it is filed under the
+//  canonical ids of the alias map in force, and again by every
+//  dt_engine_set_identity. If a row was refused the map is destroyed, the
+//  previous one stays in force and -1 is returned with the sentence naming
+//  the row in err. NULL or an empty map: none (judging pays one pointer test).
+int dt_engine_set_zonemap (dt_engine_t *self, dt_zonemap_t **zonemap_p,
+                           char *err, size_t errlen);
+
+//  The zone map in force (NULL for none or empty); the engine keeps ownership
+const dt_zonemap_t *dt_engine_zonemap (dt_engine_t *self);
 
 //  The map in force (NULL for none); the engine keeps ownership
 dt_identity_t *dt_engine_identity (dt_engine_t *self);

@@ -359,6 +359,30 @@ dt_identity_kind_name (dt_id_kind_t kind)
     return kind == DT_ID_ACCOUNT? "account": "contact";
 }
 
+int
+dt_identity_kind_parse (const char *name, dt_id_kind_t *kind)
+{
+    for (int i = 0; name && i < DT_ID_KINDS; i++)
+        if (strcmp (name, dt_identity_kind_name ((dt_id_kind_t) i)) == 0) {
+            *kind = (dt_id_kind_t) i;
+            return 0;
+        }
+    return -1;
+}
+
+char *
+dt_identity_key (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id, uint32_t *len)
+{
+    dt_str_t key = self? dt_identity_resolve (self, kind, id): id;
+    char *copy = (char *) malloc (key.len + 1u);
+    if (copy) {
+        memcpy (copy, key.ptr, key.len);
+        copy [key.len] = 0;
+        *len = key.len;
+    }
+    return copy;
+}
+
 void
 dt_identity_set_normalise (dt_identity_t *self, dt_id_kind_t kind, bool on)
 {

@@ -182,4 +182,13 @@ size_t dt_identity_bytes (const dt_identity_t *self);
 //  The name of a kind: "contact" or "account"
 const char *dt_identity_kind_name (dt_id_kind_t kind);
 
+//  The kind a name names ("contact" or "account"): 0, or -1 for anything
+//  else (NULL too)
+int dt_identity_kind_parse (const char *name, dt_id_kind_t *kind);
+
+//  The canonical id of id (dt_identity_resolve; self NULL: id as given) as
+//  a new string the caller frees, its length in *len. NULL out of memory.
+//  For the sets filed under canonical ids (suppressions, zones).
+char *dt_identity_key (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id, uint32_t *len);
+
 #endif

@@ -161,6 +161,7 @@ struct _dt_engine_t {
     bool judged_reservation;
     int taken_count;
     dt_reservation_t *taken;    //  DT_TAKEN_MAX of them, with the table
+    dt_zonemap_t *zonemap;      //  the buyers' own zones, NULL: none
     //  Last: its head (severities, windows) stays next to the fields above,
     //  and the contact budget's settings (2.7 KB, read only when the budget
     //  is built) after it. First in the struct, they pushed the hot fields
@@ -182,6 +183,7 @@ typedef struct {
     uint64_t key;               //  the account table's key
     //  Local time, set by budget_prepare when a budget is configured
     const dt_zone_t *zone;      //  NULL: UTC
+    const dt_zone_t *buyer_zone;        //  the buyer's own (contact_settings), NULL: none
     int64_t offset;             //  ms, local = UTC + offset
     int64_t day, hour;          //  local days (hours) since 1970-01-01
     bool zone_asked;            //  attrs.tz named a zone the database lacks

@@ -8,6 +8,7 @@
 */
 #include "rules/suppression.h"
 #include "base/hash.h"
+#include "base/sorted.h"
 #include "base/utf8.h"
 
 #include <stdio.h>
@@ -103,12 +104,7 @@ dt_suppression_add (dt_suppression_t *self, const char *kind, const char *id,
         snprintf (who, sizeof who, "suppression %zu", n);
     dt_id_kind_t id_kind;
     dt_suppress_scope_t id_scope;
-    if (kind && strcmp (kind, "contact") == 0)
-        id_kind = DT_ID_CONTACT;
-    else
-    if (kind && strcmp (kind, "account") == 0)
-        id_kind = DT_ID_ACCOUNT;
-    else {
+    if (dt_identity_kind_parse (kind, &id_kind)) {
         snprintf (sentence, sizeof sentence, "%s: kind must be contact or account, not '%.40s'",
                   who, kind? kind: "");
         return s_refuse (self, err, errlen, sentence);
@@ -177,20 +173,15 @@ dt_suppression_resolve (dt_suppression_t *self, dt_identity_t *identity,
     for (size_t i = 0; i < self->count; i++) {
         s_row_t *row = &self->rows [i];
         dt_str_t id = { row->row.id, (uint32_t) strlen (row->row.id) };
-        dt_str_t key = identity? dt_identity_resolve (identity, row->row.kind, id): id;
-        char *copy = malloc (key.len + 1u);
-        if (!copy) {
+        free (row->key);
+        row->key = dt_identity_key (identity, row->row.kind, id, &row->key_len);
+        if (!row->key) {
             free (slots);
             snprintf (err, errlen, "out of memory");
             return -1;
         }
-        memcpy (copy, key.ptr, key.len);
-        copy [key.len] = 0;
-        free (row->key);
-        row->key = copy;
-        row->key_len = key.len;
         //  The kind goes into the seed: an account and a contact may share an id
-        row->hash = dt_hash (key.ptr, key.len, SEED_SUPPRESSED + row->row.kind);
+        row->hash = dt_hash (row->key, row->key_len, SEED_SUPPRESSED + row->row.kind);
         size_t slot = row->hash & (slot_count - 1);
         while (slots [slot])
             slot = (slot + 1) & (slot_count - 1);
@@ -259,22 +250,15 @@ s_row_compare (const void *a_p, const void *b_p)
     return strcmp (a->reason, b->reason);
 }
 
-//  The rows of a set, sorted (NULL for none, or out of memory: *failed)
+//  The rows of a set, sorted (NULL for none, or out of memory: *failed).
+//  A row is the first member of its s_row_t: a pointer to one is a
+//  pointer to the other.
 static const dt_suppression_row_t **
 s_sorted (const dt_suppression_t *self, size_t *count, bool *failed)
 {
     *count = self? self->count: 0;
-    if (!*count)
-        return NULL;
-    const dt_suppression_row_t **rows = malloc (*count * sizeof *rows);
-    if (!rows) {
-        *failed = true;
-        return NULL;
-    }
-    for (size_t i = 0; i < *count; i++)
-        rows [i] = &self->rows [i].row;
-    qsort (rows, *count, sizeof *rows, s_row_compare);
-    return rows;
+    return (const dt_suppression_row_t **) dt_sorted (self? self->rows: NULL, *count,
+                                                      sizeof (s_row_t), s_row_compare, failed);
 }
 
 int

@@ -78,17 +78,14 @@ s_on_change (void *ctx, dt_id_kind_t kind, dt_str_t id)
     }
 }
 
-//  The accounts whose stored touchpoints (since since_ms) name a contact id
-//  that moved: their memory has the contact under its old canonical id.
-//  Each account is dropped under both maps' canonical ids.
-static int
-s_contacts_touched (PGconn *conn, change_t *change, dt_identity_t *old, dt_identity_t *map,
-                    int64_t since_ms, char *err, size_t errlen)
+int
+dt_aliases_contact_accounts (PGconn *conn, dt_buf_t *contacts, int64_t since_ms,
+                             dt_aliases_account_fn *fn, void *ctx, char *err, size_t errlen)
 {
-    dt_buf_append (&change->contacts, "}", 2);     //  with its NUL
+    dt_buf_append (contacts, "}", 2);     //  with its NUL
     char since [32];
     snprintf (since, sizeof since, "%lld", (long long) since_ms);
-    const char *values [] = { change->contacts.data, since };
+    const char *values [] = { contacts->data, since };
     PGresult *result = PQexecParams (conn,
         "SELECT DISTINCT account FROM touchpoints"
         " WHERE (contact = ANY ($1::text[]) OR contact_key = ANY ($1::text[]))"
@@ -103,12 +100,27 @@ s_contacts_touched (PGconn *conn, change_t *change, dt_identity_t *old, dt_ident
         for (int i = 0; i < PQntuples (result); i++) {
             dt_str_t account = { PQgetvalue (result, i, 0),
                                  (uint32_t) PQgetlength (result, i, 0) };
-            //  Each answer is used before the next lookup overwrites it
-            s_account_touched (change, old? dt_identity_account (old, account): account);
-            s_account_touched (change, dt_identity_account (map, account));
+            fn (ctx, account);
         }
     PQclear (result);
     return rc;
+}
+
+//  An account whose stored touchpoints name a contact id that moved: its
+//  memory has the contact under its old canonical id. It is dropped under
+//  both maps' canonical ids.
+typedef struct {
+    change_t *change;
+    dt_identity_t *old, *map;
+} moved_t;
+
+static void
+s_contact_account (void *ctx, dt_str_t account)
+{
+    moved_t *moved = (moved_t *) ctx;
+    //  Each answer is used before the next lookup overwrites it
+    s_account_touched (moved->change, moved->old? dt_identity_account (moved->old, account): account);
+    s_account_touched (moved->change, dt_identity_account (moved->map, account));
 }
 
 dt_identity_t *
@@ -129,6 +141,13 @@ dt_aliases_load (PGconn *conn, char *err, size_t errlen)
     return map;
 }
 
+static int
+s_refused (dt_history_t *history, const char *err)
+{
+    return dt_history_refused (history, "identity_reloads",
+                               "alias change refused; the mapping in force stays", err);
+}
+
 int
 dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
                    dt_aliases_mark_fn *mark, void *ctx, char *err, size_t errlen)
@@ -139,11 +158,8 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
         return -1;
     }
     dt_identity_t *map = dt_aliases_load (conn, err, errlen);
-    if (!map) {
-        dt_error ("alias change refused; the mapping in force stays", "error=\"%s\"", err);
-        dt_history_record (history, "identity_reloads", false, err);
-        return -1;
-    }
+    if (!map)
+        return s_refused (history, err);
     //  What changed, per kind. Memory filed under the ids a change touched
     //  is dropped while both maps can still answer for them; a first load
     //  into an empty memory has nothing to drop.
@@ -155,8 +171,10 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
     for (int kind = 0; kind < DT_ID_KINDS; kind++)
         dt_identity_diff (old, map, (dt_id_kind_t) kind, &added [kind], &removed [kind],
                           drop? s_on_change: NULL, &change);
+    moved_t moved = { &change, old, map };
     if (change.contact_ids
-    &&  s_contacts_touched (conn, &change, old, map, since_ms, err, errlen)) {
+    &&  dt_aliases_contact_accounts (conn, &change.contacts, since_ms, s_contact_account, &moved,
+                                     err, errlen)) {
         //  Memory may now mix mappings for some accounts: say so, go on
         dt_warn ("could not find the accounts of contacts whose ids changed",
                  "error=\"%s\"", err);
@@ -166,11 +184,8 @@ dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
     size_t account_rows = dt_identity_rows (map, DT_ID_ACCOUNT);
     size_t bytes = dt_identity_bytes (map);
     int rc = dt_engine_set_identity (engine, &map, err, errlen);
-    if (rc) {       //  validated above: out of memory at worst
-        dt_error ("alias change refused; the mapping in force stays", "error=\"%s\"", err);
-        dt_history_record (history, "identity_reloads", false, err);
-        return -1;
-    }
+    if (rc)         //  validated above: out of memory at worst
+        return s_refused (history, err);
     char message [256];
     snprintf (message, sizeof message,
               "contact aliases +%zu -%zu, account aliases +%zu -%zu (%zu and %zu rows); "

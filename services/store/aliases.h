@@ -39,6 +39,16 @@ dt_identity_t *dt_aliases_load (struct pg_conn *conn, char *err, size_t errlen);
 int dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
                        dt_aliases_mark_fn *mark, void *ctx, char *err, size_t errlen);
 
+//  The accounts whose stored touchpoints occurred since since_ms and name
+//  one of contacts (a PostgreSQL array literal being built: "{" and
+//  elements by dt_history_array_element; this closes it) as sent or as
+//  judged: fn is told each account as stored (valid during the call).
+//  The buyers whose judgement a change moved (an alias, a time zone) have
+//  their memory dropped through it. 0, or -1 with err (the query failed).
+typedef void (dt_aliases_account_fn) (void *ctx, dt_str_t account);
+int dt_aliases_contact_accounts (struct pg_conn *conn, dt_buf_t *contacts, int64_t since_ms,
+                                 dt_aliases_account_fn *fn, void *ctx, char *err, size_t errlen);
+
 //  Every id the store may hold an account's touchpoints under: the
 //  canonical id itself and each of its aliases (as added and normalised),
 //  appended to ids (grown with realloc; *count and *alloc updated).

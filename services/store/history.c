@@ -69,7 +69,8 @@ dt_history_connect (dt_history_t *self, char *err, size_t errlen)
     if (PQstatus (self->conn) != CONNECTION_OK)
         return -1;
     PGresult *result = PQexec (self->conn, "LISTEN dualtrack_tonebook; LISTEN dualtrack_identity;"
-                                           " LISTEN dualtrack_policy; LISTEN dualtrack_suppressions");
+                                           " LISTEN dualtrack_policy; LISTEN dualtrack_suppressions;"
+                                           " LISTEN dualtrack_settings");
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK? 0: -1;
     if (rc)
         dt_pg_first_line (err, errlen, PQerrorMessage (self->conn));
@@ -99,7 +100,9 @@ dt_history_notified (dt_history_t *self)
     while ((notify = PQnotifies (self->conn))) {
         changed |= strcmp (notify->relname, "dualtrack_identity") == 0? DT_HISTORY_IDENTITY:
                    strcmp (notify->relname, "dualtrack_suppressions") == 0?
-                   DT_HISTORY_SUPPRESSIONS: DT_HISTORY_TONEBOOK;
+                   DT_HISTORY_SUPPRESSIONS:
+                   strcmp (notify->relname, "dualtrack_settings") == 0?
+                   DT_HISTORY_SETTINGS: DT_HISTORY_TONEBOOK;
         PQfreemem (notify);
     }
     return changed;
@@ -164,6 +167,14 @@ dt_history_record (dt_history_t *self, const char *table, bool ok, const char *m
         dt_warn ("could not record the reload", "table=%s error=\"%s\"", table,
                  PQresultErrorMessage (result));
     PQclear (result);
+}
+
+int
+dt_history_refused (dt_history_t *self, const char *table, const char *msg, const char *err)
+{
+    dt_error (msg, "error=\"%s\"", err);
+    dt_history_record (self, table, false, err);
+    return -1;
 }
 
 //  Turn one row into an event and remember it

@@ -20,7 +20,8 @@ void dt_history_destroy (dt_history_t **self_p);
 typedef void (dt_history_observer_fn) (void *ctx, const dt_event_t *event);
 void dt_history_set_observer (dt_history_t *self, dt_history_observer_fn *fn, void *ctx);
 
-//  Connect (again) and LISTEN for tone book, alias and suppression changes. 0, or -1
+//  Connect (again) and LISTEN for tone book, alias, suppression and contact
+//  setting changes. 0, or -1
 //  with err.
 int dt_history_connect (dt_history_t *self, char *err, size_t errlen);
 bool dt_history_connected (dt_history_t *self);
@@ -33,6 +34,7 @@ int dt_history_socket (dt_history_t *self);
 #define DT_HISTORY_TONEBOOK     1
 #define DT_HISTORY_IDENTITY     2
 #define DT_HISTORY_SUPPRESSIONS 4
+#define DT_HISTORY_SETTINGS     8       //  contact_settings (the buyers' zones)
 int dt_history_notified (dt_history_t *self);
 
 //  The reader connection (libpq's PGconn), for the store's other readers
@@ -50,6 +52,10 @@ void dt_history_record_reload (dt_history_t *self, bool ok, const char *message)
 //  Record a reload attempt in table (a KIND_reloads table: at, ok,
 //  message); a warning is logged if that fails
 void dt_history_record (dt_history_t *self, const char *table, bool ok, const char *message);
+
+//  A refused reload: logged as an error (msg, with err) and recorded in
+//  table as not ok with err. Returns -1.
+int dt_history_refused (dt_history_t *self, const char *table, const char *msg, const char *err);
 
 //  Feed the engine every touchpoint that occurred or arrived within the
 //  horizon before now. Returns the count, or -1 with err.

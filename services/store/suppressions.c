@@ -68,9 +68,8 @@ dt_suppressions_load (PGconn *conn, char *err, size_t errlen)
 static int
 s_refused (dt_history_t *history, const char *err)
 {
-    dt_error ("suppression change refused; the set in force stays", "error=\"%s\"", err);
-    dt_history_record (history, TABLE_RELOADS, false, err);
-    return -1;
+    return dt_history_refused (history, TABLE_RELOADS,
+                               "suppression change refused; the set in force stays", err);
 }
 
 int

@@ -133,6 +133,20 @@ it_publish() {  # track, then publish options/files
     "$BIN/dualtrack" publish --endpoint "$ep" --timeout 3000 --retries 5 "$@"
 }
 
+# The coordinator's reload logs (suppression_reloads, contact_setting_reloads:
+# at, ok, message): how many rows, and the last as "true|false message"
+it_reloads() { psql_q -c "SELECT count(*) FROM $1"; }
+it_last_reload() { psql_q -c "SELECT ok || ' ' || message FROM $1 ORDER BY at DESC LIMIT 1"; }
+# Run a change (its output in $OUT, errors in $ERR), wait until the
+# coordinator has recorded a reload in the table, print that reload
+it_applied() {  # table, command...
+    local table=$1 before; shift
+    before=$(it_reloads "$table")
+    "$@" > "$OUT" 2> "$ERR" || echo "# $*: $(cat "$ERR")"
+    it_wait_value "SELECT count(*) > $before FROM $table" t > /dev/null
+    it_last_reload "$table"
+}
+
 # Milliseconds since the epoch of a UTC date ("2026-05-01 09:00 UTC")
 it_ms() { echo $(($(date -u -d "$1" +%s) * 1000)); }
 

@@ -14,16 +14,11 @@ it_eq "migration 014 applied" \
 
 SUP=("$BIN/dualtrack" suppress --pg "$PG_URI")
 OUT=$IT_DIR/out; ERR=$IT_DIR/err
-reloads() { psql_q -c "SELECT count(*) FROM suppression_reloads"; }
-last_reload() { psql_q -c "SELECT ok || ' ' || message FROM suppression_reloads ORDER BY at DESC LIMIT 1"; }
+reloads() { it_reloads suppression_reloads; }
+last_reload() { it_last_reload suppression_reloads; }
 # Run a change, then wait until the coordinator has loaded it: prints the
 # reload's row
-applied() {     # command...
-    local before; before=$(reloads)
-    "$@" > "$OUT" 2> "$ERR" || echo "# $*: $(cat "$ERR")"
-    it_wait_value "SELECT count(*) > $before FROM suppression_reloads" t > /dev/null
-    last_reload
-}
+applied() { it_applied suppression_reloads "$@"; }
 # Whether a stored touch got a finding of rule suppressed (other rules may
 # fire too: contact pressure, collisions)
 suppressed() { psql_q -c "SELECT count(*) > 0 FROM findings WHERE touchpoint_id = '$1' AND rule = 'suppressed'"; }

@@ -327,6 +327,95 @@ s_test_zones (void)
     dt_engine_destroy (&engine);
 }
 
+//  A buyer's own zone (contact_settings, rules/zonemap.h): the contact's
+//  row before the account's, both before attrs.tz and the default zone;
+//  rows by alias filed again when the alias map comes later; an empty map
+//  is none; a map of another tz database is refused
+static void
+s_test_buyer_zones (void)
+{
+    dt_engine_t *engine = s_engine ("daily: contact 1 per day", "", "UTC");
+    char err [256];
+    dt_zonemap_t *map = dt_zonemap_new (zones);
+    CHECK_INT (dt_zonemap_add (map, "contact", "c-berlin", "Europe/Berlin", err, sizeof err), 0);
+    CHECK_INT (dt_zonemap_add (map, "account", "ny-acct", "America/New_York", err, sizeof err), 0);
+    CHECK_INT (dt_zonemap_add (map, "contact", "bob@x.com", "Europe/Berlin", err, sizeof err), 0);
+    CHECK_INT (dt_engine_set_zonemap (engine, &map, err, sizeof err), 0);
+    CHECK (map == NULL);
+    CHECK (dt_engine_zonemap (engine) != NULL);
+    //  Sunday 20:00 and 22:30 UTC: a new day in Berlin, not in New York,
+    //  Tokyo (Monday both) or UTC
+    int64_t sunday = MAY1 + 2 * DAY + 20 * HOUR, later = sunday + 150 * 60000;
+    struct {
+        const char *contact, *account, *tz;
+        int findings;           //  of the second touch
+    } cases [] = {
+        { "c-berlin", "ny-acct", "Asia/Tokyo", 0 },         //  the contact's row
+        { "c-other", "ny-acct", "Europe/Berlin", 1 },       //  the account's row
+        { "c-tokyo", "acct", "Europe/Berlin", 0 },          //  no row: attrs.tz
+        { "003", "acct", NULL, 1 },                         //  not yet an alias: UTC
+    };
+    const char *message;
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        for (int n = 0; n < 2; n++) {
+            tp_t tp;
+            char id [32];
+            snprintf (id, sizeof id, "bz-%zu-%d", i, n);
+            tp_init (&tp, id, DT_TRACK_MARKETING, cases [i].contact, "email", n? later: sunday);
+            tp.ev.account = s_str (cases [i].account);
+            if (cases [i].tz)
+                tp_tz (&tp, cases [i].tz);
+            CHECK_INT (judge (engine, &tp, true), n? cases [i].findings: 0);
+        }
+    }
+    message = finding (DT_RULE_CONTACT_PRESSURE);
+    CHECK (message && strstr (message, "(UTC)"));
+    //  bob@x.com becomes an alias of 003: its row is 003's from now on
+    //  (two touches on Monday and Tuesday UTC, both Tuesday in Berlin)
+    dt_identity_t *identity = dt_identity_new ();
+    CHECK_INT (dt_identity_add (identity, DT_ID_CONTACT, "bob@x.com", "003", NULL, err, sizeof err), 0);
+    CHECK_INT (dt_engine_set_identity (engine, &identity, err, sizeof err), 0);
+    tp_t tp;
+    tp_init (&tp, "bz-003-3", DT_TRACK_SALES, "003", "email", later + DAY);     //  Tuesday 00:30 Berlin
+    CHECK_INT (judge (engine, &tp, true), 0);
+    tp_init (&tp, "bz-003-4", DT_TRACK_SALES, "003", "email", later + DAY + 90 * 60000);
+    CHECK_INT (judge (engine, &tp, true), 1);                                  //  Tuesday 02:00 Berlin
+    message = finding (DT_RULE_CONTACT_PRESSURE);
+    CHECK (message && strstr (message, "(Europe/Berlin)"));
+    //  An empty map is none; one made with another tz database is refused
+    map = dt_zonemap_new (zones);
+    CHECK_INT (dt_engine_set_zonemap (engine, &map, err, sizeof err), 0);
+    CHECK (dt_engine_zonemap (engine) == NULL);
+    dt_tzdb_t *other = dt_tzdb_new ();
+    map = dt_zonemap_new (other);
+    CHECK_INT (dt_zonemap_add (map, "contact", "c", "UTC", err, sizeof err), 0);
+    CHECK_INT (dt_engine_set_zonemap (engine, &map, err, sizeof err), -1);
+    CHECK (map == NULL);
+    dt_tzdb_destroy (&other);
+    dt_engine_destroy (&engine);
+}
+
+//  An account forgotten (its ids or zone changed: the caller feeds its
+//  history back) loses its counters with its block, which the next account
+//  may get
+static void
+s_test_forget (void)
+{
+    dt_engine_t *engine = s_engine ("daily: account 2 per day", "", "UTC");
+    tp_t tp;
+    tp_init (&tp, "f-1", DT_TRACK_SALES, "c1", "email", MAY1 + 9 * HOUR);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    CHECK (dt_engine_forget (engine, s_str ("acct")));
+    //  Two touches it knows of that day, then three
+    for (int i = 2; i <= 4; i++) {
+        char id [16];
+        snprintf (id, sizeof id, "f-%d", i);
+        tp_init (&tp, id, DT_TRACK_SALES, "c1", "email", MAY1 + (8 + i) * HOUR);
+        CHECK_INT (judge (engine, &tp, true), i == 4);
+    }
+    dt_engine_destroy (&engine);
+}
+
 //  A rolling window of 7 days is the touch's local day and the 6 before;
 //  the busiest window holding a late touch counts
 static void
@@ -718,6 +807,8 @@ main (void)
     s_test_monthly ();
     s_test_two_caps ();
     s_test_zones ();
+    s_test_buyer_zones ();
+    s_test_forget ();
     s_test_edges ();
     s_test_quiet ();
     s_test_big ();
