@@ -15,6 +15,7 @@
 */
 #include "cli/cli.h"
 #include "cli/follow.h"
+#include "cli/relaypolicy.h"
 #include "base/buf.h"
 #include "base/config.h"
 #include "base/httpd.h"
@@ -31,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TARGETS_MAX 16
@@ -65,6 +68,7 @@ typedef struct {
     char where [128];               //  scheme://host[:port] for the logs
     bool slack;
     bool parked;
+    int64_t retry_after_ms;         //  the last answer's Retry-After, -1: none
     CURL *curl;                     //  one handle per URL keeps its connection open
 } s_target_t;
 
@@ -82,6 +86,7 @@ typedef struct {
     dt_counter_t *delivered;        //  by url
     dt_counter_t *failures;         //  by url
     dt_counter_t *parks;            //  by url
+    dt_counter_t *retry_afters;     //  by url: waits the receiver's Retry-After made longer
     dt_counter_t *skipped;          //  filtered out
     dt_gauge_t *parked_gauge;
     dt_gauge_t *last_gauge;
@@ -193,6 +198,21 @@ s_discard (char *data, size_t size, size_t count, void *ctx)
     return size * count;
 }
 
+//  Each header line of an answer: keep its Retry-After (a new status line,
+//  after a redirect or a 100 Continue, forgets the one before)
+static size_t
+s_header (char *data, size_t size, size_t count, void *ctx)
+{
+    s_target_t *target = ctx;
+    size_t len = size * count;
+    if (len >= 5 && memcmp (data, "HTTP/", 5) == 0)
+        target->retry_after_ms = -1;
+    else
+    if (len > 12 && strncasecmp (data, "Retry-After:", 12) == 0)
+        target->retry_after_ms = dt_relay_retry_after_ms (data + 12, len - 12, (int64_t) time (NULL));
+    return len;
+}
+
 //  One POST: the HTTP status, or 0 when there was no answer (error says why)
 static long
 s_post (s_relay_t *self, s_target_t *target, const char *body, size_t size,
@@ -205,6 +225,7 @@ s_post (s_relay_t *self, s_target_t *target, const char *body, size_t size,
     curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) size);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, error);
+    target->retry_after_ms = -1;
     if (curl_easy_perform (curl) != CURLE_OK)
         return 0;
     long status = 0;
@@ -245,24 +266,33 @@ s_deliver (s_relay_t *self, s_target_t *target, const char *body, size_t size,
             snprintf (what, sizeof what, "HTTP %ld", status);
         else
             snprintf (what, sizeof what, "%s", *error? error: "no answer");
-        dt_warn ("POST failed", "url=%s where=%s seq=%llu attempt=%lld error=\"%s\"", target->label,
-                 target->where, (unsigned long long) seq, (long long) attempt, what);
-        if (attempt >= self->attempts || zclock_mono () - first >= self->park_ms) {
+        //  The receiver's Retry-After (429, 503) when it asks for longer
+        //  than the backoff would wait
+        int64_t backoff = dt_relay_jitter (delay, (uint64_t) random ());
+        int64_t retry_after = dt_relay_honours_retry_after (status)? target->retry_after_ms: -1;
+        int64_t wait = dt_relay_wait_ms (backoff, retry_after);
+        dt_warn ("POST failed", "url=%s where=%s seq=%llu attempt=%lld error=\"%s\" retry_after_ms=%lld wait_ms=%lld",
+                 target->label, target->where, (unsigned long long) seq, (long long) attempt, what,
+                 (long long) retry_after, (long long) wait);
+        int64_t spent = zclock_mono () - first;
+        //  Parked when out of attempts or time, or when the receiver asks
+        //  to wait past the time left
+        if (attempt >= self->attempts || spent >= self->park_ms
+        ||  (wait > backoff && spent + wait > self->park_ms)) {
             target->parked = true;
             atomic_fetch_add (&self->parked, 1);
             dt_counter_add (self->parks, target->label, 1);
             dt_gauge_set (self->parked_gauge, atomic_load (&self->parked));
             dt_error ("URL parked: it keeps failing; the relay goes on without it until restarted",
                       "url=%s where=%s seq=%llu attempts=%lld ms=%lld", target->label, target->where,
-                      (unsigned long long) seq, (long long) attempt,
-                      (long long) (zclock_mono () - first));
+                      (unsigned long long) seq, (long long) attempt, (long long) spent);
             return 0;
         }
-        //  Equal jitter: half the delay, plus up to the other half at random
-        int64_t wait = delay / 2 + (delay > 1? random () % (delay - delay / 2 + 1): delay);
+        if (wait > backoff)
+            dt_counter_add (self->retry_afters, target->label, 1);
         if (!s_pause (wait))
             return -1;
-        delay = delay * 2 > self->backoff_max_ms? self->backoff_max_ms: delay * 2;
+        delay = dt_relay_double (delay, self->backoff_max_ms);
     }
 }
 
@@ -367,6 +397,8 @@ s_configure (s_relay_t *self, dt_config_t *config)
         curl_easy_setopt (target->curl, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt (target->curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt (target->curl, CURLOPT_WRITEFUNCTION, s_discard);
+        curl_easy_setopt (target->curl, CURLOPT_HEADERFUNCTION, s_header);
+        curl_easy_setopt (target->curl, CURLOPT_HEADERDATA, target);
         curl_easy_setopt (target->curl, CURLOPT_USERAGENT, "dualtrack-relay/" DT_VERSION);
         self->count++;
     }
@@ -479,6 +511,8 @@ dt_cli_relay (int argc, char *argv [])
         "POSTs that failed (no answer, or not 2xx), by URL.", "url");
     self.parks = dt_metrics_counter (self.metrics, "relay_parked_total",
         "Times a URL was parked for failing, by URL.", "url");
+    self.retry_afters = dt_metrics_counter (self.metrics, "relay_retry_after_waits_total",
+        "Waits before a retry that a 429 or 503 answer's Retry-After made longer than the backoff, by URL.", "url");
     self.skipped = dt_metrics_counter (self.metrics, "relay_skipped_total",
         "Verdicts the filters (topics, verdicts, rules) left out.", NULL);
     self.parked_gauge = dt_metrics_gauge (self.metrics, "relay_urls_parked", "URLs parked now.");
@@ -488,6 +522,7 @@ dt_cli_relay (int argc, char *argv [])
         dt_counter_add (self.delivered, self.targets [i].label, 0);
         dt_counter_add (self.failures, self.targets [i].label, 0);
         dt_counter_add (self.parks, self.targets [i].label, 0);
+        dt_counter_add (self.retry_afters, self.targets [i].label, 0);
     }
     dt_httpd_t *httpd = NULL;
     const char *http = dt_config_get (config, "http");

@@ -11,9 +11,10 @@ export LC_ALL=C
 it_start
 
 # A receiver: name, requests to fail first (-1: all), attempts to fail per
-# key; its port in SINK_PORT (not a subshell: it_cleanup must know its pid)
+# key, the Retry-After of its 503s (optional); its port in SINK_PORT (not a
+# subshell: it_cleanup must know its pid). sink-NAME.log: "<ms> <status> <key>"
 start_sink() {
-    "$TOOLS/webhook_sink" "$IT_DIR/$1.req" "$2" "$3" > "$IT_DIR/$1.port" 2>>"$IT_DIR/sink-$1.log" &
+    "$TOOLS/webhook_sink" "$IT_DIR/$1.req" "$2" "$3" "${4:-}" > "$IT_DIR/$1.port" 2>>"$IT_DIR/sink-$1.log" &
     IT_PID[sink_$1]=$!
     for _ in $(seq 1 100); do grep -q '^port ' "$IT_DIR/$1.port" && break; sleep 0.1; done
     SINK_PORT=$(awk '/^port /{print $2}' "$IT_DIR/$1.port")
@@ -99,6 +100,19 @@ sleep 1
 it_check "the relay filtered by rule sent exactly the touchpoints with a finding of it" cmp -s \
     <(psql_q -c "SELECT DISTINCT touchpoint_id FROM findings WHERE rule = '$RULE'" | sort) <(processed d)
 it_stop relay3
+
+# Retry-After: a receiver answering 503 with "Retry-After: 2" is asked again
+# after 2 s, not after the 5-40 ms backoff, and then gets everything
+start_sink e 1 0 2; E=$SINK_PORT
+RELAY4_HTTP=$(it_port)
+start_relay relay4 "$RELAY4_HTTP" --urls "http://127.0.0.1:$E/later" --verdicts violation
+it_check "the receiver that said Retry-After gets every violation" wait_processed e "$VIOLATIONS"
+GAP_MS=$(awk 'NR == 1 {t = $1} NR == 2 {print $1 - t}' "$IT_DIR/sink-e.log")
+it_log "Retry-After: 2 -> asked again after $GAP_MS ms"
+it_eq "the retry waited the 2 s of Retry-After" "$(( GAP_MS >= 2000 && GAP_MS < 5000 ))" 1
+it_eq "the Retry-After metric" "$(it_metric "$RELAY4_HTTP" 'dualtrack_relay_retry_after_waits_total{url="1"}')" 1
+it_check "the POST failed line names the wait" grep -q 'retry_after_ms=2000 wait_ms=2000' "$IT_DIR/relay4.log"
+it_stop relay4
 it_eq "the filtered relay is ready" "$(it_http "$RELAY2_HTTP" /readyz | head -n 1)" 200
 
 # A clean stop writes the cursor: the last seq
@@ -109,5 +123,5 @@ it_stop relay2
 "$BIN/dualtrack" relay --urls "ftp://x" --security plain > "$IT_DIR/bad.out" 2>&1
 it_eq "a bad URL is refused" "$?" 2
 it_check "naming the option" grep -q "urls: 'ftp://x'" "$IT_DIR/bad.out"
-for s in a b c d; do it_stop "sink_$s"; done
+for s in a b c d e; do it_stop "sink_$s"; done
 it_done
