@@ -6,6 +6,7 @@
     "<ms since the epoch> <status> <Idempotency-Key>". Its 503s carry
     RETRY_AFTER as their Retry-After header when given. It prints "port N"
     once listening, and stops on SIGTERM.
+    FAIL written @PATH fails every request while the file PATH exists.
     Usage: webhook_sink LOG [FAIL] [FAIL_EACH] [RETRY_AFTER]  (FAIL -1: always fail)
 */
 #include <czmq.h>
@@ -19,6 +20,7 @@
 static FILE *s_log;
 static long s_fail, s_fail_each, s_requests;
 static const char *s_retry_after;   //  NULL: no Retry-After
+static const char *s_fail_file;     //  fail while it exists
 static zhash_t *s_attempts;         //  key -> attempts seen so far (as a string)
 
 typedef struct {
@@ -55,7 +57,8 @@ s_answer (void *cls, struct MHD_Connection *connection, const char *url, const c
     snprintf (count, sizeof count, "%ld", attempts + 1);
     zhash_update (s_attempts, key, count);
     unsigned status = strcmp (method, "POST") != 0? 405
-                    : s_fail < 0 || before < s_fail || attempts < s_fail_each? 503: 200;
+                    : s_fail < 0 || before < s_fail || attempts < s_fail_each
+                    || (s_fail_file && access (s_fail_file, F_OK) == 0)? 503: 200;
     fprintf (s_log, "%u %s %s %s\n", status, key, seq? seq: "-", upload->body? upload->body: "");
     fflush (s_log);
     fprintf (stderr, "%lld %u %s\n", (long long) zclock_time (), status, key);
@@ -92,7 +95,8 @@ main (int argc, char *argv [])
         return 2;
     }
     s_log = fopen (argv [1], "a");
-    s_fail = argc > 2? atol (argv [2]): 0;
+    s_fail = argc > 2 && argv [2][0] != '@'? atol (argv [2]): 0;
+    s_fail_file = argc > 2 && argv [2][0] == '@'? argv [2] + 1: NULL;
     s_fail_each = argc > 3? atol (argv [3]): 0;
     s_retry_after = argc > 4 && *argv [4]? argv [4]: NULL;
     if (!s_log)
