@@ -7,6 +7,7 @@
 */
 #include "cli/follow.h"
 #include "cli/cli.h"
+#include "cli/topics.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/signals.h"
@@ -67,18 +68,6 @@ s_starts_with (dt_str_t text, const char *prefix)
     return text.len >= len && memcmp (text.ptr, prefix, len) == 0;
 }
 
-static bool
-s_wanted (dt_follow_t *self, dt_str_t topic)
-{
-    zlist_t *topics = self->opts.topics;
-    if (!topics || zlist_size (topics) == 0)
-        return true;
-    for (char *prefix = zlist_first (topics); prefix; prefix = zlist_next (topics))
-        if (s_starts_with (topic, prefix))
-            return true;
-    return false;
-}
-
 typedef enum { TAKEN, DUPLICATE, GAP, STOPPED } s_taken_t;
 
 //  One message, live (a missing seq is a gap) or caught up (the API skips
@@ -104,7 +93,7 @@ s_take (dt_follow_t *self, dt_str_t topic, const msgpack_object *message, bool l
         if (live && seq > self->last + 1)
             return GAP;
     }
-    if (s_wanted (self, topic)) {
+    if (dt_topics_match (self->opts.topics, topic)) {
         dt_follow_act_t act = self->fn (self->ctx, topic, message);
         if (act == DT_FOLLOW_STOP) {
             self->done = true;

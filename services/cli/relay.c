@@ -22,7 +22,9 @@
 #include "cli/cli.h"
 #include "cli/follow.h"
 #include "cli/relaycursor.h"
+#include "cli/relaymsg.h"
 #include "cli/relaypolicy.h"
+#include "cli/topics.h"
 #include "base/buf.h"
 #include "base/config.h"
 #include "base/httpd.h"
@@ -93,10 +95,7 @@ typedef struct {
 typedef struct {
     s_target_t targets [TARGETS_MAX];
     int count;
-    zlist_t *topics;
-    bool advisories;                //  a topic prefix names advisory messages
-    bool verdicts [3];              //  ok, warn, violation
-    zlist_t *rules;
+    dt_relay_filter_t filter;
     int64_t attempts, park_ms, probe_ms, probe_max_ms, backoff_ms, backoff_max_ms, timeout_ms;
     dt_follow_opts_t opts;          //  the live follower's; a parked URL's catch-up borrows them
     dt_follow_t *follow;            //  the live follower
@@ -117,104 +116,6 @@ typedef struct {
     dt_gauge_t *last_gauge;
     dt_gauge_t *cursor_gauge;
 } s_relay_t;
-
-static const char *s_verdict_names [3] = { "ok", "warn", "violation" };
-
-//  Split a list on spaces and commas into a new list of copies
-static zlist_t *
-s_split (const char *text)
-{
-    zlist_t *items = zlist_new ();
-    zlist_autofree (items);
-    char *copy = strdup (text);
-    for (char *save = NULL, *item = strtok_r (copy, " ,\t", &save); item;
-         item = strtok_r (NULL, " ,\t", &save))
-        zlist_append (items, item);
-    free (copy);
-    return items;
-}
-
-static bool
-s_str_in (zlist_t *list, dt_str_t text)
-{
-    for (char *item = zlist_first (list); item; item = zlist_next (list))
-        if (dt_str_eq (text, item))
-            return true;
-    return false;
-}
-
-//  The verdict filter: its verdict, and a finding of one of the rules
-static bool
-s_matches (s_relay_t *self, dt_str_t topic, const msgpack_object *message)
-{
-    if (!self->advisories && topic.len >= 9 && memcmp (topic.ptr, "advisory.", 9) == 0)
-        return false;
-    const msgpack_object *verdict = dt_map_get (message, "verdict");
-    bool wanted = false;
-    for (int i = 0; i < 3 && verdict && verdict->type == MSGPACK_OBJECT_STR; i++)
-        if (self->verdicts [i] && dt_str_eq (dt_str_of (verdict), s_verdict_names [i]))
-            wanted = true;
-    if (!wanted || zlist_size (self->rules) == 0)
-        return wanted;
-    const msgpack_object *findings = dt_map_get (message, "findings");
-    for (uint32_t i = 0; findings && findings->type == MSGPACK_OBJECT_ARRAY
-                         && i < findings->via.array.size; i++) {
-        const msgpack_object *rule = dt_map_get (&findings->via.array.ptr [i], "rule");
-        if (rule && rule->type == MSGPACK_OBJECT_STR && s_str_in (self->rules, dt_str_of (rule)))
-            return true;
-    }
-    return false;
-}
-
-//  {"text": the findings' messages, one a line} for Slack and the like; a
-//  verdict without findings says its track, verdict and id
-static char *
-s_slack_body (const msgpack_object *message)
-{
-    dt_buf_t text = { 0 };
-    const msgpack_object *findings = dt_map_get (message, "findings");
-    for (uint32_t i = 0; findings && findings->type == MSGPACK_OBJECT_ARRAY
-                         && i < findings->via.array.size; i++) {
-        const msgpack_object *said = dt_map_get (&findings->via.array.ptr [i], "message");
-        if (said && said->type == MSGPACK_OBJECT_STR) {
-            if (text.size)
-                dt_buf_append (&text, "\n", 1);
-            dt_buf_append (&text, said->via.str.ptr, said->via.str.size);
-        }
-    }
-    if (text.size == 0)
-        for (const char *const *key = (const char *const []) { "track", "verdict", "id", NULL }; *key; key++) {
-            const msgpack_object *value = dt_map_get (message, *key);
-            if (text.size)
-                dt_buf_append (&text, " ", 1);
-            if (value && value->type == MSGPACK_OBJECT_STR)
-                dt_buf_append (&text, value->via.str.ptr, value->via.str.size);
-        }
-    json_t *body = json_object ();
-    json_object_set_new (body, "text", json_stringn (text.data? text.data: "", text.size));
-    char *dumped = json_dumps (body, JSON_COMPACT);
-    json_decref (body);
-    dt_buf_free (&text);
-    return dumped;
-}
-
-//  The id as a header value: bytes outside printable ASCII, and '%', as %XX
-static void
-s_header_value (dt_buf_t *buf, const msgpack_object *value)
-{
-    if (!value || value->type != MSGPACK_OBJECT_STR)
-        return;
-    for (uint32_t i = 0; i < value->via.str.size; i++) {
-        unsigned char c = (unsigned char) value->via.str.ptr [i];
-        char escaped [4];
-        if (c > 0x20 && c < 0x7f && c != '%')
-            dt_buf_append (buf, (const char *) &c, 1);
-        else {
-            snprintf (escaped, sizeof escaped, "%%%02X", c);
-            dt_buf_append (buf, escaped, 3);
-        }
-    }
-}
 
 static size_t
 s_discard (char *data, size_t size, size_t count, void *ctx)
@@ -286,10 +187,10 @@ s_verdict_open (s_verdict_t *self, dt_str_t topic, const msgpack_object *message
 {
     *self = (s_verdict_t) { .message = message };
     dt_map_uint (message, "seq", &self->seq);
-    dt_json_of_msgpack (&self->body, message);
+    dt_relay_json_body (&self->body, message);
     dt_buf_t key = { 0 };
     dt_buf_append (&key, "Idempotency-Key: ", 17);
-    s_header_value (&key, dt_map_get (message, "id"));
+    dt_relay_header_value (&key, dt_map_get (message, "id"));
     dt_buf_append (&key, "", 1);
     char topic_header [96], seq_header [48];
     snprintf (topic_header, sizeof topic_header, "Dualtrack-Topic: %.*s", (int) (topic.len > 64? 64: topic.len),
@@ -313,7 +214,7 @@ s_verdict_body (s_verdict_t *self, s_target_t *target, size_t *size)
         return self->body.data;
     }
     if (!self->slack)
-        self->slack = s_slack_body (self->message);
+        self->slack = dt_relay_slack_body (self->message);
     *size = strlen (self->slack);
     return self->slack;
 }
@@ -467,7 +368,7 @@ s_relay_live (void *ctx, dt_str_t topic, const msgpack_object *message)
 {
     s_relay_t *self = ctx;
     s_save (self, false);       //  the cursor follows within a catch-up page
-    if (!s_matches (self, topic, message)) {
+    if (!dt_relay_filter_matches (&self->filter, topic, message)) {
         dt_counter_add (self->skipped, NULL, 1);
         return DT_FOLLOW_NEXT;
     }
@@ -503,7 +404,7 @@ s_relay_behind (void *ctx, dt_str_t topic, const msgpack_object *message)
     if (dt_follow_last (behind->follow) > target->cursor)
         target->cursor = dt_follow_last (behind->follow);
     s_save (self, false);
-    if (!s_matches (self, topic, message))
+    if (!dt_relay_filter_matches (&self->filter, topic, message))
         return DT_FOLLOW_NEXT;
     s_verdict_t verdict;
     s_verdict_open (&verdict, topic, message);
@@ -635,7 +536,7 @@ s_load (s_relay_t *self, uint64_t since)
 static int
 s_configure (s_relay_t *self, dt_config_t *config)
 {
-    zlist_t *urls = s_split (dt_config_get (config, "urls"));
+    zlist_t *urls = dt_topics_split (dt_config_get (config, "urls"));
     int rc = 0;
     if (zlist_size (urls) == 0 || zlist_size (urls) > TARGETS_MAX) {
         fprintf (stderr, "relay: urls: give 1 to %d URLs to POST to\n", TARGETS_MAX);
@@ -674,27 +575,13 @@ s_configure (s_relay_t *self, dt_config_t *config)
     }
     zlist_destroy (&urls);
 
-    self->topics = s_split (dt_config_get (config, "topics"));
-    for (char *topic = zlist_first (self->topics); topic; topic = zlist_next (self->topics))
-        if (strncmp (topic, "advisory.", strlen (topic) < 9? strlen (topic): 9) == 0)
-            self->advisories = true;
-    zlist_t *verdicts = s_split (dt_config_get (config, "verdicts"));
-    for (char *verdict = zlist_first (verdicts); verdict && rc == 0; verdict = zlist_next (verdicts)) {
-        bool known = false;
-        for (int i = 0; i < 3; i++)
-            if (strcmp (verdict, s_verdict_names [i]) == 0 || strcmp (verdict, "all") == 0)
-                self->verdicts [i] = known = true;
-        if (!known) {
-            fprintf (stderr, "relay: verdicts: '%s' is not ok, warn, violation or all\n", verdict);
-            rc = -1;
-        }
-    }
-    if (rc == 0 && !self->verdicts [0] && !self->verdicts [1] && !self->verdicts [2]) {
-        fprintf (stderr, "relay: verdicts: name at least one (ok, warn, violation or all)\n");
+    char err [256];
+    if (rc == 0 && dt_relay_filter_init (&self->filter, dt_config_get (config, "topics"),
+                                         dt_config_get (config, "verdicts"), dt_config_get (config, "rules"),
+                                         err, sizeof err)) {
+        fprintf (stderr, "relay: %s\n", err);
         rc = -1;
     }
-    zlist_destroy (&verdicts);
-    self->rules = s_split (dt_config_get (config, "rules"));
 
     self->attempts = dt_config_int (config, "attempts");
     self->park_ms = dt_config_int (config, "park.ms");
@@ -723,8 +610,7 @@ s_relay_free (s_relay_t *self)
         curl_easy_cleanup (self->targets [i].curl);
         free (self->targets [i].url);
     }
-    zlist_destroy (&self->topics);
-    zlist_destroy (&self->rules);
+    dt_relay_filter_free (&self->filter);
     free (self->saved);
     dt_metrics_destroy (&self->metrics);
 }
@@ -779,7 +665,7 @@ dt_cli_relay (int argc, char *argv [])
         dt_config_destroy (&config);
         return 2;
     }
-    self.opts.topics = self.topics;
+    self.opts.topics = self.filter.topics;
     srandom ((unsigned) (zclock_time () ^ getpid ()));
     curl_global_init (CURL_GLOBAL_DEFAULT);
     dt_signals_install ();
