@@ -7,9 +7,13 @@
     RETRY_AFTER as their Retry-After header when given. It prints "port N"
     once listening, and stops on SIGTERM.
     FAIL written @PATH fails every request while the file PATH exists.
+    It listens on 127.0.0.1, or on the IPv4 address in $WEBHOOK_SINK_ADDR
+    (scripts/compose-test: the compose network's gateway, for the relay in
+    its container).
     Usage: webhook_sink LOG [FAIL] [FAIL_EACH] [RETRY_AFTER]  (FAIL -1: always fail)
 */
 #include <czmq.h>
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,6 +109,11 @@ main (int argc, char *argv [])
     zhash_autofree (s_attempts);
     struct sockaddr_in loopback = { .sin_family = AF_INET, .sin_port = 0,
                                     .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    const char *address = getenv ("WEBHOOK_SINK_ADDR");
+    if (address && *address && inet_pton (AF_INET, address, &loopback.sin_addr) != 1) {
+        fprintf (stderr, "webhook_sink: WEBHOOK_SINK_ADDR '%s' is not an IPv4 address\n", address);
+        return 2;
+    }
     struct MHD_Daemon *daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
         s_answer, NULL, MHD_OPTION_SOCK_ADDR, &loopback,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
