@@ -4,21 +4,13 @@
     cursor file that parses formats back to text that parses to the same
     marks.
 */
+#include "fuzz_assert.h"
 #include "cli/relaycursor.h"
 #include "cli/relaypolicy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FUZZ_ASSERT(cond, ...) do { \
-    if (!(cond)) { \
-        fprintf (stderr, "fuzz: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-        fprintf (stderr, __VA_ARGS__); \
-        fputc ('\n', stderr); \
-        abort (); \
-    } \
-} while (0)
 
 #define MARKS 8
 
