@@ -2,7 +2,7 @@
     relay reads and writes the file). Each URL keeps its own position, so a
     URL parked for a while catches up from where it stopped:
 
-        812                                   the seq every URL has
+        640                                   the seq every URL has
         812 9f86d081884c7d65 https://crm.example.com
         640 3c2d5e1f0a9b8c7d https://hooks.slack.com
 
