@@ -178,7 +178,8 @@ dt_item_pack_reject (msgpack_packer *pk, const dt_reject_t *r)
 {
     msgpack_pack_array (pk, 2);
     msgpack_pack_uint8 (pk, DT_ITEM_REJECT);
-    msgpack_pack_map (pk, 8);
+    //  publisher only when known: a coordinator of before ignores it
+    msgpack_pack_map (pk, r->publisher.len? 9: 8);
     dt_pack_cstr (pk, "index");
     msgpack_pack_int32 (pk, r->index);
     dt_pack_cstr (pk, "received_at");
@@ -200,6 +201,10 @@ dt_item_pack_reject (msgpack_packer *pk, const dt_reject_t *r)
     size_t raw_size = r->raw_size > DT_RAW_MAX? DT_RAW_MAX: r->raw_size;
     msgpack_pack_bin (pk, raw_size);
     msgpack_pack_bin_body (pk, r->raw, raw_size);
+    if (r->publisher.len) {
+        dt_pack_cstr (pk, "publisher");
+        dt_pack_str (pk, r->publisher);
+    }
 }
 
 dt_str_t
@@ -258,6 +263,9 @@ dt_item_decode (const msgpack_object *obj, const dt_stageset_t *stages,
         dt_str_t event_id;
         if (s_reject_str (body, "event_id", &event_id))
             reject->event_id = event_id;
+        dt_str_t publisher;
+        if (s_reject_str (body, "publisher", &publisher) && publisher.len <= DT_TEXT_MAX)
+            reject->publisher = publisher;
         return DT_ITEM_REJECT;
     }
     return dt_error_set (err, "bad_link_item", "", "unknown link item kind %llu",

@@ -42,6 +42,7 @@ typedef struct {
     dt_str_t message;
     dt_str_t event_id;              //  len 0 when unknown
     int32_t index;                  //  the event's index in its request, -1 for the frame
+    dt_str_t publisher;             //  who sent it, as the track authenticated; len 0 when unknown
     const char *raw;
     size_t raw_size;
 } dt_reject_t;

@@ -60,6 +60,11 @@ int dt_cli_csv_record (char **cursor, char **fields, int max, int *line);
 //  (readfile.c)
 char *dt_cli_read_file (const char *prog, const char *path, size_t *len);
 
+//  Replace the file at path by text (len bytes) with the permissions mode:
+//  written to path.tmp, fsynced, renamed over it, the directory fsynced, so
+//  a crash leaves the old or the new. 0, or -1 with errno (writefile.c)
+int dt_cli_write_atomic (const char *path, const char *text, size_t len, int mode);
+
 //  Read a CSV file and its first record, which must be the header (the
 //  field names, comma-separated, as written; a byte order mark before it is
 //  skipped). The text, which the caller frees, with *cursor after the

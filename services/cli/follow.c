@@ -7,14 +7,13 @@
 */
 #include "cli/follow.h"
 #include "cli/cli.h"
+#include "cli/topics.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/signals.h"
 #include "proto/catchup.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,18 +68,6 @@ s_starts_with (dt_str_t text, const char *prefix)
     return text.len >= len && memcmp (text.ptr, prefix, len) == 0;
 }
 
-static bool
-s_wanted (dt_follow_t *self, dt_str_t topic)
-{
-    zlist_t *topics = self->opts.topics;
-    if (!topics || zlist_size (topics) == 0)
-        return true;
-    for (char *prefix = zlist_first (topics); prefix; prefix = zlist_next (topics))
-        if (s_starts_with (topic, prefix))
-            return true;
-    return false;
-}
-
 typedef enum { TAKEN, DUPLICATE, GAP, STOPPED } s_taken_t;
 
 //  One message, live (a missing seq is a gap) or caught up (the API skips
@@ -106,7 +93,7 @@ s_take (dt_follow_t *self, dt_str_t topic, const msgpack_object *message, bool l
         if (live && seq > self->last + 1)
             return GAP;
     }
-    if (s_wanted (self, topic)) {
+    if (dt_topics_match (self->opts.topics, topic)) {
         dt_follow_act_t act = self->fn (self->ctx, topic, message);
         if (act == DT_FOLLOW_STOP) {
             self->done = true;
@@ -143,6 +130,29 @@ s_cursor_load (const char *path, uint64_t *seq)
     return read && end != text && (*end == '\n' || *end == 0) && errno == 0? 0: -1;
 }
 
+//  The SUB socket to the feed: 0, or -1 after saying why
+static int
+s_subscribe (dt_follow_t *self)
+{
+    const dt_follow_opts_t *opts = &self->opts;
+    self->sub = zsock_new (ZMQ_SUB);
+    zsock_set_rcvhwm (self->sub, 0);
+    if (dt_cli_secure (self->sub, opts->cert, opts->server_cert))
+        return -1;
+    //  Resuming: every topic, to see every seq
+    zlist_t *topics = opts->topics;
+    if (!topics || zlist_size (topics) == 0 || opts->resume)
+        zsock_set_subscribe (self->sub, "");
+    else
+        for (char *topic = zlist_first (topics); topic; topic = zlist_next (topics))
+            zsock_set_subscribe (self->sub, topic);
+    if (zsock_connect (self->sub, "%s", opts->endpoint) < 0) {
+        s_say (self, "bad endpoint %s", opts->endpoint);
+        return -1;
+    }
+    return 0;
+}
+
 dt_follow_t *
 dt_follow_new (const dt_follow_opts_t *opts, dt_follow_fn *fn, void *ctx)
 {
@@ -164,21 +174,8 @@ dt_follow_new (const dt_follow_opts_t *opts, dt_follow_fn *fn, void *ctx)
     }
     self->advisory_last = self->last;
 
-    self->sub = zsock_new (ZMQ_SUB);
-    zsock_set_rcvhwm (self->sub, 0);
-    if (dt_cli_secure (self->sub, opts->cert, opts->server_cert)) {
-        dt_follow_destroy (&self);
-        return NULL;
-    }
-    //  Resuming: every topic, to see every seq
-    zlist_t *topics = opts->topics;
-    if (!topics || zlist_size (topics) == 0 || opts->resume)
-        zsock_set_subscribe (self->sub, "");
-    else
-        for (char *topic = zlist_first (topics); topic; topic = zlist_next (topics))
-            zsock_set_subscribe (self->sub, topic);
-    if (zsock_connect (self->sub, "%s", opts->endpoint) < 0) {
-        s_say (self, "bad endpoint %s", opts->endpoint);
+    //  No endpoint: the catch-up API alone
+    if (opts->endpoint && s_subscribe (self)) {
         dt_follow_destroy (&self);
         return NULL;
     }
@@ -290,6 +287,10 @@ dt_follow_catch_up (dt_follow_t *self)
 int
 dt_follow_poll (dt_follow_t *self, int timeout_ms)
 {
+    if (!self->sub) {
+        zclock_sleep (timeout_ms);
+        return 0;
+    }
     zmq_pollitem_t item = { zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0 };
     if (zmq_poll (&item, 1, timeout_ms) <= 0)
         return 0;       //  quiet, or a signal
@@ -338,23 +339,11 @@ dt_follow_save (dt_follow_t *self, bool now)
         return 0;
     if (!now && zclock_mono () - self->cursor_saved_at < 1000)
         return 0;
-    char temp [4096], dir [4096];
-    snprintf (temp, sizeof temp, "%s.tmp", path);
-    snprintf (dir, sizeof dir, "%s", path);
-    int fd = open (temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     char text [32];
     int len = snprintf (text, sizeof text, "%llu\n", (unsigned long long) self->last);
-    bool written = fd >= 0 && write (fd, text, (size_t) len) == len && fsync (fd) == 0;
-    if (fd >= 0 && close (fd))
-        written = false;
-    if (!written || rename (temp, path)) {
+    if (dt_cli_write_atomic (path, text, (size_t) len, 0644)) {
         s_say (self, "can not write the cursor %s: %s", path, strerror (errno));
         return -1;
-    }
-    int dir_fd = open (dirname (dir), O_RDONLY);
-    if (dir_fd >= 0) {
-        fsync (dir_fd);
-        close (dir_fd);
     }
     self->cursor_saved = self->last;
     self->cursor_saved_at = zclock_mono ();

@@ -32,7 +32,7 @@ typedef dt_follow_act_t (dt_follow_fn) (void *ctx, dt_str_t topic, const msgpack
 typedef struct {
     const char *prog;           //  names the messages: "watch", "relay"
     bool logfmt;                //  problems as dt_log lines (daemons), else on stderr
-    const char *endpoint;       //  the decisions feed
+    const char *endpoint;       //  the decisions feed; NULL: the catch-up API alone
     const char *catchup;        //  the catch-up API
     const char *cert;           //  CURVE client certificate and the server's, or both NULL
     const char *server_cert;

@@ -297,5 +297,7 @@ dt_copy_reject (dt_buf_t *buf, const dt_reject_t *r)
         buf->data [buf->size++] = hex [c >> 4];
         buf->data [buf->size++] = hex [c & 15];
     }
+    dt_buf_putc (buf, '\t');
+    s_copy_str (buf, r->publisher, r->publisher.len > 0);
     dt_buf_putc (buf, '\n');
 }

@@ -20,7 +20,7 @@
 #define DT_JUDGED_TOUCHPOINT_COLUMNS DT_TOUCHPOINT_COLUMNS ", verdict, account_key, contact_key, " \
     "policy_version, reservation"
 #define DT_TOUCHPOINT_ID_COLUMNS "id, occurred_at"
-#define DT_REJECT_COLUMNS "received_at, track, code, field, error, event_id, item_index, raw"
+#define DT_REJECT_COLUMNS "received_at, track, code, field, error, event_id, item_index, raw, publisher"
 
 //  Text with COPY's backslash escapes; a NULL ptr writes \N
 void dt_copy_text (dt_buf_t *buf, const char *ptr, size_t len);

@@ -569,6 +569,8 @@ s_write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen
         r->field = dt_str_c ("");
         r->message = dt_str_c (messages [refused_count]);
         r->event_id = ev->id;
+        if (ev->present & DT_HAS_PUBLISHER)
+            r->publisher = ev->publisher;
         r->index = -1000000 - (int32_t) i;      //  apart from request indexes
         r->raw = raws [refused_count].data;
         r->raw_size = raws [refused_count].size;

@@ -453,14 +453,17 @@ s_journal_event (dt_trackd_t *self, const dt_event_t *event)
     return s_journal_item (self);
 }
 
+//  publisher: who sent it, as authenticated (NULL: unknown)
 static void
 s_journal_reject (dt_trackd_t *self, int64_t received_at, int32_t index,
-                const dt_error_t *err, dt_str_t event_id, const char *raw, size_t raw_size)
+                const dt_error_t *err, dt_str_t event_id, const char *raw, size_t raw_size,
+                const char *publisher)
 {
     dt_reject_t reject = {
         .received_at = received_at, .track = self->opts.track, .index = index,
         .code = dt_str_c (err->code), .field = dt_str_c (err->field),
         .message = dt_str_c (err->message), .event_id = event_id,
+        .publisher = dt_str_c (publisher? publisher: ""),
         .raw = raw, .raw_size = raw_size
     };
     dt_buf_reset (&self->item);
@@ -476,13 +479,14 @@ s_journal_reject (dt_trackd_t *self, int64_t received_at, int32_t index,
 //  A rejected event's own bytes, for rejects.raw
 static void
 s_journal_event_reject (dt_trackd_t *self, int64_t received_at, int32_t index,
-                      const dt_error_t *err, const msgpack_object *obj, dt_str_t event_id)
+                      const dt_error_t *err, const msgpack_object *obj, dt_str_t event_id,
+                      const char *publisher)
 {
     dt_buf_t raw = { 0 };
     msgpack_packer pk;
     msgpack_packer_init (&pk, &raw, dt_buf_msgpack_write);
     msgpack_pack_object (&pk, *obj);
-    s_journal_reject (self, received_at, index, err, event_id, raw.data, raw.size);
+    s_journal_reject (self, received_at, index, err, event_id, raw.data, raw.size, publisher);
     dt_buf_free (&raw);
 }
 
@@ -520,14 +524,14 @@ s_handle_request (dt_trackd_t *self, zsock_t *from, zframe_t *identity, bool req
         dt_error_set (&err, "bad_request", "",
                       "multipart message: send the request as one frame");
         s_reply_error (self, from, identity, req_envelope, false, 0, &err);
-        s_journal_reject (self, received_at, -1, &err, no_id, data, size);
+        s_journal_reject (self, received_at, -1, &err, no_id, data, size, publisher);
         return;
     }
     if (size > DT_FRAME_MAX) {
         dt_error_set (&err, "frame_too_large", "",
                       "frame of %zu bytes; at most %d allowed", size, DT_FRAME_MAX);
         s_reply_error (self, from, identity, req_envelope, false, 0, &err);
-        s_journal_reject (self, received_at, -1, &err, no_id, data, size);
+        s_journal_reject (self, received_at, -1, &err, no_id, data, size, publisher);
         return;
     }
     msgpack_unpacked unpacked;
@@ -536,7 +540,7 @@ s_handle_request (dt_trackd_t *self, zsock_t *from, zframe_t *identity, bool req
     if (dt_wire_unpack (&unpacked, data, size, &err)
     ||  dt_request_parse (&unpacked.data, &request, &err)) {
         s_reply_error (self, from, identity, req_envelope, request.has_req, request.req, &err);
-        s_journal_reject (self, received_at, -1, &err, no_id, data, size);
+        s_journal_reject (self, received_at, -1, &err, no_id, data, size, publisher);
         msgpack_unpacked_destroy (&unpacked);
         return;
     }
@@ -563,7 +567,7 @@ s_handle_request (dt_trackd_t *self, zsock_t *from, zframe_t *identity, bool req
         r->index = i;
         snprintf (r->id, sizeof r->id, "%.*s", (int) id.len, id.ptr);
         r->error = err;
-        s_journal_event_reject (self, received_at, (int32_t) i, &err, &request.events [i], id);
+        s_journal_event_reject (self, received_at, (int32_t) i, &err, &request.events [i], id, publisher);
     }
     msgpack_unpacked_destroy (&unpacked);
     self->accepted += accepted;
@@ -605,7 +609,7 @@ s_ingress_recv (dt_trackd_t *self)
         dt_error_set (&err, "bad_request", "", "empty message: send one msgpack map");
         s_reply_error (self, self->ingress, identity, req_envelope, false, 0, &err);
         dt_str_t no_id = { "", 0 };
-        s_journal_reject (self, s_next_received_at (self), -1, &err, no_id, "", 0);
+        s_journal_reject (self, s_next_received_at (self), -1, &err, no_id, "", 0, NULL);
     }
     else {
         //  With CURVE, the ZAP handler named the client (base/curve.h)
@@ -643,7 +647,7 @@ s_handoff_recv (dt_trackd_t *self)
         s_reply_error (self, self->handoff, identity, false, false, 0, &err);
         dt_str_t no_id = { "", 0 };
         s_journal_reject (self, s_next_received_at (self), -1, &err, no_id,
-                          (const char *) zframe_data (body), zframe_size (body));
+                          (const char *) zframe_data (body), zframe_size (body), publisher);
         free (code);
         free (field);
         free (message);

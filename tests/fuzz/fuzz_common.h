@@ -6,6 +6,7 @@
 #ifndef DT_FUZZ_COMMON_H
 #define DT_FUZZ_COMMON_H
 
+#include "fuzz_assert.h"
 #include "base/buf.h"
 #include "proto/mpscan.h"
 #include "proto/wire.h"
@@ -13,15 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FUZZ_ASSERT(cond, ...) do { \
-    if (!(cond)) { \
-        fprintf (stderr, "fuzz: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-        fprintf (stderr, __VA_ARGS__); \
-        fputc ('\n', stderr); \
-        abort (); \
-    } \
-} while (0)
 
 static const dt_stageset_t *
 fuzz_stages (void)

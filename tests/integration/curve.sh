@@ -36,6 +36,11 @@ it_eq "its events are stored (the tracks reach the coordinator over CURVE)" \
     "$(it_wait_value 'SELECT count(*) FROM touchpoints' 20)" 20
 it_eq "each stored with its certificate's name as publisher" \
     "$(psql_q -c "SELECT string_agg (DISTINCT coalesce (publisher, 'NULL'), ',') FROM touchpoints")" good-publisher
+echo '{"id": "cbad-1", "source": "crm", "account": "acme.com", "stage": "awareness", "channel": "email", "occurred_at": 1780000000000}' \
+    > "$IT_DIR/refused.jsonl"
+it_publish sales --cert "$K/good-publisher.cert" --server-cert "$K/sales.cert" --quiet "$IT_DIR/refused.jsonl" > /dev/null
+it_eq "a refused event's reject names the publisher's certificate (migration 017)" \
+    "$(it_wait_value "SELECT publisher FROM rejects WHERE event_id = 'cbad-1'" good-publisher)" good-publisher
 
 "$BIN/dualtrack" gen --count 5 --track sales --seed 52 --prefix bad > "$IT_DIR/bad.jsonl"
 "$BIN/dualtrack" publish --endpoint "$SALES_EP" --timeout 1000 --retries 1 --quiet \

@@ -57,6 +57,7 @@ it_eq "a refused event: 400" "$(post "$MKT_IN" "$IT_DIR/bad.json")" 400
 it_eq "a refused event: code and field" "$(jq -c '[.accepted, .rejected[0].index, .rejected[0].id, .rejected[0].code, .rejected[0].field]' "$IT_DIR/reply")" \
     '[1,1,"h6","missing_field","kind"]'
 it_eq "a refused event is in rejects" "$(it_wait_value "SELECT code || '/' || field FROM rejects WHERE event_id = 'h6'" missing_field/kind)" missing_field/kind
+it_eq "with the publisher's name" "$(psql_q -c "SELECT publisher FROM rejects WHERE event_id = 'h6'")" crm
 echo "{\"events\": [$(ev h7 '"occurred_at2": 1')]}" > "$IT_DIR/unknown.json"
 post "$MKT_IN" "$IT_DIR/unknown.json" > /dev/null
 it_eq "an unknown field: its name" "$(jq -c '[.rejected[0].code, .rejected[0].field]' "$IT_DIR/reply")" '["unknown_field","occurred_at2"]'
@@ -69,6 +70,8 @@ it_eq "not JSON: 400" "$(post "$MKT_IN" "$IT_DIR/broken.json")" 400
 it_eq "not JSON: bad_request" "$(jq -r '.error.code' "$IT_DIR/reply")" bad_request
 it_eq "not JSON: recorded in rejects with the body" \
     "$(it_wait_value "SELECT count(*) FROM rejects WHERE code = 'bad_request' AND convert_from (raw, 'UTF8') = '{\"events\": [' || chr(10)" 1)" 1
+it_eq "not JSON: its reject names the publisher too" \
+    "$(psql_q -c "SELECT publisher FROM rejects WHERE code = 'bad_request' AND convert_from (raw, 'UTF8') = '{\"events\": [' || chr(10)")" crm
 echo '{"events": [], "extra": 1}' > "$IT_DIR/extra.json"
 it_eq "an extra key: 400" "$(post "$MKT_IN" "$IT_DIR/extra.json")" 400
 it_eq "an extra key: named" "$(jq -c '[.error.code, .error.field]' "$IT_DIR/reply")" '["bad_request","extra"]'

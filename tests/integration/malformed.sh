@@ -19,6 +19,8 @@ it_eq "raw bytes kept (not msgpack frame)" \
 it_eq "the oversize frame is kept up to 64 KiB" \
     "$(psql_q -c "SELECT length (raw) FROM rejects WHERE code = 'frame_too_large'")" 65536
 it_eq "rejects are tagged with the track" "$(psql_q -c "SELECT DISTINCT track FROM rejects")" sales
+it_eq "plain ZeroMQ: no publisher recorded (migration 017)" \
+    "$(psql_q -c "SELECT count(*) FROM rejects WHERE publisher IS NOT NULL")" 0
 it_eq "good events around the bad ones stored" \
     "$(it_wait_value "SELECT string_agg (id, ',' ORDER BY id) FROM touchpoints" "good-after-1,good-req-1")" "good-after-1,good-req-1"
 

@@ -2,10 +2,18 @@
     answers 503 to the first FAIL requests (and to the first FAIL_EACH of
     each Idempotency-Key), then 200, and writes one line per request to LOG:
     "<status> <Idempotency-Key> <Dualtrack-Seq> <body>" (the body is one
-    line of JSON). It prints "port N" once listening, and stops on SIGTERM.
-    Usage: webhook_sink LOG [FAIL] [FAIL_EACH]     (FAIL -1: always fail)
+    line of JSON), and one to stderr with the time of each request:
+    "<ms since the epoch> <status> <Idempotency-Key>". Its 503s carry
+    RETRY_AFTER as their Retry-After header when given. It prints "port N"
+    once listening, and stops on SIGTERM.
+    FAIL written @PATH fails every request while the file PATH exists.
+    It listens on 127.0.0.1, or on the IPv4 address in $WEBHOOK_SINK_ADDR
+    (scripts/compose-test: the compose network's gateway, for the relay in
+    its container).
+    Usage: webhook_sink LOG [FAIL] [FAIL_EACH] [RETRY_AFTER]  (FAIL -1: always fail)
 */
 #include <czmq.h>
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +23,8 @@
 
 static FILE *s_log;
 static long s_fail, s_fail_each, s_requests;
+static const char *s_retry_after;   //  NULL: no Retry-After
+static const char *s_fail_file;     //  fail while it exists
 static zhash_t *s_attempts;         //  key -> attempts seen so far (as a string)
 
 typedef struct {
@@ -51,11 +61,15 @@ s_answer (void *cls, struct MHD_Connection *connection, const char *url, const c
     snprintf (count, sizeof count, "%ld", attempts + 1);
     zhash_update (s_attempts, key, count);
     unsigned status = strcmp (method, "POST") != 0? 405
-                    : s_fail < 0 || before < s_fail || attempts < s_fail_each? 503: 200;
+                    : s_fail < 0 || before < s_fail || attempts < s_fail_each
+                    || (s_fail_file && access (s_fail_file, F_OK) == 0)? 503: 200;
     fprintf (s_log, "%u %s %s %s\n", status, key, seq? seq: "-", upload->body? upload->body: "");
     fflush (s_log);
+    fprintf (stderr, "%lld %u %s\n", (long long) zclock_time (), status, key);
     struct MHD_Response *response = MHD_create_response_from_buffer (3, (void *) "ok\n",
                                                                     MHD_RESPMEM_PERSISTENT);
+    if (status == 503 && s_retry_after)
+        MHD_add_response_header (response, "Retry-After", s_retry_after);
     enum MHD_Result rc = MHD_queue_response (connection, status, response);
     MHD_destroy_response (response);
     return rc;
@@ -81,18 +95,25 @@ int
 main (int argc, char *argv [])
 {
     if (argc < 2) {
-        fprintf (stderr, "usage: webhook_sink LOG [FAIL] [FAIL_EACH]\n");
+        fprintf (stderr, "usage: webhook_sink LOG [FAIL] [FAIL_EACH] [RETRY_AFTER]\n");
         return 2;
     }
     s_log = fopen (argv [1], "a");
-    s_fail = argc > 2? atol (argv [2]): 0;
+    s_fail = argc > 2 && argv [2][0] != '@'? atol (argv [2]): 0;
+    s_fail_file = argc > 2 && argv [2][0] == '@'? argv [2] + 1: NULL;
     s_fail_each = argc > 3? atol (argv [3]): 0;
+    s_retry_after = argc > 4 && *argv [4]? argv [4]: NULL;
     if (!s_log)
         return 2;
     s_attempts = zhash_new ();
     zhash_autofree (s_attempts);
     struct sockaddr_in loopback = { .sin_family = AF_INET, .sin_port = 0,
                                     .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    const char *address = getenv ("WEBHOOK_SINK_ADDR");
+    if (address && *address && inet_pton (AF_INET, address, &loopback.sin_addr) != 1) {
+        fprintf (stderr, "webhook_sink: WEBHOOK_SINK_ADDR '%s' is not an IPv4 address\n", address);
+        return 2;
+    }
     struct MHD_Daemon *daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
         s_answer, NULL, MHD_OPTION_SOCK_ADDR, &loopback,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);

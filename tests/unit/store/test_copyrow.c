@@ -896,7 +896,7 @@ test_column_lists (void)
     commas = 0;
     for (const char *c = DT_REJECT_COLUMNS; *c; c++)
         commas += *c == ',';
-    CHECK_INT (commas + 1, 8);
+    CHECK_INT (commas + 1, 9);
 }
 
 //  --------------------------------------------------------------------------
@@ -920,8 +920,8 @@ test_reject_rows (void)
     dt_copy_reject (&buf, &r);
     CHECK_BUF (&buf,
         "2023-11-14 22:13:20.123456+00\tsales\tunknown_field\tcolour\t"
-        "colour: unknown field\\twith \\\\ tab\\nand newline\tev-9\t3\t\\\\x81a16100ff10\n");
-    CHECK_INT (count_byte (&buf, '\t'), 7);
+        "colour: unknown field\\twith \\\\ tab\\nand newline\tev-9\t3\t\\\\x81a16100ff10\t\\N\n");
+    CHECK_INT (count_byte (&buf, '\t'), 8);
 
     //  A frame: no event id (\N), index -1, empty field, empty raw
     dt_buf_reset (&buf);
@@ -938,7 +938,7 @@ test_reject_rows (void)
     dt_copy_reject (&buf, &r);
     CHECK_BUF (&buf,
         "1970-01-01 00:00:00.000000+00\tmarketing\tbad_request\t\t"
-        "empty frame: send one msgpack map\t\\N\t-1\t\\\\x\n");
+        "empty frame: send one msgpack map\t\\N\t-1\t\\\\x\t\\N\n");
 
     //  All 256 byte values in raw, lower-case hex
     static char all [256];
@@ -953,7 +953,7 @@ test_reject_rows (void)
     CHECK (hex != NULL);
     if (hex) {
         hex += 3;
-        bool ok = strlen (hex) == 513 && hex [512] == '\n';
+        bool ok = strlen (hex) == 516 && strcmp (hex + 512, "\t\\N\n") == 0;
         for (int i = 0; ok && i < 256; i++) {
             char pair [3];
             snprintf (pair, sizeof pair, "%02x", i);
@@ -975,6 +975,7 @@ test_reject_rows (void)
     r.index = 12;
     r.raw = "\x80";
     r.raw_size = 1;
+    r.publisher = dt_str_c ("crm\tone");      //  the authenticated sender (migration 017)
     dt_item_pack_reject (&m.pk, &r);
     dt_event_t ev;
     dt_reject_t back;
@@ -984,7 +985,7 @@ test_reject_rows (void)
     dt_copy_reject (&buf, &back);
     CHECK_BUF (&buf,
         "2023-11-14 22:13:20.123456+00\tsales\tbad_value\tstage\t"
-        "stage: 'x' is not a configured funnel stage (awareness, ...)\tev-\"1\"\t12\t\\\\x80\n");
+        "stage: 'x' is not a configured funnel stage (awareness, ...)\tev-\"1\"\t12\t\\\\x80\tcrm\\tone\n");
 
     //  A frame reject through a link item: field "" stays "" (the column is
     //  NOT NULL), event id absent is \N
@@ -1005,7 +1006,7 @@ test_reject_rows (void)
     dt_copy_reject (&buf, &back);
     CHECK_BUF (&buf,
         "2023-11-14 22:13:20.000000+00\tmarketing\tbad_request\t\t"
-        "frame is not msgpack\t\\N\t-1\t\\\\xc1\n");
+        "frame is not msgpack\t\\N\t-1\t\\\\xc1\t\\N\n");
     mp_free (&m);
     dt_buf_free (&buf);
 }
