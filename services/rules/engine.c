@@ -840,23 +840,8 @@ dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev)
                                &hint->lookup [DT_ID_CONTACT]);
         key = s_account_hash (hint->lookup [DT_ID_ACCOUNT].hash);
     }
-    else {
+    else
         key = s_account_hash (dt_hash (ev->account.ptr, ev->account.len, 0));
-        //  The event hinted before this one: its table slot has had time to
-        //  come, so ask for what it points to, the block's touches and the
-        //  budget's counters, a judgement ahead of their use
-        if (self->hinted_key) {
-            size_t slot = s_probe (self, self->hinted_key,
-                                   self->hinted_key & (self->slot_count - 1));
-            if (self->slots [slot]) {
-                uint32_t index = (uint32_t) self->slots [slot] - 1;
-                s_prefetch ((const char *) s_block (self, index), 0, offsetof (account_t, claims));
-                if (self->budget)
-                    budget_prefetch (self->budget, index);
-            }
-        }
-        self->hinted_key = key;
-    }
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
     //  The buyers' own zones (ids as sent: most are canonical)
     if (self->zonemap && self->budget) {

@@ -147,9 +147,6 @@ struct _dt_engine_t {
     //  of, in turn; judging an event takes its own
     hint_t hints [HINTS];
     uint64_t hint_count;        //  hints given so far
-    uint64_t hinted_key;        //  without alias maps: the table key of the
-                                //  last hint, whose slot has had time to come
-                                //  by the next (0: none)
     //  The contact budget (budget.c): NULL unless caps or sending hours
     //  are configured; the time zones are the caller's
     struct _budget_t *budget;
