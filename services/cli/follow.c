@@ -14,6 +14,7 @@
 #include "proto/catchup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,19 +210,28 @@ dt_follow_destroy (dt_follow_t **self_p)
 int
 dt_follow_catch_up (dt_follow_t *self)
 {
+    return dt_follow_catch_up_pages (self, INT_MAX, NULL);
+}
+
+int
+dt_follow_catch_up_pages (dt_follow_t *self, int pages, bool *more_p)
+{
+    if (more_p)
+        *more_p = false;
     if (!self->opts.resume)
         return 0;
+    uint32_t limit = self->opts.page_limit? self->opts.page_limit: PAGE_LIMIT;
     //  One topic: the API filters; else every verdict, filtered here
     zlist_t *topics = self->opts.topics;
     const char *prefix = topics && zlist_size (topics) == 1? zlist_first (topics): "";
     bool more = true;
     int asked = 0;
-    while (more && !self->done) {
+    while (more && !self->done && pages > 0) {
         dt_buf_t frame = { 0 };
         msgpack_packer pk;
         msgpack_packer_init (&pk, &frame, dt_buf_msgpack_write);
         uint64_t req = ++self->req;
-        dt_catchup_request_pack (&pk, req, self->last, prefix, PAGE_LIMIT);
+        dt_catchup_request_pack (&pk, req, self->last, prefix, limit);
         zframe_t *request = zframe_new (frame.data, frame.size);
         dt_buf_free (&frame);
         zframe_send (&request, self->catchup, 0);
@@ -277,10 +287,13 @@ dt_follow_catch_up (dt_follow_t *self)
         if (!self->done && page.last > self->last)
             self->last = page.last;
         more = page.more;
+        pages--;
         msgpack_unpacked_destroy (&answer);
         zframe_destroy (&reply);
         dt_follow_save (self, false);
     }
+    if (more_p)
+        *more_p = more && !self->done;
     return 0;
 }
 

@@ -40,6 +40,7 @@ typedef struct {
     bool resume;                //  catch up and keep a seq (else the live feed alone)
     uint64_t since;             //  the last seq handled when there is no cursor file
     const char *cursor_path;    //  NULL: none
+    uint32_t page_limit;        //  verdicts per catch-up page, 0: 1000
 } dt_follow_opts_t;
 
 //  Load the cursor, connect the sockets. NULL after saying why (a cursor
@@ -54,6 +55,11 @@ void
 //  resuming). 0, or -1 after saying why (the API did not answer or refused).
 int
     dt_follow_catch_up (dt_follow_t *self);
+
+//  The same, at most pages pages at a time (a caller with other work to
+//  do in between); *more_p (may be NULL) says whether the API has more
+int
+    dt_follow_catch_up_pages (dt_follow_t *self, int pages, bool *more_p);
 
 //  Wait up to timeout_ms for a live message and take it, catching up
 //  first when seqs are missing. 1: one taken (or dropped as a duplicate),

@@ -16,8 +16,9 @@
     failed, and is probed again after probe.ms (doubling up to probe.max_ms)
     with that verdict; when it answers, it is unparked and catches up from
     its own cursor through the catch-up API (a follower of its own, without
-    the live feed), in order, then rejoins the live feed. The catch-up is
-    done in the relay's one thread: the live URLs wait meanwhile.
+    the live feed), in order, then rejoins the live feed. The catch-up goes
+    a page (BEHIND_PAGE verdicts) per turn of the relay's one thread, so
+    the live URLs wait at most a page's POSTs, not the whole catch-up.
 */
 #include "cli/cli.h"
 #include "cli/follow.h"
@@ -46,6 +47,17 @@
 #include <unistd.h>
 
 #define TARGETS_MAX 16
+//  Verdicts a URL behind catches up by, between the live feed's turns
+#define BEHIND_PAGE 100
+
+//  A URL behind: its own follower of the catch-up API, from its cursor
+typedef struct s_behind s_behind_t;
+struct s_behind {
+    struct s_relay *relay;
+    struct s_target *target;
+    dt_follow_t *follow;        //  NULL between attempts
+    int passes;                 //  catch-ups that ended short of the live feed
+};
 
 static const dt_option_t s_options [] = {
     { "urls", "", "where to POST, separated by spaces or commas (http or https); "
@@ -73,7 +85,7 @@ static const dt_option_t s_options [] = {
     { NULL, NULL, NULL }
 };
 
-typedef struct {
+typedef struct s_target {
     char *url;
     char label [12];                //  "1", "2"...: the metrics' label (URLs may hold secrets)
     char where [128];               //  scheme://host[:port] for the logs
@@ -90,9 +102,10 @@ typedef struct {
     int64_t probe_period;           //  ms until the next probe after a failed one
     int64_t retry_after_ms;         //  the last answer's Retry-After, -1: none
     CURL *curl;                     //  one handle per URL keeps its connection open
+    s_behind_t catching;            //  behind: its catch-up, a page per turn
 } s_target_t;
 
-typedef struct {
+typedef struct s_relay {
     s_target_t targets [TARGETS_MAX];
     int count;
     dt_relay_filter_t filter;
@@ -388,13 +401,6 @@ s_relay_live (void *ctx, dt_str_t topic, const msgpack_object *message)
     return act;
 }
 
-//  A URL behind: its own follower of the catch-up API, from its cursor
-typedef struct {
-    s_relay_t *relay;
-    s_target_t *target;
-    dt_follow_t *follow;
-} s_behind_t;
-
 static dt_follow_act_t
 s_relay_behind (void *ctx, dt_str_t topic, const msgpack_object *message)
 {
@@ -417,43 +423,58 @@ s_relay_behind (void *ctx, dt_str_t topic, const msgpack_object *message)
 }
 
 //  Probe a parked URL, or go on catching one up: from its cursor to where
-//  the live feed is, then it is back on the live feed
+//  the live feed is, then it is back on the live feed. A page per turn of
+//  the relay's loop, so the live URLs get theirs in between.
 static void
 s_catch_up_behind (s_relay_t *self, s_target_t *target)
 {
-    if (target->parked)
-        dt_counter_add (self->probes, target->label, 1);
-    dt_follow_opts_t opts = self->opts;
-    opts.endpoint = NULL;
-    opts.cursor_path = NULL;
-    opts.since = target->cursor;
-    s_behind_t behind = { self, target, NULL };
-    behind.follow = dt_follow_new (&opts, s_relay_behind, &behind);
+    s_behind_t *behind = &target->catching;
+    if (!behind->follow) {
+        if (target->parked)
+            dt_counter_add (self->probes, target->label, 1);
+        dt_follow_opts_t opts = self->opts;
+        opts.endpoint = NULL;
+        opts.cursor_path = NULL;
+        opts.since = target->cursor;
+        opts.page_limit = BEHIND_PAGE;
+        behind->relay = self;
+        behind->target = target;
+        behind->passes = 0;
+        behind->follow = dt_follow_new (&opts, s_relay_behind, behind);
+    }
     uint64_t live = dt_follow_last (self->follow);
-    //  The store has what the live feed carried (stored before it is
-    //  published); asked again if it seems not to
-    for (int round = 0; behind.follow && round < 3 && !dt_stop_requests; round++) {
-        int rc = dt_follow_catch_up (behind.follow);
-        if (dt_follow_last (behind.follow) > target->cursor)
-            target->cursor = dt_follow_last (behind.follow);
-        if (rc || dt_follow_done (behind.follow))
-            break;
+    bool more = false;
+    int rc = behind->follow? dt_follow_catch_up_pages (behind->follow, 1, &more): -1;
+    if (behind->follow && dt_follow_last (behind->follow) > target->cursor)
+        target->cursor = dt_follow_last (behind->follow);
+    //  Failed, or stopped (a probe not answered, a stop request)
+    bool ended = rc || !behind->follow || dt_follow_done (behind->follow);
+    if (!ended && !more) {
         if (target->cursor >= live) {
             if (target->parked)         //  nothing was pending for it
                 s_unpark (self, target, 0);
             target->behind = false;
             dt_info ("URL caught up: back on the live feed", "url=%s where=%s last_seq=%llu",
                      target->label, target->where, (unsigned long long) target->cursor);
-            break;
+            ended = true;
         }
+        else
+        //  The store has what the live feed carried (stored before it is
+        //  published); asked again next turn if it seems not to
+        if (++behind->passes >= 3)
+            ended = true;
     }
-    dt_follow_destroy (&behind.follow);
-    //  The catch-up API did not answer: again later (a probe after its
-    //  period, an unparked URL in a second)
+    if (ended)
+        dt_follow_destroy (&behind->follow);
+    //  Its next page at the next turn; after a failure again later (a
+    //  probe after its period, an unparked URL in a second)
     int64_t now = zclock_mono ();
+    if (target->behind && behind->follow)
+        target->next_try = now;
+    else
     if (target->behind && target->next_try <= now)
         target->next_try = now + (target->parked? target->probe_period: 1000);
-    s_save (self, true);
+    s_save (self, !target->behind || !behind->follow);
 }
 
 //  Probe the parked URLs whose time has come, catch up the unparked ones
@@ -607,6 +628,7 @@ static void
 s_relay_free (s_relay_t *self)
 {
     for (int i = 0; i < self->count; i++) {
+        dt_follow_destroy (&self->targets [i].catching.follow);
         curl_easy_cleanup (self->targets [i].curl);
         free (self->targets [i].url);
     }
@@ -726,6 +748,11 @@ dt_cli_relay (int argc, char *argv [])
             int taken = dt_follow_poll (self.follow, 200);
             if (taken < 0)
                 s_pause (1000);     //  the next message finds the gap and asks again
+            //  What waits on the live feed goes too, up to a page's worth,
+            //  before a URL behind gets its next page
+            for (int n = 0; taken > 0 && n < BEHIND_PAGE && !dt_stop_requests
+                         && !dt_follow_done (self.follow) && dt_follow_poll (self.follow, 0) > 0; n++)
+                ;
             s_tend (&self);
             s_save (&self, taken <= 0);
             dt_gauge_set (self.last_gauge, (double) dt_follow_last (self.follow));

@@ -42,7 +42,8 @@ start_sink a 5 1; A=$SINK_PORT          # the first 5 requests fail, and each ke
 start_sink c -1 0; C=$SINK_PORT         # always fails: parked
 start_sink b 0 0; B=$SINK_PORT
 touch "$IT_DIR/f.down"
-start_sink f "@$IT_DIR/f.down" 0; F=$SINK_PORT   # down until f.down is removed
+WEBHOOK_SINK_DELAY_MS=4 start_sink f "@$IT_DIR/f.down" 0; F=$SINK_PORT   # down until f.down is removed; slow
+
 RELAY1_HTTP=$(it_port); RELAY2_HTTP=$(it_port)
 start_relay relay1 "$RELAY1_HTTP" --urls "http://127.0.0.1:$A/hook slack:http://127.0.0.1:$C/slack" \
     --verdicts all --attempts 12
@@ -129,6 +130,14 @@ it_eq "the restarted relay resumes the URL that is down from its own cursor" \
     "$(grep 'msg="URL resumes" url=2 ' "$IT_DIR/relay5.log" | sed -n 2p | grep -o 'last_seq=[0-9]*')" "last_seq=$F_AT"
 it_eq "parked again after the restart" "$(grep -c 'msg="URL parked.*url=2 ' "$IT_DIR/relay5.log")" 2
 rm "$IT_DIR/f.down"
+# While it catches up (4 ms a verdict, ~4 s), the live URL is not held up: a
+# new verdict reaches it long before the other has caught up
+for _ in $(seq 1 100); do [ "$(processed f | wc -l)" -ge 50 ] && break; sleep 0.1; done
+it_pub_one sales live-1 gamma gus intent phone call "2026-05-09 10:00"
+TOTAL=$((TOTAL + 1))
+it_check "the live URL gets a new verdict while the other catches up" wait_processed g "$TOTAL"
+it_eq "meanwhile the URL behind has not caught up yet" "$(( $(processed f | wc -l) < TOTAL - 100 ))" 1
+psql_q -c 'SELECT id FROM touchpoints' | sort > "$IT_DIR/ids"
 it_check "back up: it gets every verdict it missed" wait_processed f "$TOTAL"
 it_check "exactly the stored ids" cmp -s "$IT_DIR/ids" <(processed f)
 it_check "in seq order" sh -c "awk '\$1 == 200 && !seen[\$2]++ {print \$3}' '$IT_DIR/f.req' | sort -n -c"

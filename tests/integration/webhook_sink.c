@@ -66,6 +66,10 @@ s_answer (void *cls, struct MHD_Connection *connection, const char *url, const c
     fprintf (s_log, "%u %s %s %s\n", status, key, seq? seq: "-", upload->body? upload->body: "");
     fflush (s_log);
     fprintf (stderr, "%lld %u %s\n", (long long) zclock_time (), status, key);
+    //  A slow receiver, when asked (WEBHOOK_SINK_DELAY_MS): each 200 takes that long
+    const char *delay = getenv ("WEBHOOK_SINK_DELAY_MS");
+    if (delay && status == 200)
+        zclock_sleep (atoi (delay));
     struct MHD_Response *response = MHD_create_response_from_buffer (3, (void *) "ok\n",
                                                                     MHD_RESPMEM_PERSISTENT);
     if (status == 503 && s_retry_after)
