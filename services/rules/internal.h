@@ -4,7 +4,8 @@
 
     The engine is split by job: message.c writes findings' sentences,
     account.c keeps one account's memory, table.c finds an account's block,
-    checks.c holds the rules, engine.c the public API that runs them. The
+    checks.c holds the rules, budget.c the contact budget, reservation.c
+    its reservations, engine.c the public API that runs them. The
     engine's design (why blocks, why a struct of arrays, why 48-bit times,
     why the prefetching) is told at the top of engine.c.
 
@@ -455,5 +456,10 @@ uint32_t resv_slots (const resv_table_t *self);
 //  Drop the records that expired more than RESV_KEEP_MS before now
 size_t resv_sweep (resv_table_t *self, int64_t now_ms);
 size_t resv_bytes (const resv_table_t *self);
+//  Where a reservation's planned touch falls under the configuration in force
+void reservation_place (dt_engine_t *self, resv_t *resv);
+//  The reservation an event carries (judging): used (commit), set aside
+//  for a check (returned: the caller puts it back), or noted as unusable
+resv_t *reservation_own (dt_engine_t *self, const info_t *info, bool commit, sink_t *sink);
 
 #endif
