@@ -313,11 +313,16 @@ s_copy_str (char *to, size_t size, dt_str_t str)
     to [len] = 0;
 }
 
+//  Why an event's reservation could not be used
+typedef enum {
+    OWN_UNKNOWN, OWN_USED, OWN_TAKEN, OWN_EXPIRED, OWN_OTHER_CONTACT
+} own_why_t;
+
 //  A note that leaves the verdict as it is: the event's reservation could
 //  not be used, and it was judged as a touch without one
 static void
 s_own_note (dt_engine_t *self, sink_t *sink, const info_t *info, const resv_t *resv,
-            const char *why)
+            own_why_t why)
 {
     if (self->cfg.severity [DT_RULE_CONTACT_PRESSURE] == DT_SEV_OFF)
         return;
@@ -334,28 +339,29 @@ s_own_note (dt_engine_t *self, sink_t *sink, const info_t *info, const resv_t *r
         text_puts (&text, " of ");
         text_puts (&text, resv->rec.owner);
     }
-    text_puts (&text, " ");
-    text_puts (&text, why);
-    if (resv && resv->rec.state == DT_RESERVATION_USED) {
-        text_puts (&text, " by touchpoint ");
-        text_puts (&text, resv->rec.used_by);
-        finding_related (finding, resv->rec.used_by, strlen (resv->rec.used_by));
-    }
-    else
-    if (resv && resv->rec.state == DT_RESERVATION_PREEMPTED) {
-        text_printf (&text, " by reservation %s of %s, of a higher priority than its %d, on ",
-                     resv->rec.taken_by, resv->rec.taken_by_owner, resv->rec.priority);
-        text_date (&text, resv->rec.ended_at);
-    }
-    else
-    if (resv && why [0] == 'e') {
-        text_puts (&text, " ");
-        text_date (&text, resv->rec.expires_at);
-    }
-    else
-    if (resv && why [0] == 'i') {
-        text_puts (&text, " ");
-        text_puts (&text, resv->rec.contact_key);
+    switch (why) {
+        case OWN_UNKNOWN:
+            text_puts (&text, " is unknown (never handed out, or ended over an hour ago)");
+            break;
+        case OWN_USED:
+            text_puts (&text, " was already used by touchpoint ");
+            text_puts (&text, resv->rec.used_by);
+            finding_related (finding, resv->rec.used_by, strlen (resv->rec.used_by));
+            break;
+        case OWN_TAKEN:
+            text_printf (&text, " was taken by reservation %s of %s, of a higher priority "
+                         "than its %d, on ", resv->rec.taken_by, resv->rec.taken_by_owner,
+                         resv->rec.priority);
+            text_date (&text, resv->rec.ended_at);
+            break;
+        case OWN_EXPIRED:
+            text_puts (&text, " expired on ");
+            text_date (&text, resv->rec.expires_at);
+            break;
+        case OWN_OTHER_CONTACT:
+            text_puts (&text, " is for contact ");
+            text_puts (&text, resv->rec.contact_key);
+            break;
     }
     text_puts (&text, "; ");
     text_who (&text, info->ev);
@@ -372,25 +378,25 @@ reservation_own (dt_engine_t *self, const info_t *info, bool commit, sink_t *sin
     resv_t *resv = resv_find (self->reservations, ev->reservation);
     dt_str_t contact = self->judged [DT_ID_CONTACT];
     if (!resv)
-        s_own_note (self, sink, info, NULL, "is unknown (never handed out, or ended over an hour ago)");
+        s_own_note (self, sink, info, NULL, OWN_UNKNOWN);
     else
     if (resv->rec.state == DT_RESERVATION_USED) {
         if (strlen (resv->rec.used_by) == ev->id.len
         &&  memcmp (resv->rec.used_by, ev->id.ptr, ev->id.len) == 0)
             self->judged_reservation = true;    //  this touchpoint again: a resend
         else
-            s_own_note (self, sink, info, resv, "was already used");
+            s_own_note (self, sink, info, resv, OWN_USED);
     }
     else
     if (resv->rec.state == DT_RESERVATION_PREEMPTED)
-        s_own_note (self, sink, info, resv, "was taken");
+        s_own_note (self, sink, info, resv, OWN_TAKEN);
     else
     if (resv->rec.expires_at <= s_now (info))
-        s_own_note (self, sink, info, resv, "expired on");
+        s_own_note (self, sink, info, resv, OWN_EXPIRED);
     else
     if (resv->contact != info->contact || strlen (resv->rec.contact_key) != contact.len
     ||  memcmp (resv->rec.contact_key, contact.ptr, contact.len) != 0)
-        s_own_note (self, sink, info, resv, "is for contact");
+        s_own_note (self, sink, info, resv, OWN_OTHER_CONTACT);
     else
     if (commit) {
         resv_end (self->reservations, resv, DT_RESERVATION_USED, s_now (info));
