@@ -462,14 +462,16 @@ dt_engine_reserve (dt_engine_t *self, const dt_event_t *ev, dt_reservation_t *wa
     if (s_resv_ready (self))
         return -1;
     self->taken_count = 0;
-    int count = dt_engine_judge (self, ev, false, findings, max, verdict);
-    if (count < 0)
-        return count;
+    //  Before judging: these lookups may reuse the alias map's buffer that
+    //  the judged ids point into, copied below
     info_t info;
     if (check_info (self, ev, &info))
         return -1;
     info.key = s_account_key (self, ev->account);
     int64_t now = s_now (&info);
+    int count = dt_engine_judge (self, ev, false, findings, max, verdict);
+    if (count < 0)
+        return count;
     if (s_pressed (findings, count)) {
         //  Set aside every reservation this one may take; if it fits then,
         //  give back the most valuable ones for as long as it still fits

@@ -792,6 +792,20 @@ s_test_reserve (void)
     CHECK (finding (DT_RULE_CONTACT_PRESSURE) == NULL);
     CHECK_INT (dt_engine_reservations_sweep (again, now + ttl + 2 * HOUR), 1);
     CHECK_INT (dt_engine_reservations_held (again), 0);
+    //  Ids that normalise (the alias map's buffer): filed under both
+    //  canonical ids, neither overwritten by the other's lookup
+    dt_identity_t *identity = dt_identity_new ();
+    CHECK_INT (dt_engine_set_identity (again, &identity, err, sizeof err), 0);
+    tp_init (&tp, "plan-10", DT_TRACK_SALES, " Bob@Acme.COM", "phone", MAY1 + 17 * HOUR);
+    tp.ev.account = s_str (" acme.com ");
+    CHECK (s_reserve (again, &tp, "T10", "dialer", 0, now + 9, ttl));
+    dt_reservation_t news2 [1];
+    CHECK_INT (dt_engine_reservations_taken_from (again, "dialer", news2, 1), 0);
+    tp_init (&tp, "plan-11", DT_TRACK_SALES, "bob@acme.com", "phone", MAY1 + 18 * HOUR);
+    tp.ev.account = s_str ("acme.com");
+    s_carry (&tp, "T10", now + 10);
+    judge (again, &tp, false);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) == NULL);     //  its own: set aside, same buyer
     dt_engine_destroy (&again);
     dt_engine_destroy (&engine);
 }
