@@ -152,11 +152,9 @@ int
 dt_aliases_reload (dt_history_t *history, dt_engine_t *engine, int64_t since_ms,
                    dt_aliases_mark_fn *mark, void *ctx, char *err, size_t errlen)
 {
-    PGconn *conn = dt_history_conn (history);
-    if (!conn) {
-        snprintf (err, errlen, "not connected to the store");
+    PGconn *conn = dt_history_conn_or_say (history, err, errlen);
+    if (!conn)
         return -1;
-    }
     dt_identity_t *map = dt_aliases_load (conn, err, errlen);
     if (!map)
         return s_refused (history, err);

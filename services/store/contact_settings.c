@@ -17,12 +17,10 @@
 static int
 s_load (PGconn *conn, dt_zonemap_t *map, char *err, size_t errlen)
 {
-    PGresult *result = PQexec (conn, "SELECT kind, id, tz FROM contact_settings ORDER BY kind, id");
-    if (PQresultStatus (result) != PGRES_TUPLES_OK) {
-        dt_pg_first_line (err, errlen, PQresultErrorMessage (result));
-        PQclear (result);
+    PGresult *result = dt_pg_query (conn, "SELECT kind, id, tz FROM contact_settings ORDER BY kind, id",
+                                    0, NULL, PGRES_TUPLES_OK, err, errlen);
+    if (!result)
         return -1;
-    }
     int rc = 0;
     for (int i = 0; i < PQntuples (result) && rc == 0; i++) {
         char sentence [384];
@@ -84,11 +82,9 @@ int
 dt_contact_settings_reload (dt_history_t *history, dt_engine_t *engine, const dt_tzdb_t *zones,
                             int64_t since_ms, char *err, size_t errlen)
 {
-    PGconn *conn = dt_history_conn (history);
-    if (!conn) {
-        snprintf (err, errlen, "not connected to the store");
+    PGconn *conn = dt_history_conn_or_say (history, err, errlen);
+    if (!conn)
         return -1;
-    }
     err [0] = 0;
     dt_zonemap_t *map = dt_contact_settings_load (conn, zones, err, errlen);
     //  Filed under canonical ids now, to name the buyers a change touches

@@ -114,6 +114,15 @@ dt_history_conn (dt_history_t *self)
     return dt_history_connected (self)? self->conn: NULL;
 }
 
+PGconn *
+dt_history_conn_or_say (dt_history_t *self, char *err, size_t errlen)
+{
+    PGconn *conn = dt_history_conn (self);
+    if (!conn)
+        snprintf (err, errlen, "not connected to the store");
+    return conn;
+}
+
 dt_tonebook_t *
 dt_history_tonebook (dt_history_t *self, char *err, size_t errlen)
 {

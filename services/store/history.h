@@ -42,6 +42,9 @@ int dt_history_notified (dt_history_t *self);
 //  NULL when not connected
 struct pg_conn *dt_history_conn (dt_history_t *self);
 
+//  The same, or NULL with "not connected to the store" in err
+struct pg_conn *dt_history_conn_or_say (dt_history_t *self, char *err, size_t errlen);
+
 //  Load the tone book from its tables. NULL with err on failure. The book is
 //  not yet validated against the stages: dt_engine_set_tonebook does that.
 dt_tonebook_t *dt_history_tonebook (dt_history_t *self, char *err, size_t errlen);

@@ -5,6 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
+PGresult *
+dt_pg_query (PGconn *conn, const char *sql, int nparams, const char *const *values,
+             ExecStatusType want, char *err, size_t errlen)
+{
+    PGresult *result = PQexecParams (conn, sql, nparams, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus (result) == want)
+        return result;
+    dt_pg_first_line (err, errlen, PQresultErrorMessage (result));
+    PQclear (result);
+    return NULL;
+}
+
 void
 dt_pg_first_line (char *err, size_t errlen, const char *message)
 {

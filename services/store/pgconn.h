@@ -17,4 +17,10 @@ PGconn *dt_pg_connect (const char *uri, const char *password, const char *applic
 //  message up to its first newline, into err
 void dt_pg_first_line (char *err, size_t errlen, const char *message);
 
+//  One statement with text parameters (nparams may be 0): its result when
+//  its status is want (the caller clears it), else NULL with the first
+//  line of the error in err
+PGresult *dt_pg_query (PGconn *conn, const char *sql, int nparams, const char *const *values,
+                       ExecStatusType want, char *err, size_t errlen);
+
 #endif

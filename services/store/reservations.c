@@ -34,11 +34,9 @@ int
 dt_reservations_record (dt_history_t *history, const dt_reservation_t *held,
                         const dt_reservation_t *taken, int taken_count, char *err, size_t errlen)
 {
-    PGconn *conn = dt_history_conn (history);
-    if (!conn) {
-        snprintf (err, errlen, "not connected to PostgreSQL");
+    PGconn *conn = dt_history_conn_or_say (history, err, errlen);
+    if (!conn)
         return -1;
-    }
     char priority [16], created [24], expires [24], planned [24];
     snprintf (priority, sizeof priority, "%d", held->priority);
     snprintf (created, sizeof created, "%lld", (long long) held->created_at);
@@ -56,34 +54,24 @@ dt_reservations_record (dt_history_t *history, const dt_reservation_t *held,
         held->contact_key, dt_track_name (held->track), held->channel, held->kind,
         dt_category_name (held->category), planned, held->zone, tokens
     };
-    PGresult *result = PQexecParams (conn, RECORD_SQL, 14, NULL, values, NULL, NULL, 0);
-    int rc = 0;
-    if (PQresultStatus (result) != PGRES_COMMAND_OK) {
-        dt_pg_first_line (err, errlen, PQresultErrorMessage (result));
-        rc = -1;
-    }
+    PGresult *result = dt_pg_query (conn, RECORD_SQL, 14, values, PGRES_COMMAND_OK, err, errlen);
     PQclear (result);
-    return rc;
+    return result? 0: -1;
 }
 
 int64_t
 dt_reservations_load (dt_history_t *history, dt_engine_t *engine, int64_t now_ms,
                       char *err, size_t errlen)
 {
-    PGconn *conn = dt_history_conn (history);
-    if (!conn) {
-        snprintf (err, errlen, "not connected to PostgreSQL");
+    PGconn *conn = dt_history_conn_or_say (history, err, errlen);
+    if (!conn)
         return -1;
-    }
     char since [24];
     snprintf (since, sizeof since, "%lld", (long long) (now_ms - DT_RESERVATION_KEEP_MS));
     const char *values [1] = { since };
-    PGresult *result = PQexecParams (conn, LOAD_SQL, 1, NULL, values, NULL, NULL, 0);
-    if (PQresultStatus (result) != PGRES_TUPLES_OK) {
-        dt_pg_first_line (err, errlen, PQresultErrorMessage (result));
-        PQclear (result);
+    PGresult *result = dt_pg_query (conn, LOAD_SQL, 1, values, PGRES_TUPLES_OK, err, errlen);
+    if (!result)
         return -1;
-    }
     int64_t count = 0;
     for (int i = 0; i < PQntuples (result); i++) {
         dt_reservation_t rec;

@@ -24,12 +24,9 @@
 static int
 s_load (PGconn *conn, dt_suppression_t *set, char *err, size_t errlen)
 {
-    PGresult *result = PQexec (conn, SELECT_ROWS);
-    if (PQresultStatus (result) != PGRES_TUPLES_OK) {
-        dt_pg_first_line (err, errlen, PQresultErrorMessage (result));
-        PQclear (result);
+    PGresult *result = dt_pg_query (conn, SELECT_ROWS, 0, NULL, PGRES_TUPLES_OK, err, errlen);
+    if (!result)
         return -1;
-    }
     int rc = 0;
     for (int i = 0; i < PQntuples (result) && rc == 0; i++) {
         char sentence [384];
@@ -76,11 +73,9 @@ int
 dt_suppressions_reload (dt_history_t *history, dt_engine_t *engine, int64_t now_ms,
                         char *err, size_t errlen)
 {
-    PGconn *conn = dt_history_conn (history);
-    if (!conn) {
-        snprintf (err, errlen, "not connected to the store");
+    PGconn *conn = dt_history_conn_or_say (history, err, errlen);
+    if (!conn)
         return -1;
-    }
     err [0] = 0;
     dt_suppression_t *set = dt_suppression_new ();
     if (!set) {
