@@ -5,15 +5,17 @@
 
     Why counters: a cap may span 90 days and allow 1,000 touches, far past
     the 16 touches an account's block keeps. Each account has one record of
-    entries (contact, bucket, a count per cap), a bucket being a local day,
-    or a local hour for caps shorter than two days. A touch adds one to the
-    entry of its contact and bucket for every cap whose filter it matches,
-    so an account-wide count sums all of an account's entries and a
+    entries (contact, bucket, a byte-wide count per cap), a bucket being a
+    local day, or a local hour for caps shorter than two days. A touch adds
+    one to the entry of its contact and bucket for every cap whose filter
+    it matches (a new entry for the same contact and bucket once a count is
+    full), so an account-wide count sums all of an account's entries and a
     contact's count only that contact's. Entries older than the longest cap
-    (plus a day) are dropped when the record needs room. The records sit
-    in their own open-addressing table keyed by the account's hash, asked
-    for (prefetched) when judging starts, so their cache miss overlaps the
-    account block's.
+    (plus a day) are dropped when the record needs room. A record sits at
+    its account block's index in arenas of huge pages, asked for
+    (prefetched) when judging starts, so its cache miss overlaps the
+    block's; a byte per count keeps the usual account's entries in it
+    rather than on the heap, a second miss.
 
     Local time: the buyer's own zone (table contact_settings, rules/zonemap.h:
     the contact's row, else the account's), else an event's attrs.tz (an IANA
@@ -40,6 +42,7 @@
 #define HOUR_BIT        0x80000000u     //  a bucket that counts an hour, not a day
 #define SPAN_MAX        200             //  buckets one count looks at
 #define PERIODS_AHEAD   3               //  calendar periods searched for a free slot
+#define COUNT_MAX       UINT8_MAX       //  touches an entry counts per cap
 
 //  An account's counters, one record per account block (same index), so
 //  the engine knows where they are as soon as it knows the block and asks
@@ -88,10 +91,13 @@ s_entry (const budget_t *self, const rec_t *rec, uint32_t i)
     return (uint32_t *) (data + (size_t) i * self->entry_size);
 }
 
-static inline uint16_t *
+//  A byte per cap: a count that would pass COUNT_MAX goes on in a second
+//  entry for the same contact and bucket (counting sums entries), so the
+//  entries of the usual account fit its record
+static inline uint8_t *
 s_counts (uint32_t *entry)
 {
-    return (uint16_t *) (entry + 2);
+    return (uint8_t *) (entry + 2);
 }
 
 static inline int64_t
@@ -122,7 +128,7 @@ budget_new (const dt_rules_config_t *cfg, const dt_tzdb_t *zones)
         info->buckets = cap->window != DT_WINDOW_ROLLING? 1:
                         (int) (cap->length / (info->hourly? HOUR_MS: DAY_MS));
     }
-    self->entry_size = (8 + 2 * (size_t) budget->cap_count + 3) & ~(size_t) 3;
+    self->entry_size = (8 + (size_t) budget->cap_count + 3) & ~(size_t) 3;
     self->keep_days = dt_budget_horizon (budget) / DAY_MS + 1;
     self->month_first = 1;              //  an empty range: nothing cached
     self->month_last = 0;
@@ -442,12 +448,19 @@ s_prune (budget_t *self, rec_t *rec)
     rec->count = kept;
 }
 
+//  The entry of a contact and bucket with room for one more touch of the
+//  caps in match, made if there is none (NULL when memory runs out)
 static uint32_t *
-s_entry_for (budget_t *self, rec_t *rec, uint32_t contact, uint32_t bucket)
+s_entry_for (budget_t *self, rec_t *rec, uint32_t contact, uint32_t bucket, uint32_t match)
 {
     for (uint32_t i = rec->count; i-- > 0; ) {
         uint32_t *entry = s_entry (self, rec, i);
-        if (entry [0] == contact && entry [1] == bucket)
+        if (entry [0] != contact || entry [1] != bucket)
+            continue;
+        bool room = true;
+        for (int c = 0; c < self->cfg.cap_count && room; c++)
+            room = !(match & (1u << c)) || s_counts (entry) [c] < COUNT_MAX;
+        if (room)
             return entry;
     }
     if (rec->alloc == 0)
@@ -489,26 +502,24 @@ budget_commit (dt_engine_t *engine, const info_t *info)
     rec_t *rec = s_rec_make (self, info->block);
     if (!rec)
         return;
-    //  Make sure both entries exist first: adding one may move the other
+    //  The day caps' entry and the hour caps', both made first: making one
+    //  may move the other
     uint32_t buckets [2] = { (uint32_t) s_bucket_of (info, false),
                              (uint32_t) s_bucket_of (info, true) | HOUR_BIT };
-    bool need [2] = { false, false };
+    uint32_t need [2] = { 0, 0 };
     for (int c = 0; c < self->cfg.cap_count; c++)
         if (match & (1u << c))
-            need [self->info [c].hourly] = true;
+            need [self->info [c].hourly] |= 1u << c;
     for (int h = 0; h < 2; h++)
-        if (need [h] && !s_entry_for (self, rec, info->contact, buckets [h]))
+        if (need [h] && !s_entry_for (self, rec, info->contact, buckets [h], need [h]))
             return;
-    uint32_t *entries [2] = { NULL, NULL };
-    for (int h = 0; h < 2; h++)
-        if (need [h])
-            entries [h] = s_entry_for (self, rec, info->contact, buckets [h]);
-    for (int c = 0; c < self->cfg.cap_count; c++)
-        if (match & (1u << c)) {
-            uint16_t *count = &s_counts (entries [self->info [c].hourly]) [c];
-            if (*count < UINT16_MAX)
-                (*count)++;
-        }
+    for (int h = 0; h < 2; h++) {
+        if (!need [h])
+            continue;
+        uint8_t *counts = s_counts (s_entry_for (self, rec, info->contact, buckets [h], need [h]));
+        for (int c = 0; c < self->cfg.cap_count; c++)
+            counts [c] += (need [h] >> c) & 1;
+    }
 }
 
 //  Does a reservation take a slot of cap c for this contact now? Held, not

@@ -555,6 +555,44 @@ s_test_big (void)
     dt_engine_destroy (&engine);
 }
 
+//  A cap of 1,000 a day filled by one contact in one day: an entry counts
+//  255 touches per cap, the rest go on in more entries of the same day,
+//  and the hour cap beside it keeps its own count
+static void
+s_test_one_day_full (void)
+{
+    dt_engine_t *engine = s_engine ("day: contact 1000 per day; hour: contact 300 per 1h",
+                                    "", "UTC");
+    tp_t tp;
+    char id [32];
+    int fired = 0;
+    for (int i = 0; i < 1000; i++) {
+        snprintf (id, sizeof id, "full-%d", i);
+        //  The first 299 in the first hour, the rest later that day
+        int64_t at = i < 299? MAY1 + i * 10000LL: MAY1 + 2 * HOUR + (i - 299) * 60000LL;
+        tp_init (&tp, id, DT_TRACK_MARKETING, "c1", "email", at);
+        fired += judge (engine, &tp, true);
+    }
+    CHECK_INT (fired, 0);
+    tp_init (&tp, "full-x", DT_TRACK_SALES, "c1", "email", MAY1 + 20 * HOUR);
+    CHECK_INT (judge (engine, &tp, false), 1);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE)
+           && strstr (finding (DT_RULE_CONTACT_PRESSURE), "over cap day (1000 per day): 1001 touches"));
+    //  Two more in the first hour: 300 fit the hour cap, 301 do not
+    tp_init (&tp, "full-h1", DT_TRACK_SALES, "c2", "email", MAY1 + 1000);
+    judge (engine, &tp, true);
+    tp_init (&tp, "full-h2", DT_TRACK_SALES, "c1", "email", MAY1 + 2000);
+    CHECK_INT (judge (engine, &tp, true), 1);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE)
+           && strstr (finding (DT_RULE_CONTACT_PRESSURE), "1001 touches")
+           && strstr (finding (DT_RULE_CONTACT_PRESSURE), "also over") == NULL);
+    tp_init (&tp, "full-h3", DT_TRACK_SALES, "c1", "email", MAY1 + 3000);
+    judge (engine, &tp, false);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE)
+           && strstr (finding (DT_RULE_CONTACT_PRESSURE), "also over hour (301 of 300 per 1h)"));
+    dt_engine_destroy (&engine);
+}
+
 //  Memory rebuilt with dt_engine_remember counts as judging did
 static void
 s_test_remember (void)
@@ -826,6 +864,7 @@ main (void)
     s_test_edges ();
     s_test_quiet ();
     s_test_big ();
+    s_test_one_day_full ();
     s_test_remember ();
     s_test_policy ();
     s_test_reserve ();
