@@ -1,17 +1,21 @@
 /*  identity.c - the alias maps (see identity.h).
 
     Layout, for about 100 bytes an alias or less: one arena holds each row
-    (28 bytes of offsets and lengths) followed by its alias as added and
+    (24 bytes of offsets and lengths) followed by its alias as added and
     its canonical id (shared with the row before when it is the same); an
     array gives each row's offset (4 bytes). The normalised forms that
     differ from what was added sit in a second arena that each
     dt_identity_validate rebuilds; sources are interned (a row holds a
     16-bit number). Each kind has an open-addressing index (the row's
     offset + 1, 32 bits of the key's dt_hash; accounts also keep the hash
-    of the canonical id, 16 bytes a slot), at most half full. A lookup
-    reads the slot, then the row and its strings, which mostly share one
-    or two cache lines. After a successful validate the arrays are shrunk
-    to their contents, the big ones on 2 MB pages.
+    of the canonical id, 16 bytes a slot), at most half full, and a Bloom
+    filter of its keys (12 bits a key, the bits of a key in one 64-bit
+    word). A lookup reads the filter's word, and only if the key may be
+    there the slot, then the row and its strings, which mostly share one or
+    two cache lines: most ids looked up are no alias, and the filter (1.5 MB
+    for a million aliases) stays in the caches where the index (24 MB)
+    does not. After a successful validate the arrays are shrunk to their
+    contents, the big ones on 2 MB pages.
 */
 #include "rules/identity.h"
 #include "base/hash.h"
@@ -25,6 +29,8 @@
 
 #define SOURCES_MAX     65535       //  distinct sources in one map
 #define HUGE_PAGE       ((size_t) 2 << 20)
+#define FILTER_BITS     12          //  a key's share of its kind's filter
+#define FILTER_PROBES   6           //  bits set per key, all in one word
 
 enum {
     ROW_KEY_NORM    = 1 << 0,       //  key is in the norm arena, not the arena
@@ -39,7 +45,6 @@ enum {
 //  a slot reads the row and, most often, its key and canonical id in the
 //  same one or two cache lines
 typedef struct {
-    uint32_t number;                //  the row number (order of adding)
     uint32_t canonical;             //  arena offsets, as added
     uint32_t key, target;           //  normalised, set by validate
     uint16_t alias_len, canonical_len, key_len, target_len;
@@ -75,6 +80,12 @@ struct _dt_identity_t {
     //  the slot is read, before the row arrives (dt_identity_step), in the
     //  same cache line; contacts have time
     size_t stride [DT_ID_KINDS];
+    //  A Bloom filter per kind of the keys in the index, a word per key's
+    //  bits (FILTER_BITS a key): an id that is no alias (most) is told so by
+    //  a word that stays in cache instead of a slot of an index that does not
+    //  (dt_identity_step)
+    uint64_t *filter [DT_ID_KINDS];
+    size_t filter_words [DT_ID_KINDS];
     //  The reverse index: a kind's row numbers ordered by the hash of their
     //  canonical id (4 bytes a row), for dt_identity_ids_of
     uint32_t *by_target [DT_ID_KINDS];
@@ -95,6 +106,23 @@ static inline row_t *
 s_slot_row (const dt_identity_t *self, const slot_t *slot)
 {
     return (row_t *) (self->arena.data + slot->row - 1);
+}
+
+//  A row's number (the order of adding): rows are only ever appended, so
+//  row_at rises; kept out of the row, which validation alone asks for
+static size_t
+s_row_number (const dt_identity_t *self, const row_t *row)
+{
+    uint32_t offset = (uint32_t) ((const char *) row - self->arena.data);
+    size_t low = 0, high = self->row_count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (self->row_at [mid] < offset)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low;
 }
 
 //  The alias as added: right after its row
@@ -345,6 +373,7 @@ dt_identity_destroy (dt_identity_t **self_p)
     for (int kind = 0; kind < DT_ID_KINDS; kind++) {
         free (self->index [kind]);
         free (self->by_target [kind]);
+        free (self->filter [kind]);
     }
     free (self->row_at);
     free (self->arena.data);
@@ -499,7 +528,6 @@ dt_identity_add (dt_identity_t *self, dt_id_kind_t kind, const char *alias,
                          "out of memory adding %s alias '%.80s'",
                          name, alias), err, errlen);
     row_t *row = (row_t *) (self->arena.data + row_at);
-    row->number = (uint32_t) self->row_count;
     self->row_at [self->row_count++] = (uint32_t) row_at;
     row->alias_len = (uint16_t) alias_len;
     row->canonical = (uint32_t) canonical_at;
@@ -577,6 +605,53 @@ s_find (const dt_identity_t *self, int kind, const char *key, size_t len, uint64
             return row;
     }
     return NULL;
+}
+
+//  The filter's word for a key's hash, and the bits the key sets in it
+static inline size_t
+s_filter_word (const dt_identity_t *self, int kind, uint64_t hash, uint64_t *bits)
+{
+    uint64_t mixed = (hash ^ (hash >> 31)) * 0x9E3779B97F4A7C15ULL;
+    *bits = 0;
+    for (int probe = 0; probe < FILTER_PROBES; probe++)
+        *bits |= 1ULL << ((mixed >> (6 * probe)) & 63);
+    return (size_t) (((mixed >> 32) * self->filter_words [kind]) >> 32);
+}
+
+//  False if no key of the kind has this hash (certain); true if one may
+static inline bool
+s_filter_may (const dt_identity_t *self, int kind, uint64_t hash)
+{
+    if (!self->filter [kind])
+        return true;
+    uint64_t bits;
+    size_t word = s_filter_word (self, kind, hash, &bits);
+    return (self->filter [kind][word] & bits) == bits;
+}
+
+static int
+s_filter_build (dt_identity_t *self)
+{
+    for (int kind = 0; kind < DT_ID_KINDS; kind++) {
+        free (self->filter [kind]);
+        self->filter [kind] = NULL;
+        self->filter_words [kind] = 0;
+        if (!self->kind_rows [kind])
+            continue;
+        size_t words = (self->kind_rows [kind] * FILTER_BITS + 63) / 64;
+        self->filter [kind] = (uint64_t *) s_alloc_big (words * sizeof (uint64_t), true);
+        if (!self->filter [kind])
+            return -1;
+        self->filter_words [kind] = words;
+    }
+    for (size_t i = 0; i < self->row_count; i++) {
+        const row_t *row = s_row (self, i);
+        uint64_t bits;
+        size_t word = s_filter_word (self, row->kind,
+                                     dt_hash (s_key (self, row), row->key_len, 0), &bits);
+        self->filter [row->kind][word] |= bits;
+    }
+    return 0;
 }
 
 //  The reverse index, built once a map is valid: per kind, the row numbers
@@ -730,7 +805,7 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
         if (!other || (other->flags & ROW_SELF))
             continue;
         //  The later row is the one refused, each once
-        row_t *later = other->number < i? row: other;
+        row_t *later = s_row_number (self, other) < i? row: other;
         if (later->flags & ROW_TOLD)
             continue;
         later->flags |= ROW_TOLD;
@@ -768,7 +843,7 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
     }
     s_arena_shrink (&self->arena);
     s_arena_shrink (&self->norm);
-    if (s_reverse_build (self)) {
+    if (s_reverse_build (self) || s_filter_build (self)) {
         if (err && errlen)
             snprintf (err, errlen, "out of memory validating the alias maps");
         return -1;
@@ -791,7 +866,8 @@ dt_identity_valid (const dt_identity_t *self)
 static inline dt_str_t
 s_answer (const dt_identity_t *self, int kind, dt_str_t key, uint64_t hash, uint32_t *found)
 {
-    const row_t *row = s_find (self, kind, key.ptr, key.len, hash);
+    const row_t *row = s_filter_may (self, kind, hash)? s_find (self, kind, key.ptr, key.len, hash):
+                       NULL;
     *found = row? (uint32_t) ((const char *) row - self->arena.data) + 1: 0;
     if (!row)
         return key;
@@ -825,6 +901,8 @@ dt_identity_start (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id,
     lookup->stepped = false;
     lookup->guess = lookup->found = 0;
     if (lookup->indexed) {
+        uint64_t bits;
+        __builtin_prefetch (&self->filter [kind][s_filter_word (self, kind, lookup->hash, &bits)]);
         size_t at = lookup->hash & (self->index_size [kind] - 1);
         __builtin_prefetch (&self->index [kind][at * self->stride [kind]]);
     }
@@ -837,6 +915,10 @@ dt_identity_step (const dt_identity_t *self, dt_identity_lookup_t *lookup)
     if (!lookup->indexed || lookup->stepped)
         return lookup->guessed;
     lookup->stepped = true;
+    if (!s_filter_may (self, kind, lookup->hash)) {
+        lookup->indexed = false;            //  no alias: finish answers the key
+        return lookup->guessed;
+    }
     //  The first slot with the key's tag, most likely the key's own
     size_t mask = self->index_size [kind] - 1;
     const slot_t *slots = self->index [kind];
@@ -974,6 +1056,7 @@ dt_identity_bytes (const dt_identity_t *self)
         bytes += strlen (self->sources [i]) + 1;
     for (int kind = 0; kind < DT_ID_KINDS; kind++)
         bytes += self->index_size [kind] * self->stride [kind] * sizeof (slot_t)
-               + (self->by_target [kind]? self->kind_rows [kind] * sizeof (uint32_t): 0);
+               + (self->by_target [kind]? self->kind_rows [kind] * sizeof (uint32_t): 0)
+               + self->filter_words [kind] * sizeof (uint64_t);
     return bytes;
 }
