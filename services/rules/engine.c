@@ -416,8 +416,6 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     //  lines the rules read, and judge what needs no memory while they come
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     info.block = self->slots [slot]? (uint32_t) self->slots [slot] - 1: BLOCK_NONE;
-    if (self->budget)
-        budget_prefetch (self->budget, info.block);
     if (self->slots [slot]) {
         //  Touches always; claims, themes and projects when the event has
         //  them (asking for every line stalls when the fill buffers run out)
@@ -430,6 +428,9 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
         if (ev->project.len)
             s_prefetch (block, offsetof (account_t, projects), offsetof (account_t, idlog));
     }
+    //  After the block's: the fill buffers serve those first
+    if (self->budget)
+        budget_prefetch (self->budget, info.block);
     check_event (self, &info, &sink);
     if (identity) {
         self->judged [DT_ID_ACCOUNT] = dt_identity_finish (identity, account_lookup);
