@@ -779,12 +779,25 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
         if (ci->hourly)
             lo [c] |= HOUR_BIT, hi [c] |= HOUR_BIT;
     }
+    //  The caps counted, each bucket range as a start and a width (one
+    //  unsigned compare an entry), and which of them count every contact
+    int counted [DT_CAPS_MAX], count_n = 0;
+    uint32_t from [DT_CAPS_MAX], width [DT_CAPS_MAX], any_contact = 0;
+    for (int c = 0; c < self->cfg.cap_count; c++)
+        if (match & (1u << c)) {
+            from [count_n] = (uint32_t) lo [c];
+            width [count_n] = (uint32_t) (hi [c] - lo [c]);
+            any_contact |= (uint32_t) self->cfg.cap [c].per_account << count_n;
+            counted [count_n++] = c;
+        }
     for (uint32_t i = 0; rec && i < rec->count; i++) {
-        uint32_t *entry = s_entry (self, rec, i);
-        for (int c = 0; c < self->cfg.cap_count; c++)
-            if ((match & (1u << c)) && entry [1] >= lo [c] && entry [1] <= hi [c]
-            &&  (self->cfg.cap [c].per_account || entry [0] == info->contact))
-                total [c] += s_counts (entry) [c];
+        const uint32_t *entry = s_entry (self, rec, i);
+        const uint8_t *counts = (const uint8_t *) (entry + 2);
+        uint32_t bucket = entry [1];
+        uint32_t contacts = entry [0] == info->contact? ~0u: any_contact;
+        for (int k = 0; k < count_n; k++)
+            if (bucket - from [k] <= width [k] && (contacts >> k & 1))
+                total [counted [k]] += counts [counted [k]];
     }
     //  Slots held for planned touches count as touches
     self->resv = engine->reservations && resv_held (engine->reservations)? engine->reservations: NULL;
