@@ -27,7 +27,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/curve.h"
-#include "coordinator/bloom.h"
+#include "base/bloom.h"
 #include "store/aliases.h"
 #include "coordinator/catchup.h"
 #include "coordinator/checkapi.h"
@@ -56,8 +56,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-//  Bits of the Bloom filter of accounts ever stored (2^24: 2 MiB)
-#define BLOOM_BITS_LOG2 24
+//  Bits of the Bloom filter of accounts ever stored (2 MiB)
+#define BLOOM_BITS      ((size_t) 1 << 24)
 
 //  Longest the link thread judges incoming batches before it looks at the
 //  store actors again
@@ -264,7 +264,7 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
         dt_coordinator_destroy (&self);
         return NULL;
     }
-    self->bloom = dt_bloom_new (BLOOM_BITS_LOG2);
+    self->bloom = dt_bloom_new (BLOOM_BITS);
     self->history = dt_history_new (opts->pg_uri, opts->pg_password, &opts->stages);
     dt_history_set_observer (self->history, s_note_event, self);
     self->checkapi.engine = self->engine;

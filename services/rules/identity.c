@@ -9,8 +9,7 @@
     16-bit number). Each kind has an open-addressing index (the row's
     offset + 1, 32 bits of the key's dt_hash; accounts also keep the hash
     of the canonical id, 16 bytes a slot), at most half full, and a Bloom
-    filter of its keys (12 bits a key, the bits of a key in one 64-bit
-    word). A lookup reads the filter's word, and only if the key may be
+    filter of its keys (base/bloom.h, 12 bits a key). A lookup reads the filter's word, and only if the key may be
     there the slot, then the row and its strings, which mostly share one or
     two cache lines: most ids looked up are no alias, and the filter (1.5 MB
     for a million aliases) stays in the caches where the index (24 MB)
@@ -18,6 +17,7 @@
     contents, the big ones on 2 MB pages.
 */
 #include "rules/identity.h"
+#include "base/bloom.h"
 #include "base/hash.h"
 #include "base/utf8.h"
 
@@ -30,7 +30,6 @@
 #define SOURCES_MAX     65535       //  distinct sources in one map
 #define HUGE_PAGE       ((size_t) 2 << 20)
 #define FILTER_BITS     12          //  a key's share of its kind's filter
-#define FILTER_PROBES   6           //  bits set per key, all in one word
 
 enum {
     ROW_KEY_NORM    = 1 << 0,       //  key is in the norm arena, not the arena
@@ -84,8 +83,7 @@ struct _dt_identity_t {
     //  bits (FILTER_BITS a key): an id that is no alias (most) is told so by
     //  a word that stays in cache instead of a slot of an index that does not
     //  (dt_identity_step)
-    uint64_t *filter [DT_ID_KINDS];
-    size_t filter_words [DT_ID_KINDS];
+    dt_bloom_t *filter [DT_ID_KINDS];
     //  The reverse index: a kind's row numbers ordered by the hash of their
     //  canonical id (4 bytes a row), for dt_identity_ids_of
     uint32_t *by_target [DT_ID_KINDS];
@@ -373,7 +371,7 @@ dt_identity_destroy (dt_identity_t **self_p)
     for (int kind = 0; kind < DT_ID_KINDS; kind++) {
         free (self->index [kind]);
         free (self->by_target [kind]);
-        free (self->filter [kind]);
+        dt_bloom_destroy (&self->filter [kind]);
     }
     free (self->row_at);
     free (self->arena.data);
@@ -607,49 +605,25 @@ s_find (const dt_identity_t *self, int kind, const char *key, size_t len, uint64
     return NULL;
 }
 
-//  The filter's word for a key's hash, and the bits the key sets in it
-static inline size_t
-s_filter_word (const dt_identity_t *self, int kind, uint64_t hash, uint64_t *bits)
-{
-    uint64_t mixed = (hash ^ (hash >> 31)) * 0x9E3779B97F4A7C15ULL;
-    *bits = 0;
-    for (int probe = 0; probe < FILTER_PROBES; probe++)
-        *bits |= 1ULL << ((mixed >> (6 * probe)) & 63);
-    return (size_t) (((mixed >> 32) * self->filter_words [kind]) >> 32);
-}
-
 //  False if no key of the kind has this hash (certain); true if one may
 static inline bool
 s_filter_may (const dt_identity_t *self, int kind, uint64_t hash)
 {
-    if (!self->filter [kind])
-        return true;
-    uint64_t bits;
-    size_t word = s_filter_word (self, kind, hash, &bits);
-    return (self->filter [kind][word] & bits) == bits;
+    return !self->filter [kind] || dt_bloom_has (self->filter [kind], hash);
 }
 
 static int
 s_filter_build (dt_identity_t *self)
 {
     for (int kind = 0; kind < DT_ID_KINDS; kind++) {
-        free (self->filter [kind]);
-        self->filter [kind] = NULL;
-        self->filter_words [kind] = 0;
-        if (!self->kind_rows [kind])
-            continue;
-        size_t words = (self->kind_rows [kind] * FILTER_BITS + 63) / 64;
-        self->filter [kind] = (uint64_t *) s_alloc_big (words * sizeof (uint64_t), true);
-        if (!self->filter [kind])
+        dt_bloom_destroy (&self->filter [kind]);
+        if (self->kind_rows [kind]
+        &&  !(self->filter [kind] = dt_bloom_new (self->kind_rows [kind] * FILTER_BITS)))
             return -1;
-        self->filter_words [kind] = words;
     }
     for (size_t i = 0; i < self->row_count; i++) {
         const row_t *row = s_row (self, i);
-        uint64_t bits;
-        size_t word = s_filter_word (self, row->kind,
-                                     dt_hash (s_key (self, row), row->key_len, 0), &bits);
-        self->filter [row->kind][word] |= bits;
+        dt_bloom_add (self->filter [row->kind], dt_hash (s_key (self, row), row->key_len, 0));
     }
     return 0;
 }
@@ -901,8 +875,7 @@ dt_identity_start (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id,
     lookup->stepped = false;
     lookup->guess = lookup->found = 0;
     if (lookup->indexed) {
-        uint64_t bits;
-        __builtin_prefetch (&self->filter [kind][s_filter_word (self, kind, lookup->hash, &bits)]);
+        dt_bloom_prefetch (self->filter [kind], lookup->hash);
         size_t at = lookup->hash & (self->index_size [kind] - 1);
         __builtin_prefetch (&self->index [kind][at * self->stride [kind]]);
     }
@@ -1057,6 +1030,6 @@ dt_identity_bytes (const dt_identity_t *self)
     for (int kind = 0; kind < DT_ID_KINDS; kind++)
         bytes += self->index_size [kind] * self->stride [kind] * sizeof (slot_t)
                + (self->by_target [kind]? self->kind_rows [kind] * sizeof (uint32_t): 0)
-               + self->filter_words [kind] * sizeof (uint64_t);
+               + dt_bloom_bytes (self->filter [kind]);
     return bytes;
 }
