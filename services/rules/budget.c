@@ -516,7 +516,10 @@ budget_commit (dt_engine_t *engine, const info_t *info)
     for (int h = 0; h < 2; h++) {
         if (!need [h])
             continue;
-        uint8_t *counts = s_counts (s_entry_for (self, rec, info->contact, buckets [h], need [h]));
+        uint32_t *entry = s_entry_for (self, rec, info->contact, buckets [h], need [h]);
+        if (!entry)
+            return;             //  out of memory: the touch goes uncounted
+        uint8_t *counts = s_counts (entry);
         for (int c = 0; c < self->cfg.cap_count; c++)
             counts [c] += (need [h] >> c) & 1;
     }

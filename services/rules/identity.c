@@ -9,12 +9,13 @@
     16-bit number). Each kind has an open-addressing index (the row's
     offset + 1, 32 bits of the key's dt_hash; accounts also keep the hash
     of the canonical id, 16 bytes a slot), at most half full, and a Bloom
-    filter of its keys (base/bloom.h, 12 bits a key). A lookup reads the filter's word, and only if the key may be
-    there the slot, then the row and its strings, which mostly share one or
-    two cache lines: most ids looked up are no alias, and the filter (1.5 MB
-    for a million aliases) stays in the caches where the index (24 MB)
-    does not. After a successful validate the arrays are shrunk to their
-    contents, the big ones on 2 MB pages.
+    filter of its keys (base/bloom.h, 12 bits a key). A lookup reads the
+    filter's word, and only if the key may be there the slot, then the row
+    and its strings, which mostly share one or two cache lines: most ids
+    looked up are no alias, and the filter (1.5 MB for a million aliases)
+    is likelier in cache than the index (24 MB). After a successful
+    validate the arrays are shrunk to their contents, the big ones on 2 MB
+    pages.
 */
 #include "rules/identity.h"
 #include "base/bloom.h"
@@ -79,10 +80,9 @@ struct _dt_identity_t {
     //  the slot is read, before the row arrives (dt_identity_step), in the
     //  same cache line; contacts have time
     size_t stride [DT_ID_KINDS];
-    //  A Bloom filter per kind of the keys in the index, a word per key's
-    //  bits (FILTER_BITS a key): an id that is no alias (most) is told so by
-    //  a word that stays in cache instead of a slot of an index that does not
-    //  (dt_identity_step)
+    //  A Bloom filter per kind of the keys in the index (FILTER_BITS a
+    //  key): an id that is no alias (most) is told so by one word, without
+    //  the index's slot (dt_identity_step)
     dt_bloom_t *filter [DT_ID_KINDS];
     //  The reverse index: a kind's row numbers ordered by the hash of their
     //  canonical id (4 bytes a row), for dt_identity_ids_of
