@@ -22,6 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  Write cp (at most U+10FFFF) as UTF-8 to out, which has room for 4
+//  bytes; returns how many it wrote
+size_t dt_utf8_put (uint32_t cp, char *out);
+
 //  True if ptr/len is valid UTF-8 without NUL bytes (PostgreSQL text can
 //  not hold NUL, and JSON must be UTF-8): no overlong forms, surrogates or
 //  code points past U+10FFFF

@@ -9,24 +9,10 @@
     sentence naming the offending rows; the caller keeps its old map (a
     separate object) in force, so a bad change never loses the mapping.
 
-    Normalisation (per kind, on by default) makes ids that differ only in
-    writing the same id, for the aliases and canonical ids of the rows and
-    for the ids looked up alike:
-      - an e-mail address (one '@' with text on both sides, no white space
-        inside once trimmed) is trimmed of white space and case-folded as a
-        whole with Unicode simple case folding (base/utf8.h; for an ASCII
-        address this is lower case). The domain is case-insensitive by DNS;
-        the local part is case-sensitive by RFC 5321 in theory, but no mail
-        system in use treats it so, and two tracks writing Bob@ and bob@
-        mean one person.
-      - a phone number (once trimmed: starts with '+' or a digit and holds
-        only digits, spaces, dashes, dots and parentheses, '+' only first)
-        is reduced to its leading '+', if any, and its digits:
-        "+49 (30) 123-45.67" becomes "+49301234567".
-      - any other id (a CRM id, a domain used as an account id) is compared
-        exactly, as sent.
-    The stored touchpoint keeps what was sent; only judgement uses the
-    normalised, resolved id.
+    Normalisation (per kind, on by default; rules/normalise.h) makes ids
+    that differ only in writing the same id, for the aliases and canonical
+    ids of the rows and for the ids looked up alike. The stored touchpoint
+    keeps what was sent; only judgement uses the normalised, resolved id.
 
     Aliases do not chain: an alias points at a canonical id that is no
     alias itself, so resolution is one lookup. Memory: the rows' strings sit
@@ -37,6 +23,7 @@
 #define DT_IDENTITY_H
 
 #include "proto/event.h"
+#include "rules/normalise.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,11 +36,6 @@ typedef enum {
     DT_ID_ACCOUNT = 1,
     DT_ID_KINDS = 2
 } dt_id_kind_t;
-
-//  The longest alias, canonical id or source a row may hold, in bytes
-#define DT_IDENTITY_ID_MAX      DT_TEXT_MAX
-//  The longest normalised id (folding may lengthen UTF-8 by half)
-#define DT_IDENTITY_NORM_MAX    (DT_TEXT_MAX * 3 / 2 + 4)
 
 //  Create an empty map (both kinds, normalisation on for both)
 dt_identity_t *dt_identity_new (void);
@@ -147,12 +129,6 @@ dt_identity_guess_held (const dt_identity_lookup_t *lookup)
 {
     return lookup->guess == lookup->found;
 }
-
-//  Normalise id as lookups do (see above), whatever the map's setting for
-//  the kind. Writes the result to out (DT_IDENTITY_NORM_MAX bytes) when it
-//  differs; returns the result, which points into id or out. Ids longer
-//  than DT_IDENTITY_ID_MAX are returned as they are.
-dt_str_t dt_identity_normalise (dt_str_t id, char *out);
 
 //  Every id of a kind that resolves to canonical (a canonical id as
 //  dt_identity_resolve returns it): each alias as added and, when it

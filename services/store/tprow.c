@@ -1,6 +1,7 @@
 /*  tprow.c - see tprow.h
 */
 #include "store/tprow.h"
+#include "base/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,25 +101,7 @@ s_string (const char **p, char *text, size_t *used, msgpack_object *out)
             default: return -1;
         }
         s++;
-        if (cp < 0x80)
-            text [at++] = (char) cp;
-        else
-        if (cp < 0x800) {
-            text [at++] = (char) (0xC0 | (cp >> 6));
-            text [at++] = (char) (0x80 | (cp & 0x3F));
-        }
-        else
-        if (cp < 0x10000) {
-            text [at++] = (char) (0xE0 | (cp >> 12));
-            text [at++] = (char) (0x80 | ((cp >> 6) & 0x3F));
-            text [at++] = (char) (0x80 | (cp & 0x3F));
-        }
-        else {
-            text [at++] = (char) (0xF0 | (cp >> 18));
-            text [at++] = (char) (0x80 | ((cp >> 12) & 0x3F));
-            text [at++] = (char) (0x80 | ((cp >> 6) & 0x3F));
-            text [at++] = (char) (0x80 | (cp & 0x3F));
-        }
+        at += dt_utf8_put (cp, text + at);
     }
     *p = s + 1;
     *used = at;

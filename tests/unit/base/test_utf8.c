@@ -235,6 +235,27 @@ test_validation (void)
     CHECK_INT (disagreements, 0);
 }
 
+//  dt_utf8_put writes what dt_utf8_next reads back, at each length's edges
+static void
+test_put (void)
+{
+    const uint32_t points [] = { 0x00, 0x41, 0x7F, 0x80, 0xE9, 0x7FF, 0x800, 0x4E2D,
+                                 0xFFFD, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF };
+    const size_t lengths [] = { 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4 };
+    for (size_t i = 0; i < sizeof points / sizeof points [0]; i++) {
+        char out [4];
+        size_t n = dt_utf8_put (points [i], out);
+        CHECK_INT ((int) n, (int) lengths [i]);
+        uint32_t cp = 0;
+        CHECK_INT ((int) dt_utf8_next ((const uint8_t *) out, (const uint8_t *) out + n, &cp),
+                   (int) n);
+        CHECK_INT ((int) cp, (int) points [i]);
+    }
+    char e_acute [4];
+    CHECK_INT ((int) dt_utf8_put (0xE9, e_acute), 2);
+    CHECK (memcmp (e_acute, "\xC3\xA9", 2) == 0);
+}
+
 int
 main (void)
 {
@@ -245,5 +266,6 @@ main (void)
     test_word_characters ();
     test_decoding ();
     test_validation ();
+    test_put ();
     return TESTING_DONE ();
 }
