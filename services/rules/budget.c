@@ -502,27 +502,25 @@ budget_commit (dt_engine_t *engine, const info_t *info)
     rec_t *rec = s_rec_make (self, info->block);
     if (!rec)
         return;
-    //  The day caps' entry and the hour caps', both made first: making one
-    //  may move the other
+    //  The day caps' entry and the hour caps'. Making the second may move
+    //  the first (the record grows onto the heap): with both, the first is
+    //  found again, which makes nothing
     uint32_t buckets [2] = { (uint32_t) s_bucket_of (info, false),
                              (uint32_t) s_bucket_of (info, true) | HOUR_BIT };
     uint32_t need [2] = { 0, 0 };
     for (int c = 0; c < self->cfg.cap_count; c++)
         if (match & (1u << c))
             need [self->info [c].hourly] |= 1u << c;
+    uint32_t *entries [2] = { NULL, NULL };
     for (int h = 0; h < 2; h++)
-        if (need [h] && !s_entry_for (self, rec, info->contact, buckets [h], need [h]))
-            return;
-    for (int h = 0; h < 2; h++) {
-        if (!need [h])
-            continue;
-        uint32_t *entry = s_entry_for (self, rec, info->contact, buckets [h], need [h]);
-        if (!entry)
+        if (need [h] && !(entries [h] = s_entry_for (self, rec, info->contact, buckets [h], need [h])))
             return;             //  out of memory: the touch goes uncounted
-        uint8_t *counts = s_counts (entry);
-        for (int c = 0; c < self->cfg.cap_count; c++)
-            counts [c] += (need [h] >> c) & 1;
-    }
+    if (need [0] && need [1]
+    &&  !(entries [0] = s_entry_for (self, rec, info->contact, buckets [0], need [0])))
+        return;
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; need [h] && c < self->cfg.cap_count; c++)
+            s_counts (entries [h]) [c] += (need [h] >> c) & 1;
 }
 
 //  Does a reservation take a slot of cap c for this contact now? Held, not
