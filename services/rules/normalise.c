@@ -13,10 +13,33 @@ s_phone_char (uint8_t c)
     return (c >= '0' && c <= '9') || c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
 }
 
+//  True if id is certainly its own normal form, decided in one pass over
+//  its bytes: printable ASCII (nothing to trim or fold but capitals), and
+//  either an address in lower case or neither address nor phone number.
+//  The ids judging looks up are mostly so; the rest take the long way.
+static bool
+s_plain (const uint8_t *ptr, size_t len)
+{
+    size_t ats = 0;
+    bool printable = true, capitals = false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = ptr [i];
+        ats += c == '@';
+        printable &= c > ' ' && c < 0x7F;
+        capitals |= c >= 'A' && c <= 'Z';
+    }
+    if (!printable)
+        return false;
+    if (ats == 0)
+        return ptr [0] != '+' && (ptr [0] < '0' || ptr [0] > '9');
+    return ats == 1 && !capitals && ptr [0] != '@' && ptr [len - 1] != '@';
+}
+
 dt_str_t
 dt_identity_normalise (dt_str_t id, char *out)
 {
-    if (id.len == 0 || id.len > DT_IDENTITY_ID_MAX)
+    if (id.len == 0 || id.len > DT_IDENTITY_ID_MAX
+    ||  s_plain ((const uint8_t *) id.ptr, id.len))
         return id;
     const uint8_t *start = (const uint8_t *) id.ptr, *end = start + id.len;
     //  Trim white space at both ends

@@ -89,6 +89,17 @@ s_test_normalise (void)
     char out [DT_IDENTITY_NORM_MAX];
     dt_str_t id = S ("bob@acme.com");
     CHECK (dt_identity_normalise (id, out).ptr == id.ptr);
+    //  The one-pass answer for plain ASCII ids and the long way agree at
+    //  their edges: a capital, a DEL, a leading digit or '+', an '@' at an end
+    id = S ("003Dn00000Xk2");
+    CHECK (dt_identity_normalise (id, out).ptr == id.ptr);
+    CHECK_STR (s_normal ("bob@acme.coM"), "bob@acme.com");
+    CHECK_STR (s_normal ("bob\x7F@acme.com"), "bob\x7F@acme.com");
+    CHECK_STR (s_normal ("9acme"), "9acme");
+    CHECK_STR (s_normal ("+acme"), "+acme");
+    CHECK_STR (s_normal ("+4930"), "+4930");
+    CHECK_STR (s_normal ("crm@"), "crm@");
+    CHECK_STR (s_normal ("x@y"), "x@y");
     //  Folding that lengthens UTF-8 (U+023A, 2 bytes, folds to U+2C65, 3)
     char longest [DT_IDENTITY_ID_MAX + 1];
     size_t len = 0;
