@@ -444,7 +444,9 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
         if (contact_pending)
             self->judged [DT_ID_CONTACT] = dt_identity_finish (identity, contact_lookup);
     }
-    info.contact = s_contact_key (self->judged [DT_ID_CONTACT]);
+    //  An id that is no alias is its own canonical id: its lookup hashed it
+    info.contact = contact_pending && !contact_lookup->found && self->judged [DT_ID_CONTACT].len?
+                   s_contact_hash (contact_lookup->hash): s_contact_key (self->judged [DT_ID_CONTACT]);
     info.key = key;
     self->judged_reservation = false;
     resv_t *own = ev->present & DT_HAS_RESERVATION? reservation_own (self, &info, commit, &sink):

@@ -216,14 +216,20 @@ s_canonical (dt_engine_t *self, dt_id_kind_t kind, dt_str_t id)
     return self->identity? dt_identity_resolve (self->identity, kind, id): id;
 }
 
+//  info_t's contact for dt_hash (seed 0) of a canonical contact id, the
+//  hash an alias lookup has already taken of an id that is no alias
+static inline uint32_t
+s_contact_hash (uint64_t hash)
+{
+    uint32_t key = (uint32_t) (((hash ^ SEED_CONTACT) * 0x9E3779B97F4A7C15ULL) >> 32);
+    return key? key: 1;         //  0 means "no contact"
+}
+
 //  info_t's contact for a canonical contact id (0: none)
 static inline uint32_t
 s_contact_key (dt_str_t contact)
 {
-    if (!contact.len)
-        return 0;
-    uint32_t hash = s_hash32 (contact.ptr, contact.len, SEED_CONTACT);
-    return hash? hash: 1;       //  0 means "no contact"
+    return contact.len? s_contact_hash (dt_hash (contact.ptr, contact.len, 0)): 0;
 }
 
 //  The account table's key for dt_hash (seed 0) of a canonical account id,
