@@ -82,7 +82,13 @@ struct _budget_t {
     const resv_table_t *resv;
     uint64_t resv_account;
     int64_t resv_now;
+    //  What budget_caps's pass saw of the entry budget_commit will need
+    //  next (the touch's contact and day): it then skips its own search
+    const rec_t *scanned;       //  NULL: nothing known
+    uint32_t scanned_count, scanned_contact, scanned_day;
+    uint32_t scanned_found;     //  the last such entry, ENTRY_NONE: none
 };
+#define ENTRY_NONE      UINT32_MAX
 
 static inline uint32_t *
 s_entry (const budget_t *self, const rec_t *rec, uint32_t i)
@@ -448,19 +454,26 @@ s_prune (budget_t *self, rec_t *rec)
     rec->count = kept;
 }
 
-//  The entry of a contact and bucket with room for one more touch of the
-//  caps in match, made if there is none (NULL when memory runs out)
-static uint32_t *
-s_entry_for (budget_t *self, rec_t *rec, uint32_t contact, uint32_t bucket, uint32_t match)
+//  Room in an entry for one more touch of the caps in match
+static inline bool
+s_room (const budget_t *self, uint32_t *entry, uint32_t match)
 {
-    for (uint32_t i = rec->count; i-- > 0; ) {
+    bool room = true;
+    for (int c = 0; c < self->cfg.cap_count && room; c++)
+        room = !(match & (1u << c)) || s_counts (entry) [c] < COUNT_MAX;
+    return room;
+}
+
+//  The entry of a contact and bucket with room for one more touch of the
+//  caps in match, made if there is none (NULL when memory runs out).
+//  absent: the caller knows the record has no entry for them.
+static uint32_t *
+s_entry_for (budget_t *self, rec_t *rec, uint32_t contact, uint32_t bucket, uint32_t match,
+             bool absent)
+{
+    for (uint32_t i = absent? 0: rec->count; i-- > 0; ) {
         uint32_t *entry = s_entry (self, rec, i);
-        if (entry [0] != contact || entry [1] != bucket)
-            continue;
-        bool room = true;
-        for (int c = 0; c < self->cfg.cap_count && room; c++)
-            room = !(match & (1u << c)) || s_counts (entry) [c] < COUNT_MAX;
-        if (room)
+        if (entry [0] == contact && entry [1] == bucket && s_room (self, entry, match))
             return entry;
     }
     if (rec->alloc == 0)
@@ -512,11 +525,25 @@ budget_commit (dt_engine_t *engine, const info_t *info)
         if (match & (1u << c))
             need [self->info [c].hourly] |= 1u << c;
     uint32_t *entries [2] = { NULL, NULL };
+    //  The day caps' entry as budget_caps's pass found it (the usual case)
+    const rec_t *scanned = self->scanned;
+    self->scanned = NULL;
+    if (need [0] && !need [1] && scanned == rec && self->scanned_count == rec->count
+    &&  self->scanned_contact == info->contact && self->scanned_day == buckets [0]) {
+        uint32_t found = self->scanned_found;
+        if (found != ENTRY_NONE && s_room (self, s_entry (self, rec, found), need [0]))
+            entries [0] = s_entry (self, rec, found);
+        else
+        if (!(entries [0] = s_entry_for (self, rec, info->contact, buckets [0], need [0],
+                                         found == ENTRY_NONE)))
+            return;
+    }
     for (int h = 0; h < 2; h++)
-        if (need [h] && !(entries [h] = s_entry_for (self, rec, info->contact, buckets [h], need [h])))
+        if (need [h] && !entries [h]
+        &&  !(entries [h] = s_entry_for (self, rec, info->contact, buckets [h], need [h], false)))
             return;             //  out of memory: the touch goes uncounted
     if (need [0] && need [1]
-    &&  !(entries [0] = s_entry_for (self, rec, info->contact, buckets [0], need [0])))
+    &&  !(entries [0] = s_entry_for (self, rec, info->contact, buckets [0], need [0], false)))
         return;
     for (int h = 0; h < 2; h++)
         for (int c = 0; need [h] && c < self->cfg.cap_count; c++)
@@ -744,6 +771,33 @@ s_held_text (const budget_t *self, text_t *text, const over_t *over, const info_
                   dt_zone_offset (info->zone, first->rec.expires_at, NULL, NULL): 0), info->zone);
 }
 
+//  Each counted cap's touches over the entries: the k-th cap (counted [k])
+//  counts an entry whose bucket is in [from [k], from [k] + width [k]] and
+//  whose contact is the touch's, or any (bit k of any_contact). Without
+//  branches: whether an entry counts is as likely as not.
+//  Returns the last entry of the contact and day, ENTRY_NONE if none.
+static inline __attribute__ ((always_inline)) uint32_t
+s_scan (const uint8_t *data, uint32_t count, size_t entry_size, uint32_t contact, uint32_t day,
+        int count_n, const uint32_t *from, const uint32_t *width, uint32_t any_contact,
+        const int *counted, uint32_t *sums)
+{
+    uint32_t found = ENTRY_NONE;
+    for (int k = 0; k < count_n; k++)
+        sums [k] = 0;
+    for (uint32_t i = 0; i < count; i++, data += entry_size) {
+        uint32_t entry [2];
+        memcpy (entry, data, sizeof entry);
+        uint32_t contacts = entry [0] == contact? ~0u: any_contact;
+        found = contacts == ~0u && entry [1] == day? i: found;
+#pragma GCC unroll 4
+        for (int k = 0; k < count_n; k++) {
+            uint32_t in = (entry [1] - from [k] <= width [k]) & (contacts >> k);
+            sums [k] += data [8 + counted [k]] & (0u - in);
+        }
+    }
+    return found;
+}
+
 void
 budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
 {
@@ -791,14 +845,30 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
             any_contact |= (uint32_t) self->cfg.cap [c].per_account << count_n;
             counted [count_n++] = c;
         }
-    for (uint32_t i = 0; rec && i < rec->count; i++) {
-        const uint32_t *entry = s_entry (self, rec, i);
-        const uint8_t *counts = (const uint8_t *) (entry + 2);
-        uint32_t bucket = entry [1];
-        uint32_t contacts = entry [0] == info->contact? ~0u: any_contact;
+    self->scanned = NULL;
+    if (rec && rec->count) {
+        uint32_t sums [DT_CAPS_MAX], found;
+        const uint8_t *data = rec->heap? rec->heap: rec->inline_;
+        uint32_t day = (uint32_t) info->day, n = rec->count;
+        size_t size = self->entry_size;
+        //  Most policies have a few caps: a loop the compiler unrolls
+        switch (count_n) {
+            case 1:  found = s_scan (data, n, size, info->contact, day, 1, from, width,
+                                     any_contact, counted, sums); break;
+            case 2:  found = s_scan (data, n, size, info->contact, day, 2, from, width,
+                                     any_contact, counted, sums); break;
+            case 3:  found = s_scan (data, n, size, info->contact, day, 3, from, width,
+                                     any_contact, counted, sums); break;
+            default: found = s_scan (data, n, size, info->contact, day, count_n, from, width,
+                                     any_contact, counted, sums);
+        }
         for (int k = 0; k < count_n; k++)
-            if (bucket - from [k] <= width [k] && (contacts >> k & 1))
-                total [counted [k]] += counts [counted [k]];
+            total [counted [k]] += sums [k];
+        self->scanned = rec;
+        self->scanned_count = n;
+        self->scanned_contact = info->contact;
+        self->scanned_day = day;
+        self->scanned_found = found;
     }
     //  Slots held for planned touches count as touches
     self->resv = engine->reservations && resv_held (engine->reservations)? engine->reservations: NULL;

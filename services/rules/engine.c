@@ -27,7 +27,9 @@
     - With 100,000 accounts the block is almost never in cache, and waiting
       for it was half the time of a judgement. The engine finds the block
       from the table alone, asks for its lines, and runs the rules that need
-      no memory (stage, themes, banned phrases) while they arrive.
+      no memory (stage, themes, banned phrases) while they arrive. Told of
+      the events ahead (dt_engine_prefetch), it asks for the table slot two
+      events ahead and for the block (and budget counters) one ahead.
 
     Hash collisions: accounts are told apart by a 64-bit hash, contacts,
     ids, themes and claim keys by 32 bits within one account, claim values
@@ -319,6 +321,39 @@ s_prefetch (const char *block, size_t from, size_t to)
         __builtin_prefetch ((const void *) line);
 }
 
+//  The parts of an account's block judging ev reads, besides its touches
+#define PART_CLAIMS     0x01
+#define PART_SEEN       0x02
+#define PART_PROJECTS   0x04
+static inline uint8_t
+s_parts (const dt_event_t *ev)
+{
+    return (uint8_t) ((ev->claim_count? PART_CLAIMS: 0)
+                    | (ev->claim_count || ev->theme.len? PART_SEEN: 0)
+                    | (ev->project.len? PART_PROJECTS: 0));
+}
+
+//  Ask for the lines of block index the rules read: touches always; claims,
+//  themes and projects when the event has them (asking for every line
+//  stalls when the fill buffers run out); then the budget's counters
+static void
+s_block_ask (dt_engine_t *self, uint32_t index, uint8_t parts)
+{
+    if (index != BLOCK_NONE) {
+        const char *block = (const char *) s_block (self, index);
+        s_prefetch (block, 0, offsetof (account_t, claims));
+        if (parts & PART_CLAIMS)
+            s_prefetch (block, offsetof (account_t, claims), offsetof (account_t, seen));
+        if (parts & PART_SEEN)
+            s_prefetch (block, offsetof (account_t, seen), offsetof (account_t, projects));
+        if (parts & PART_PROJECTS)
+            s_prefetch (block, offsetof (account_t, projects), offsetof (account_t, idlog));
+    }
+    //  After the block's: the fill buffers serve those first
+    if (self->budget)
+        budget_prefetch (self->budget, index);
+}
+
 //  The hint dt_engine_prefetch left for ev, if any, now taken; hints given
 //  before it are given up (their events were judged without them, or not
 //  at all)
@@ -341,16 +376,19 @@ s_hint_take (dt_engine_t *self, const dt_event_t *ev)
 
 //  Read the slots of hint's lookups, which have had time to come, and ask
 //  for what they point to: the rows, and the table slot of an account
-//  alias
+//  alias; or, when the account is no alias (most), the account's block,
+//  since its table slot was asked for with the lookups
 static void
 s_hint_step (dt_engine_t *self, hint_t *hint)
 {
     uint64_t guessed = s_account_hash (dt_identity_step (self->identity,
                                                          &hint->lookup [DT_ID_ACCOUNT]));
-    if (guessed != s_account_hash (hint->lookup [DT_ID_ACCOUNT].hash))
-        __builtin_prefetch (&self->slots [guessed & (self->slot_count - 1)]);
     if (hint->contact.len)
         dt_identity_step (self->identity, &hint->lookup [DT_ID_CONTACT]);
+    if (guessed != hint->key)
+        __builtin_prefetch (&self->slots [guessed & (self->slot_count - 1)]);
+    else
+        s_block_ask (self, s_block_index (self, guessed), hint->parts);
 }
 
 int
@@ -416,21 +454,7 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
     //  lines the rules read, and judge what needs no memory while they come
     size_t slot = s_probe (self, key, key & (self->slot_count - 1));
     info.block = self->slots [slot]? (uint32_t) self->slots [slot] - 1: BLOCK_NONE;
-    if (self->slots [slot]) {
-        //  Touches always; claims, themes and projects when the event has
-        //  them (asking for every line stalls when the fill buffers run out)
-        const char *block = (const char *) s_block (self, (uint32_t) self->slots [slot] - 1);
-        s_prefetch (block, 0, offsetof (account_t, claims));
-        if (ev->claim_count)
-            s_prefetch (block, offsetof (account_t, claims), offsetof (account_t, seen));
-        if (ev->claim_count || ev->theme.len)
-            s_prefetch (block, offsetof (account_t, seen), offsetof (account_t, projects));
-        if (ev->project.len)
-            s_prefetch (block, offsetof (account_t, projects), offsetof (account_t, idlog));
-    }
-    //  After the block's: the fill buffers serve those first
-    if (self->budget)
-        budget_prefetch (self->budget, info.block);
+    s_block_ask (self, info.block, s_parts (ev));
     check_event (self, &info, &sink);
     if (identity) {
         self->judged [DT_ID_ACCOUNT] = dt_identity_finish (identity, account_lookup);
@@ -480,17 +504,23 @@ dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev)
     //  account is resolved, a lookup that would wait here: ask for the
     //  alias slots, and for the table slot of the account as if it were no
     //  alias (most are not)
+    //  The hint before this one has had time: read its slots (the alias
+    //  maps', or the table's: then ask for the account's block)
+    hint_t *last = self->hint_count? &self->hints [(self->hint_count - 1) % HINTS]: NULL;
+    if (last && last->ev) {
+        if (self->identity)
+            s_hint_step (self, last);
+        else
+            s_block_ask (self, s_block_index (self, last->key), last->parts);
+    }
+    hint_t *hint = &self->hints [self->hint_count % HINTS];
+    hint->ev = ev;
+    hint->account = ev->account;
+    hint->contact = ev->contact;
+    hint->number = self->hint_count++;
+    hint->parts = s_parts (ev);
     uint64_t key;
     if (self->identity) {
-        //  The hint before this one has had time: read its slots
-        hint_t *last = self->hint_count? &self->hints [(self->hint_count - 1) % HINTS]: NULL;
-        if (last && last->ev)
-            s_hint_step (self, last);
-        hint_t *hint = &self->hints [self->hint_count % HINTS];
-        hint->ev = ev;
-        hint->account = ev->account;
-        hint->contact = ev->contact;
-        hint->number = self->hint_count++;
         dt_identity_start (self->identity, DT_ID_ACCOUNT, ev->account,
                            &hint->lookup [DT_ID_ACCOUNT]);
         if (ev->contact.len)
@@ -500,6 +530,7 @@ dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev)
     }
     else
         key = s_account_hash (dt_hash (ev->account.ptr, ev->account.len, 0));
+    hint->key = key;
     __builtin_prefetch (&self->slots [key & (self->slot_count - 1)]);
     //  The buyers' own zones (ids as sent: most are canonical)
     if (self->zonemap && self->budget) {

@@ -191,9 +191,11 @@ size_t dt_engine_reservations_sweep (dt_engine_t *self, int64_t now_ms);
 size_t dt_engine_reservations_held (dt_engine_t *self);
 
 //  A hint that ev will be judged soon (say, two events ahead in a batch):
-//  starts loading its account's table slot into cache, so a batch costs
-//  fewer cache misses. With alias maps it starts the lookups of ev's ids
-//  (the next hint reads them further) and judging ev takes them over, so
+//  starts loading its account's table slot into cache, and the next hint
+//  reads the slot and asks for the account's block and budget counters, so
+//  a batch costs fewer cache misses. With alias maps it starts the lookups
+//  of ev's ids (the next hint reads them further, and asks for the block of
+//  an account that is no alias) and judging ev takes them over, so
 //  ev and the strings it points to must not change until it is judged.
 //  Judging is correct with or without it.
 void dt_engine_prefetch (dt_engine_t *self, const dt_event_t *ev);

@@ -116,6 +116,8 @@ typedef struct {
     const dt_event_t *ev;       //  NULL: none (judged, or given up)
     dt_str_t account, contact;  //  the event's ids when it was hinted
     uint64_t number;            //  which hint (hint_count then)
+    uint64_t key;               //  the account table's key, as if no alias
+    uint8_t parts;              //  which parts of the block judging will read
     dt_identity_lookup_t lookup [DT_ID_KINDS];
 } hint_t;
 
