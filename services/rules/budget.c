@@ -33,10 +33,10 @@
 */
 #include "rules/internal.h"
 #include "base/calendar.h"
+#include "base/hugemem.h"
 #include "base/tzdb.h"
 
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #define HOUR_MS         3600000LL
 #define HOUR_BIT        0x80000000u     //  a bucket that counts an hour, not a day
@@ -54,7 +54,7 @@ typedef struct {
     uint8_t inline_ [REC_SIZE - 16];
 } rec_t;
 _Static_assert (sizeof (rec_t) == REC_SIZE, "a budget record is four cache lines");
-#define ARENA_BYTES     (2u << 20)      //  records come in huge pages
+#define ARENA_BYTES     DT_HUGE_PAGE    //  records come in huge pages
 #define ARENA_RECS      (ARENA_BYTES / REC_SIZE)
 
 typedef struct {
@@ -222,13 +222,9 @@ s_rec_make (budget_t *self, uint32_t block)
         //  A huge page each where the kernel gives them: with 100,000
         //  accounts every record is a TLB miss on 4 KiB pages, and a page
         //  walk on top of the cache miss made judging a fifth slower
-        void *memory = NULL;
-        if (posix_memalign (&memory, ARENA_BYTES, ARENA_BYTES))
+        void *memory = dt_huge_alloc (ARENA_BYTES, true);
+        if (!memory)
             return NULL;
-#ifdef MADV_HUGEPAGE
-        madvise (memory, ARENA_BYTES, MADV_HUGEPAGE);
-#endif
-        memset (memory, 0, ARENA_BYTES);
         self->chunks [chunk] = (rec_t *) memory;
     }
     return &self->chunks [chunk][block % ARENA_RECS];

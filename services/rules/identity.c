@@ -20,16 +20,15 @@
 #include "rules/identity.h"
 #include "base/bloom.h"
 #include "base/hash.h"
+#include "base/hugemem.h"
 #include "base/utf8.h"
 
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #define SOURCES_MAX     65535       //  distinct sources in one map
-#define HUGE_PAGE       ((size_t) 2 << 20)
 #define FILTER_BITS     12          //  a key's share of its kind's filter
 
 enum {
@@ -155,39 +154,19 @@ s_arena_put (arena_t *arena, const char *data, size_t len)
     return (int64_t) (arena->size - len);
 }
 
-//  size bytes (zeroed if asked) on 2 MB pages where the kernel has them
-//  (transparent huge pages, asked for with madvise): lookups read the
-//  index, the rows and the strings at random, and over 4 KB pages nearly
-//  every such read of a map of a million aliases also missed the TLB, a
-//  page walk that missed the caches as well. Small arrays: plain malloc.
-static void *
-s_alloc_big (size_t size, bool zero)
-{
-    if (size < HUGE_PAGE)
-        return zero? calloc (1, size? size: 1): malloc (size? size: 1);
-    void *data = NULL;
-    if (posix_memalign (&data, HUGE_PAGE, size))
-        return NULL;
-    //  Only the whole 2 MB pages; the tail stays on small pages
-    madvise (data, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
-    if (zero)
-        memset (data, 0, size);
-    return data;
-}
-
 //  Give back what an array of size bytes (alloc held) does not use, moving
 //  a big one to 2 MB pages; returns where it is now (data when that fails:
 //  the array stays as it was)
 static void *
 s_shrink (void *data, size_t size, size_t alloc)
 {
-    if (!data || size == 0 || (size == alloc && size < HUGE_PAGE))
+    if (!data || size == 0 || (size == alloc && size < DT_HUGE_PAGE))
         return data;
-    if (size < HUGE_PAGE) {
+    if (size < DT_HUGE_PAGE) {
         void *shrunk = realloc (data, size);
         return shrunk? shrunk: data;
     }
-    void *moved = s_alloc_big (size, false);
+    void *moved = dt_huge_alloc (size, false);
     if (!moved)
         return data;
     memcpy (moved, data, size);
@@ -199,7 +178,7 @@ static void
 s_arena_shrink (arena_t *arena)
 {
     char *shrunk = (char *) s_shrink (arena->data, arena->size, arena->alloc);
-    if (shrunk != arena->data || arena->size < HUGE_PAGE) {
+    if (shrunk != arena->data || arena->size < DT_HUGE_PAGE) {
         arena->data = shrunk;
         if (arena->size)
             arena->alloc = arena->size;
@@ -542,7 +521,7 @@ s_reverse_build (dt_identity_t *self)
         if (count == 0)
             continue;
         by_hash_t *pairs = (by_hash_t *) malloc (count * sizeof (by_hash_t));
-        self->by_target [kind] = (uint32_t *) s_alloc_big (count * sizeof (uint32_t), false);
+        self->by_target [kind] = (uint32_t *) dt_huge_alloc (count * sizeof (uint32_t), false);
         if (!pairs || !self->by_target [kind]) {
             free (pairs);
             return -1;
@@ -606,7 +585,7 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
         free (self->index [kind]);
         self->index_size [kind] = dt_hash_slots (self->kind_rows [kind]);
         self->stride [kind] = kind == DT_ID_ACCOUNT? 2: 1;
-        self->index [kind] = (slot_t *) s_alloc_big (self->index_size [kind] * self->stride [kind]
+        self->index [kind] = (slot_t *) dt_huge_alloc (self->index_size [kind] * self->stride [kind]
                                                      * sizeof (slot_t), true);
         if (!self->index [kind]) {
             self->index_size [kind] = 0;
@@ -694,7 +673,7 @@ dt_identity_validate (dt_identity_t *self, char *err, size_t errlen)
     //  Give back what the arrays do not use
     uint32_t *shrunk = (uint32_t *) s_shrink (self->row_at, self->row_count * sizeof (uint32_t),
                                               self->row_alloc * sizeof (uint32_t));
-    if (shrunk != self->row_at || self->row_count * sizeof (uint32_t) < HUGE_PAGE) {
+    if (shrunk != self->row_at || self->row_count * sizeof (uint32_t) < DT_HUGE_PAGE) {
         self->row_at = shrunk;
         if (self->row_count)
             self->row_alloc = self->row_count;
