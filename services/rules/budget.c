@@ -66,7 +66,7 @@ typedef struct {
 struct _budget_t {
     dt_budget_t cfg;
     cap_info_t info [DT_CAPS_MAX];
-    size_t entry_size;
+    size_t entry_size;          //  bytes an entry takes: 8 and one per cap
     int64_t keep_days;          //  entries older than this behind the newest go
     rec_t **chunks;             //  ARENA_RECS records each
     size_t chunk_count;
@@ -90,20 +90,32 @@ struct _budget_t {
 };
 #define ENTRY_NONE      UINT32_MAX
 
-static inline uint32_t *
-s_entry (const budget_t *self, const rec_t *rec, uint32_t i)
+//  A record's entries, a struct of arrays (in the record, or on the heap
+//  once they outgrow it): alloc contacts, alloc buckets, then alloc counts
+//  of a byte for each cap, so that budget_caps's pass reads each array in
+//  turn, four entries at a time. A byte per count: a count that would pass
+//  COUNT_MAX goes on in a second entry for the same contact and bucket
+//  (counting sums entries), so the entries of the usual account fit its
+//  record.
+typedef struct {
+    uint32_t *contact, *bucket;
+    uint8_t *counts;            //  cap c's count of entry i: counts [c * alloc + i]
+    uint32_t alloc;
+} cols_t;
+
+static inline cols_t
+s_cols (const rec_t *rec)
 {
-    const uint8_t *data = rec->heap? rec->heap: rec->inline_;
-    return (uint32_t *) (data + (size_t) i * self->entry_size);
+    uint8_t *data = rec->heap? rec->heap: (uint8_t *) rec->inline_;
+    cols_t cols = { (uint32_t *) data, (uint32_t *) data + rec->alloc,
+                    data + 8 * (size_t) rec->alloc, rec->alloc };
+    return cols;
 }
 
-//  A byte per cap: a count that would pass COUNT_MAX goes on in a second
-//  entry for the same contact and bucket (counting sums entries), so the
-//  entries of the usual account fit its record
 static inline uint8_t *
-s_counts (uint32_t *entry)
+s_count (cols_t cols, int cap, uint32_t i)
 {
-    return (uint8_t *) (entry + 2);
+    return &cols.counts [(size_t) cap * cols.alloc + i];
 }
 
 static inline int64_t
@@ -134,7 +146,7 @@ budget_new (const dt_rules_config_t *cfg, const dt_tzdb_t *zones)
         info->buckets = cap->window != DT_WINDOW_ROLLING? 1:
                         (int) (cap->length / (info->hourly? HOUR_MS: DAY_MS));
     }
-    self->entry_size = (8 + (size_t) budget->cap_count + 3) & ~(size_t) 3;
+    self->entry_size = 8 + (size_t) budget->cap_count;
     self->keep_days = dt_budget_horizon (budget) / DAY_MS + 1;
     self->month_first = 1;              //  an empty range: nothing cached
     self->month_last = 0;
@@ -426,52 +438,59 @@ s_bucket_of (const info_t *info, bool hourly)
     return hourly? info->hour: info->day;
 }
 
+static inline int64_t
+s_bucket_day (uint32_t bucket)
+{
+    return bucket & HOUR_BIT? (bucket & ~HOUR_BIT) / 24: bucket;
+}
+
 //  Drop entries older than keep_days behind the newest day bucket
 static void
 s_prune (budget_t *self, rec_t *rec)
 {
+    cols_t cols = s_cols (rec);
     int64_t newest = 0;
-    for (uint32_t i = 0; i < rec->count; i++) {
-        uint32_t bucket = s_entry (self, rec, i) [1];
-        int64_t day = bucket & HOUR_BIT? (bucket & ~HOUR_BIT) / 24: bucket;
-        if (day > newest)
-            newest = day;
-    }
+    for (uint32_t i = 0; i < rec->count; i++)
+        if (s_bucket_day (cols.bucket [i]) > newest)
+            newest = s_bucket_day (cols.bucket [i]);
     uint32_t kept = 0;
     for (uint32_t i = 0; i < rec->count; i++) {
-        uint32_t *entry = s_entry (self, rec, i);
-        int64_t day = entry [1] & HOUR_BIT? (entry [1] & ~HOUR_BIT) / 24: entry [1];
-        if (day + self->keep_days < newest)
+        if (s_bucket_day (cols.bucket [i]) + self->keep_days < newest)
             continue;
-        if (kept != i)
-            memcpy (s_entry (self, rec, kept), entry, self->entry_size);
+        if (kept != i) {
+            cols.contact [kept] = cols.contact [i];
+            cols.bucket [kept] = cols.bucket [i];
+            for (int c = 0; c < self->cfg.cap_count; c++)
+                *s_count (cols, c, kept) = *s_count (cols, c, i);
+        }
         kept++;
     }
     rec->count = kept;
 }
 
-//  Room in an entry for one more touch of the caps in match
+//  Room in entry i for one more touch of the caps in match
 static inline bool
-s_room (const budget_t *self, uint32_t *entry, uint32_t match)
+s_room (const budget_t *self, cols_t cols, uint32_t i, uint32_t match)
 {
     bool room = true;
     for (int c = 0; c < self->cfg.cap_count && room; c++)
-        room = !(match & (1u << c)) || s_counts (entry) [c] < COUNT_MAX;
+        room = !(match & (1u << c)) || *s_count (cols, c, i) < COUNT_MAX;
     return room;
 }
 
 //  The entry of a contact and bucket with room for one more touch of the
-//  caps in match, made if there is none (NULL when memory runs out).
-//  absent: the caller knows the record has no entry for them.
-static uint32_t *
+//  caps in match, made if there is none (ENTRY_NONE when memory runs out).
+//  absent: the caller knows the record has no entry for them. Making one
+//  may prune the record: indices found before are stale.
+static uint32_t
 s_entry_for (budget_t *self, rec_t *rec, uint32_t contact, uint32_t bucket, uint32_t match,
              bool absent)
 {
-    for (uint32_t i = absent? 0: rec->count; i-- > 0; ) {
-        uint32_t *entry = s_entry (self, rec, i);
-        if (entry [0] == contact && entry [1] == bucket && s_room (self, entry, match))
-            return entry;
-    }
+    cols_t cols = s_cols (rec);
+    for (uint32_t i = absent? 0: rec->count; i-- > 0; )
+        if (cols.contact [i] == contact && cols.bucket [i] == bucket
+        &&  s_room (self, cols, i, match))
+            return i;
     if (rec->alloc == 0)
         rec->alloc = (uint32_t) (sizeof rec->inline_ / self->entry_size);
     if (rec->count == rec->alloc) {
@@ -482,8 +501,14 @@ s_entry_for (budget_t *self, rec_t *rec, uint32_t contact, uint32_t bucket, uint
             uint32_t alloc = rec->alloc + 8;
             uint8_t *heap = (uint8_t *) malloc ((size_t) alloc * self->entry_size);
             if (!heap)
-                return NULL;
-            memcpy (heap, s_entry (self, rec, 0), (size_t) rec->count * self->entry_size);
+                return ENTRY_NONE;
+            cols_t from = s_cols (rec);
+            cols_t to = { (uint32_t *) heap, (uint32_t *) heap + alloc, heap + 8 * (size_t) alloc,
+                          alloc };
+            memcpy (to.contact, from.contact, rec->count * sizeof (uint32_t));
+            memcpy (to.bucket, from.bucket, rec->count * sizeof (uint32_t));
+            for (int c = 0; c < self->cfg.cap_count; c++)
+                memcpy (s_count (to, c, 0), s_count (from, c, 0), rec->count);
             if (rec->heap)
                 self->data_bytes -= (size_t) rec->alloc * self->entry_size;
             free (rec->heap);
@@ -492,11 +517,13 @@ s_entry_for (budget_t *self, rec_t *rec, uint32_t contact, uint32_t bucket, uint
             rec->alloc = alloc;
         }
     }
-    uint32_t *entry = s_entry (self, rec, rec->count++);
-    memset (entry, 0, self->entry_size);
-    entry [0] = contact;
-    entry [1] = bucket;
-    return entry;
+    uint32_t i = rec->count++;
+    cols = s_cols (rec);
+    cols.contact [i] = contact;
+    cols.bucket [i] = bucket;
+    for (int c = 0; c < self->cfg.cap_count; c++)
+        *s_count (cols, c, i) = 0;
+    return i;
 }
 
 void
@@ -512,38 +539,41 @@ budget_commit (dt_engine_t *engine, const info_t *info)
     if (!rec)
         return;
     //  The day caps' entry and the hour caps'. Making the second may move
-    //  the first (the record grows onto the heap): with both, the first is
-    //  found again, which makes nothing
+    //  the first (the record is pruned): with both, the first is found
+    //  again, which makes nothing
     uint32_t buckets [2] = { (uint32_t) s_bucket_of (info, false),
                              (uint32_t) s_bucket_of (info, true) | HOUR_BIT };
     uint32_t need [2] = { 0, 0 };
     for (int c = 0; c < self->cfg.cap_count; c++)
         if (match & (1u << c))
             need [self->info [c].hourly] |= 1u << c;
-    uint32_t *entries [2] = { NULL, NULL };
+    uint32_t entries [2] = { ENTRY_NONE, ENTRY_NONE };
     //  The day caps' entry as budget_caps's pass found it (the usual case)
     const rec_t *scanned = self->scanned;
     self->scanned = NULL;
     if (need [0] && !need [1] && scanned == rec && self->scanned_count == rec->count
     &&  self->scanned_contact == info->contact && self->scanned_day == buckets [0]) {
         uint32_t found = self->scanned_found;
-        if (found != ENTRY_NONE && s_room (self, s_entry (self, rec, found), need [0]))
-            entries [0] = s_entry (self, rec, found);
+        if (found != ENTRY_NONE && s_room (self, s_cols (rec), found, need [0]))
+            entries [0] = found;
         else
-        if (!(entries [0] = s_entry_for (self, rec, info->contact, buckets [0], need [0],
-                                         found == ENTRY_NONE)))
+        if ((entries [0] = s_entry_for (self, rec, info->contact, buckets [0], need [0],
+                                        found == ENTRY_NONE)) == ENTRY_NONE)
             return;
     }
     for (int h = 0; h < 2; h++)
-        if (need [h] && !entries [h]
-        &&  !(entries [h] = s_entry_for (self, rec, info->contact, buckets [h], need [h], false)))
+        if (need [h] && entries [h] == ENTRY_NONE
+        &&  (entries [h] = s_entry_for (self, rec, info->contact, buckets [h], need [h],
+                                        false)) == ENTRY_NONE)
             return;             //  out of memory: the touch goes uncounted
     if (need [0] && need [1]
-    &&  !(entries [0] = s_entry_for (self, rec, info->contact, buckets [0], need [0], false)))
+    &&  (entries [0] = s_entry_for (self, rec, info->contact, buckets [0], need [0],
+                                    false)) == ENTRY_NONE)
         return;
+    cols_t cols = s_cols (rec);
     for (int h = 0; h < 2; h++)
         for (int c = 0; need [h] && c < self->cfg.cap_count; c++)
-            s_counts (entries [h]) [c] += (need [h] >> c) & 1;
+            *s_count (cols, c, entries [h]) += (need [h] >> c) & 1;
 }
 
 //  Does a reservation take a slot of cap c for this contact now? Held, not
@@ -581,14 +611,14 @@ s_dense (const budget_t *self, const rec_t *rec, int c, uint32_t contact, int64_
         }
     if (!rec)
         return;
+    cols_t cols = s_cols (rec);
     for (uint32_t i = 0; i < rec->count; i++) {
-        uint32_t *entry = s_entry (self, rec, i);
-        if ((entry [1] & HOUR_BIT) != (hourly? HOUR_BIT: 0)
-        ||  (!per_account && entry [0] != contact))
+        if ((cols.bucket [i] & HOUR_BIT) != (hourly? HOUR_BIT: 0)
+        ||  (!per_account && cols.contact [i] != contact))
             continue;
-        int64_t at = (int64_t) (entry [1] & ~HOUR_BIT) - lo;
+        int64_t at = (int64_t) (cols.bucket [i] & ~HOUR_BIT) - lo;
         if (at >= 0 && at < span)
-            out [at] += s_counts (entry) [c];
+            out [at] += *s_count (cols, c, i);
     }
 }
 
@@ -767,29 +797,63 @@ s_held_text (const budget_t *self, text_t *text, const over_t *over, const info_
                   dt_zone_offset (info->zone, first->rec.expires_at, NULL, NULL): 0), info->zone);
 }
 
+//  Four entries at a time, in the vector registers every x86-64 has
+typedef uint32_t v4u_t __attribute__ ((vector_size (16)));
+typedef uint8_t v4b_t __attribute__ ((vector_size (4)));
+
+static inline v4u_t
+s_v4u (uint32_t value)
+{
+    return (v4u_t) { value, value, value, value };
+}
+
 //  Each counted cap's touches over the entries: the k-th cap (counted [k])
 //  counts an entry whose bucket is in [from [k], from [k] + width [k]] and
 //  whose contact is the touch's, or any (bit k of any_contact). Without
-//  branches: whether an entry counts is as likely as not.
-//  Returns the last entry of the contact and day, ENTRY_NONE if none.
+//  branches: whether an entry counts is as likely as not. Returns the last
+//  entry of the contact and day, ENTRY_NONE if none.
 static inline __attribute__ ((always_inline)) uint32_t
-s_scan (const uint8_t *data, uint32_t count, size_t entry_size, uint32_t contact, uint32_t day,
-        int count_n, const uint32_t *from, const uint32_t *width, uint32_t any_contact,
-        const int *counted, uint32_t *sums)
+s_scan (cols_t cols, uint32_t count, uint32_t contact, uint32_t day, int count_n,
+        const uint32_t *from, const uint32_t *width, uint32_t any_contact, const int *counted,
+        uint32_t *sums)
 {
     uint32_t found = ENTRY_NONE;
-    for (int k = 0; k < count_n; k++)
-        sums [k] = 0;
-    for (uint32_t i = 0; i < count; i++, data += entry_size) {
-        uint32_t entry [2];
-        memcpy (entry, data, sizeof entry);
-        uint32_t contacts = entry [0] == contact? ~0u: any_contact;
-        found = contacts == ~0u && entry [1] == day? i: found;
+    v4u_t sum [DT_CAPS_MAX], low [DT_CAPS_MAX], span [DT_CAPS_MAX], any [DT_CAPS_MAX];
+    const uint8_t *counts [DT_CAPS_MAX];
+#pragma GCC unroll 4
+    for (int k = 0; k < count_n; k++) {
+        sum [k] = s_v4u (0);
+        low [k] = s_v4u (from [k]);
+        span [k] = s_v4u (width [k]);
+        any [k] = s_v4u (0u - (any_contact >> k & 1));
+        counts [k] = s_count (cols, counted [k], 0);
+    }
+    v4u_t mine_id = s_v4u (contact), day_id = s_v4u (day);
+    uint32_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        v4u_t bucket, who;
+        memcpy (&bucket, cols.bucket + i, sizeof bucket);
+        memcpy (&who, cols.contact + i, sizeof who);
+        v4u_t mine = (v4u_t) (who == mine_id);
+        v4u_t today = mine & (v4u_t) (bucket == day_id);
+        if (today [0] | today [1] | today [2] | today [3])
+            found = i + (today [3]? 3: today [2]? 2: today [1]? 1: 0);
 #pragma GCC unroll 4
         for (int k = 0; k < count_n; k++) {
-            uint32_t in = (entry [1] - from [k] <= width [k]) & (contacts >> k);
-            sums [k] += data [8 + counted [k]] & (0u - in);
+            v4b_t bytes;
+            memcpy (&bytes, counts [k] + i, sizeof bytes);
+            v4u_t in = (v4u_t) (bucket - low [k] <= span [k]) & (mine | any [k]);
+            sum [k] += __builtin_convertvector (bytes, v4u_t) & in;
         }
+    }
+    for (int k = 0; k < count_n; k++)
+        sums [k] = sum [k][0] + sum [k][1] + sum [k][2] + sum [k][3];
+    for (; i < count; i++) {
+        bool mine = cols.contact [i] == contact;
+        found = mine && cols.bucket [i] == day? i: found;
+        for (int k = 0; k < count_n; k++)
+            if (cols.bucket [i] - from [k] <= width [k] && (mine || (any_contact >> k & 1)))
+                sums [k] += counts [k][i];
     }
     return found;
 }
@@ -844,18 +908,17 @@ budget_caps (dt_engine_t *engine, const info_t *info, int replay, sink_t *sink)
     self->scanned = NULL;
     if (rec && rec->count) {
         uint32_t sums [DT_CAPS_MAX], found;
-        const uint8_t *data = rec->heap? rec->heap: rec->inline_;
+        cols_t cols = s_cols (rec);
         uint32_t day = (uint32_t) info->day, n = rec->count;
-        size_t size = self->entry_size;
         //  Most policies have a few caps: a loop the compiler unrolls
         switch (count_n) {
-            case 1:  found = s_scan (data, n, size, info->contact, day, 1, from, width,
-                                     any_contact, counted, sums); break;
-            case 2:  found = s_scan (data, n, size, info->contact, day, 2, from, width,
-                                     any_contact, counted, sums); break;
-            case 3:  found = s_scan (data, n, size, info->contact, day, 3, from, width,
-                                     any_contact, counted, sums); break;
-            default: found = s_scan (data, n, size, info->contact, day, count_n, from, width,
+            case 1:  found = s_scan (cols, n, info->contact, day, 1, from, width, any_contact,
+                                     counted, sums); break;
+            case 2:  found = s_scan (cols, n, info->contact, day, 2, from, width, any_contact,
+                                     counted, sums); break;
+            case 3:  found = s_scan (cols, n, info->contact, day, 3, from, width, any_contact,
+                                     counted, sums); break;
+            default: found = s_scan (cols, n, info->contact, day, count_n, from, width,
                                      any_contact, counted, sums);
         }
         for (int k = 0; k < count_n; k++)
