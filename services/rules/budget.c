@@ -15,7 +15,9 @@
     its account block's index in arenas of huge pages, asked for
     (prefetched) when judging starts, so its cache miss overlaps the
     block's; a byte per count keeps the usual account's entries in it
-    rather than on the heap, a second miss.
+    rather than on the heap, a second miss. The entries are a struct of
+    arrays, so that the one pass budget_caps makes over them (every cap at
+    once) adds four entries at a time in vector registers.
 
     Local time: the buyer's own zone (table contact_settings, rules/zonemap.h:
     the contact's row, else the account's), else an event's attrs.tz (an IANA

@@ -336,7 +336,7 @@ s_parts (const dt_event_t *ev)
 //  Ask for the lines of block index the rules read: touches always; claims,
 //  themes and projects when the event has them (asking for every line
 //  stalls when the fill buffers run out); then the budget's counters
-static void
+static inline __attribute__ ((always_inline)) void
 s_block_ask (dt_engine_t *self, uint32_t index, uint8_t parts)
 {
     if (index != BLOCK_NONE) {
