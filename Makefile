@@ -13,6 +13,11 @@
 # uses. Includes name their room: #include "rules/engine.h" (-I. for proto/,
 # -Iservices for the rest, -Itests for the shared test header).
 
+# A target named by its path builds in its variant (one variant a command):
+# make build/asan/tests/test_budget
+ifneq ($(filter build/asan/%,$(MAKECMDGOALS)),)
+VARIANT  ?= asan
+endif
 VARIANT  ?= release
 BUILD    := build/$(VARIANT)
 CC       ?= cc
