@@ -907,8 +907,18 @@ dt_policy_parse (const char *text, size_t len, const dt_rules_config_t *defaults
 //  --------------------------------------------------------------------------
 //  Canonical text
 
+//  A character YAML reads as a line break (NEL, LINE and PARAGRAPH
+//  SEPARATOR) or does not allow in a document (C1 controls, BOM, what is
+//  no character): escaped in double quotes, never written as it is
+static bool
+s_yaml_unsafe (uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF
+        || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF;
+}
+
 //  Plain YAML text reads best; anything YAML could read otherwise (a
-//  colon, a leading dash, "yes") is double-quoted
+//  colon, a leading dash, "yes", a line break beyond ASCII) is double-quoted
 static bool
 s_plain_ok (const char *text)
 {
@@ -923,6 +933,13 @@ s_plain_ok (const char *text)
     for (const char *c = text; *c; c++)
         if (!isalnum ((unsigned char) *c) && !strchr (" _./+-%@", *c) && (unsigned char) *c < 0x80)
             return false;
+    const uint8_t *at = (const uint8_t *) text, *end = at + len;
+    while (at < end) {
+        uint32_t cp;
+        at += dt_utf8_next (at, end, &cp);
+        if (s_yaml_unsafe (cp))
+            return false;
+    }
     for (int i = 0; reserved [i]; i++)
         if (strcasecmp (text, reserved [i]) == 0)
             return false;
@@ -937,6 +954,7 @@ s_put_text (dt_buf_t *out, const char *text)
         return;
     }
     dt_buf_putc (out, '"');
+    const unsigned char *end = (const unsigned char *) text + strlen (text);
     for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
         if (*c == '"' || *c == '\\') {
             dt_buf_putc (out, '\\');
@@ -952,7 +970,17 @@ s_put_text (dt_buf_t *out, const char *text)
         if (*c < 0x20 || *c == 0x7F)
             dt_buf_printf (out, "\\x%02x", *c);
         else
+        if (*c < 0x80)
             dt_buf_putc (out, (char) *c);
+        else {
+            uint32_t cp;
+            size_t n = dt_utf8_next (c, end, &cp);
+            if (s_yaml_unsafe (cp))
+                dt_buf_printf (out, "\\u%04x", (unsigned) cp);
+            else
+                dt_buf_append (out, c, n);
+            c += n - 1;
+        }
     }
     dt_buf_putc (out, '"');
 }

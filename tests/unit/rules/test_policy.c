@@ -204,8 +204,19 @@ test_round_trip (void)
     dt_policy_add_banned (policy, "- dash \"quoted\" \\ back", NULL, NULL, 0);
     dt_policy_add_theme (policy, "ünïcode théme", "", 0, 1800000000123LL, false, "a\tnote",
                          NULL, 0);
+    //  Characters YAML reads as line breaks (LINE and PARAGRAPH SEPARATOR,
+    //  NEL) or refuses (BOM inside), which libyaml decodes from escapes:
+    //  written escaped, in text that would otherwise go plain too
+    dt_policy_add_claim (policy, "price\xE2\x80\xA8list: key", "from\xC2\x85 10", NULL, 0);
+    dt_policy_add_banned (policy, "para\xE2\x80\xA9graph", NULL, NULL, 0);
+    dt_policy_add_banned (policy, "zero\xEF\xBB\xBFwidth", NULL, NULL, 0);
     dt_buf_t first = { 0 }, second = { 0 };
     dt_policy_format (policy, &first);
+    dt_buf_putc (&first, 0);
+    CHECK (strstr (first.data, "\"price\\u2028list: key\": \"from\\u0085 10\""));
+    CHECK (strstr (first.data, "\"para\\u2029graph\""));
+    CHECK (strstr (first.data, "\"zero\\ufeffwidth\""));
+    first.size--;
     dt_policy_t *again = dt_policy_parse (first.data, first.size, NULL, &stages, &errors);
     CHECK (again);
     for (int i = 0; i < errors.count; i++)
