@@ -94,10 +94,10 @@ struct _dt_coordinator_t {
     dt_buf_t scratch;
     uint64_t instance;              //  random per start: tracks notice a restart
     uint64_t committed_events, duplicate_events, committed_rejects, published;
-    //  The feed's numbering (seq): writesets take their turns in the order
-    //  they were sent, one at a time from the store's SEQ to its USED
-    //  (store_actor.h), so the numbers follow the order of publication
-    uint64_t seq_next;              //  the next to hand out; 0 until read at start
+    //  The feed's numbering (seq): writesets number their events in the
+    //  order they were sent (s_seq_turn), so the numbers follow the order
+    //  of publication
+    uint64_t seq_next;              //  the first after every writeset counted; 0 until read at start
     atomic_uint_fast64_t seq_published;     //  every seq up to it is committed
     bool started;                   //  rule memory rebuilt: the link is read
 
@@ -116,6 +116,7 @@ struct _dt_coordinator_t {
     dt_curve_t *curve;              //  NULL: plain TCP
     atomic_bool ready_store, ready_memory, ready_reader;
     dt_counter_t *m_events, *m_rejects, *m_findings, *m_verdicts, *m_published, *m_checks;
+    dt_counter_t *m_seq_guesses;
     dt_checkapi_t checkapi;         //  what the check API answers with
     int64_t swept_at;               //  reservations' records last swept (mono ms)
     dt_counter_t *m_catchups;
@@ -155,6 +156,11 @@ s_metrics_setup (dt_coordinator_t *self)
     dt_metrics_t *m = self->metrics = dt_metrics_new ("dualtrack_coordinator_");
     self->m_events = dt_metrics_counter (m, "events_total",
         "Events committed, by result (stored, or duplicate: a resend of a stored id)", "result");
+    self->m_seq_guesses = dt_metrics_counter (m, "seq_guesses_total",
+        "Writesets that started on a guessed first seq, by result (kept, or missed: written again)",
+        "result");
+    dt_counter_add (self->m_seq_guesses, "kept", 0);
+    dt_counter_add (self->m_seq_guesses, "missed", 0);
     self->m_rejects = dt_metrics_counter (m, "rejects_stored_total", "Rejects written to the rejects table", NULL);
     self->m_findings = dt_metrics_counter (m, "findings_total", "Findings stored, by rule", "rule");
     self->m_verdicts = dt_metrics_counter (m, "verdicts_total", "Verdicts on stored touchpoints", "verdict");
@@ -766,25 +772,65 @@ s_finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
         dt_writeset_destroy (&ws);
 }
 
-//  The oldest writeset not settled gets its turn to number its events once
-//  it asked; those after it wait (the first seq of each follows the seqs
-//  the one before took, which it knows only once its rows are in)
+//  A word to the store actor writing ws
+static void
+s_tell_store (dt_coordinator_t *self, dt_writeset_t *ws, const char *command, uint64_t value)
+{
+    for (int i = 0; i < self->opts.store_connections; i++)
+        if (self->at_store [i] == ws)
+            zsock_send (self->stores [i], "sp8", command, ws, value);
+}
+
+//  The feed's numbering. Writesets take their seqs in the order they were
+//  sent. The oldest one not yet counted into seq_next gets seq_next once
+//  it asks: exact. While it writes, the one after it may start on a guess,
+//  the seq after the first's if every event of the first is new (they
+//  are, but for resends), provided the two share no id; otherwise the two
+//  would write one after the other, as they did before (PostgreSQL would
+//  make one wait for the other's rows anyway). Once the first says how
+//  many it used, the guess is kept ("GO") or the second rolls back and
+//  asks again ("MISS"); nothing commits on an open guess.
 static void
 s_seq_turn (dt_coordinator_t *self)
 {
     if (!self->seq_next)
         return;
+    dt_writeset_t *open = NULL;     //  exact, still writing its rows
     for (dt_writeset_t *ws = (dt_writeset_t *) zlistx_first (self->committing); ws;
          ws = (dt_writeset_t *) zlistx_next (self->committing)) {
-        if (ws->seq_settled)
+        if (ws->seq_counted || (ws->seq_settled && !ws->seq_granted))
+            continue;               //  behind seq_next, or took no seq
+        if (open) {
+            if (!ws->seq_granted && ws->seq_asked && !dt_writeset_shares_id (open, ws)) {
+                ws->seq_granted = open->seq_granted + open->distinct;
+                ws->seq_exact = false;
+                s_tell_store (self, ws, "GUESS", ws->seq_granted);
+            }
+            return;
+        }
+        //  Every writeset before this one is counted: its first is seq_next
+        if (ws->seq_granted && !ws->seq_exact) {
+            bool kept = ws->seq_granted == self->seq_next;
+            dt_counter_add (self->m_seq_guesses, kept? "kept": "missed", 1);
+            s_tell_store (self, ws, kept? "GO": "MISS", 0);
+            if (kept)
+                ws->seq_exact = true;
+            else
+                ws->seq_granted = ws->seq_count = 0, ws->seq_asked = ws->seq_settled = false;
+        }
+        if (!ws->seq_granted) {
+            if (!ws->seq_asked)
+                return;
+            ws->seq_granted = self->seq_next;
+            ws->seq_exact = true;
+            s_tell_store (self, ws, "BASE", ws->seq_granted);
+        }
+        if (!ws->seq_settled) {
+            open = ws;
             continue;
-        if (ws->seq_granted || !ws->seq_asked)
-            return;         //  its turn, or it has not asked yet
-        ws->seq_granted = self->seq_next;
-        for (int i = 0; i < self->opts.store_connections; i++)
-            if (self->at_store [i] == ws)
-                zsock_send (self->stores [i], "sp8", "BASE", ws, ws->seq_granted);
-        return;
+        }
+        self->seq_next = ws->seq_granted + ws->seq_count;
+        ws->seq_counted = true;
     }
 }
 
@@ -802,11 +848,13 @@ s_store_done (dt_coordinator_t *self, int index)
     }
     else
     if (streq (command, "USED") && ptr) {
+        //  (Not after a MISS: the actor said it before it heard)
         dt_writeset_t *ws = (dt_writeset_t *) ptr;
-        ws->seq_count = value;
-        ws->seq_settled = true;
-        self->seq_next = ws->seq_granted + value;
-        s_seq_turn (self);
+        if (ws->seq_granted) {
+            ws->seq_count = value;
+            ws->seq_settled = true;
+            s_seq_turn (self);
+        }
     }
     else
     if (streq (command, "CONNECTED")) {
@@ -822,6 +870,7 @@ s_store_done (dt_coordinator_t *self, int index)
                 //  Stopped before its turn: it took none
                 if (ws->seq_granted)
                     dt_error ("a writeset stopped during its turn to number", NULL);
+                ws->seq_granted = 0;
                 ws->seq_settled = true;
                 s_seq_turn (self);
             }

@@ -13,27 +13,52 @@ typedef struct {
     bool terminated;
 } s_seq_ctx_t;
 
-//  Ask the link thread for the writeset's first seq and wait for it
-static uint64_t
-s_seq_first (void *ctx, dt_writeset_t *ws)
+//  Wait for the link thread's word on ws: one of two commands, whose value
+//  is returned in *value. False if $TERM came first.
+static bool
+s_seq_wait (s_seq_ctx_t *self, dt_writeset_t *ws, const char *yes, const char *no,
+            bool *said_yes, uint64_t *value)
 {
-    s_seq_ctx_t *self = (s_seq_ctx_t *) ctx;
-    zsock_send (self->pipe, "sp8", "SEQ", ws, (uint64_t) 0);
     while (!self->terminated) {
         char *command = NULL;
         void *ptr = NULL;
-        uint64_t value = 0;
-        if (zsock_recv (self->pipe, "sp8", &command, &ptr, &value) < 0) {
+        if (zsock_recv (self->pipe, "sp8", &command, &ptr, value) < 0) {
             self->terminated = true;
             break;
         }
-        bool base = streq (command, "BASE") && ptr == ws;
+        bool answer = (streq (command, yes) || streq (command, no)) && ptr == ws;
+        *said_yes = streq (command, yes);
         self->terminated = streq (command, "$TERM");
         free (command);
-        if (base)
-            return value;
+        if (answer)
+            return true;
     }
-    return 0;
+    return false;
+}
+
+//  Ask the link thread for the writeset's first seq, exact ("BASE") or a
+//  guess ("GUESS")
+static uint64_t
+s_seq_first (void *ctx, dt_writeset_t *ws, bool *guess)
+{
+    s_seq_ctx_t *self = (s_seq_ctx_t *) ctx;
+    zsock_send (self->pipe, "sp8", "SEQ", ws, (uint64_t) 0);
+    bool exact = false;
+    uint64_t first = 0;
+    if (!s_seq_wait (self, ws, "BASE", "GUESS", &exact, &first))
+        return 0;
+    *guess = !exact;
+    return first;
+}
+
+//  Did the guess hold? ("GO", or "MISS": write again)
+static bool
+s_seq_confirm (void *ctx, dt_writeset_t *ws)
+{
+    s_seq_ctx_t *self = (s_seq_ctx_t *) ctx;
+    bool kept = false;
+    uint64_t unused;
+    return s_seq_wait (self, ws, "GO", "MISS", &kept, &unused) && kept;
 }
 
 static void
@@ -49,7 +74,8 @@ dt_store_actor (zsock_t *pipe, void *args)
     const dt_store_actor_args_t *shared = (const dt_store_actor_args_t *) args;
     dt_store_t *store = dt_store_new (shared->pg_uri, shared->pg_password);
     s_seq_ctx_t seq_ctx = { pipe, false };
-    dt_store_set_sequencer (store, &(dt_store_sequencer_t) { s_seq_first, s_seq_used, &seq_ctx });
+    dt_store_set_sequencer (store, &(dt_store_sequencer_t) {
+        s_seq_first, s_seq_used, s_seq_confirm, &seq_ctx });
     dt_signals_block_thread ();
     zsock_signal (pipe, 0);
     char err [512];

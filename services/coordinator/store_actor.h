@@ -8,8 +8,13 @@
       actor -> link thread   "SEQ", writeset, 0     its turn to number its new
                                                     events, please (feed seq)
       link thread -> actor   "BASE", writeset, seq  the first of its numbers
+      link thread -> actor   "GUESS", writeset, seq the first, if the writeset
+                                                    ahead stores all its events
       actor -> link thread   "USED", writeset, n    its events took n; only
                                                     its COMMIT is left
+      link thread -> actor   "GO", writeset, 0      the guess held: commit
+      link thread -> actor   "MISS", writeset, 0    it did not: roll back and
+                                                    ask again (SEQ)
       actor -> link thread   "DONE", writeset, 0    committed (ownership back;
                                                     NULL if stopped first)
       actor -> link thread   "CONNECTED", NULL, 0   (re)connected, migrations run

@@ -29,6 +29,10 @@ struct _dt_store_t {
 //  coordinators starting at once
 #define MIGRATION_LOCK 0x6475616c74726b01LL
 
+//  s_write_transaction's answer when rows numbered on a guessed first seq
+//  must be written again (store.h, the sequencer)
+#define S_GUESS_MISSED (-2)
+
 dt_store_t *
 dt_store_new (const char *uri, const char *password)
 {
@@ -407,7 +411,8 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
         //  writesets, and round trips were most of their time. With no
         //  rejects to add, the COMMIT rides along too.
         const dt_buf_t *buffers [3] = { &self->id_rows, rows, finding_rows };
-        bool with_findings = finding_rows->size > 0, commit_here = reject_count == 0;
+        bool with_findings = finding_rows->size > 0;
+        bool commit_here = reject_count == 0 && !ws->seq_guess;
         char sql [1024];
         snprintf (sql, sizeof sql, "BEGIN; SAVEPOINT direct;"
                   " COPY touchpoint_ids (seq, " DT_TOUCHPOINT_ID_COLUMNS ") FROM STDIN;"
@@ -481,6 +486,14 @@ s_write_transaction (dt_store_t *self, dt_writeset_t *ws, uint32_t from, uint32_
                 return -1;
             if (whole)
                 s_tell_used (self, ws, *stored);
+        }
+        //  Rows numbered on a guess commit only once it is confirmed
+        if (ws->seq_guess) {
+            if (!self->sequencer.confirm (self->sequencer.ctx, ws)) {
+                snprintf (err, errlen, "the guessed seqs did not hold");
+                return S_GUESS_MISSED;
+            }
+            ws->seq_guess = false;
         }
     }
     if (reject_count) {
@@ -594,6 +607,33 @@ s_write_isolating (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen
     return rc;
 }
 
+//  The writeset's turn to number its events: kept across retries, asked
+//  again after a guess that missed
+static int
+s_take_turn (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+{
+    if (!ws->event_count || ws->seq_first)
+        return 0;
+    ws->seq_guess = ws->seq_told = false;
+    if (self->sequencer.first)
+        ws->seq_first = self->sequencer.first (self->sequencer.ctx, ws, &ws->seq_guess);
+    else
+        ws->seq_first = self->seq_next;
+    if (!ws->seq_first) {
+        snprintf (err, errlen, "stopping before the writeset's turn");
+        return -1;
+    }
+    return 0;
+}
+
+//  A guess that missed: the rows are rolled back; number them again
+static int
+s_turn_again (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
+{
+    ws->seq_first = 0;
+    return s_take_turn (self, ws, err, errlen);
+}
+
 int
 dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
 {
@@ -601,17 +641,8 @@ dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
         snprintf (err, errlen, "not connected");
         return -1;
     }
-    //  The writeset's turn to number its events: kept across retries
-    if (ws->event_count && !ws->seq_first) {
-        if (self->sequencer.first)
-            ws->seq_first = self->sequencer.first (self->sequencer.ctx, ws);
-        else
-            ws->seq_first = self->seq_next;
-        if (!ws->seq_first) {
-            snprintf (err, errlen, "stopping before the writeset's turn");
-            return -1;
-        }
-    }
+    if (s_take_turn (self, ws, err, errlen))
+        return -1;
     //  Two writesets committing at once can hold the same ids (a batch
     //  resent after a reconnect) and wait on each other: PostgreSQL then
     //  cancels one (deadlock), which is simply written again
@@ -620,14 +651,21 @@ dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
             ws->judgements [i].is_new = false;
             ws->judgements [i].seq = 0;
         }
-        if (s_write_transaction (self, ws, 0, ws->event_count, ws->rejects, ws->reject_count,
-                               &ws->stored, err, errlen) == 0) {
+        int rc = s_write_transaction (self, ws, 0, ws->event_count, ws->rejects,
+                                      ws->reject_count, &ws->stored, err, errlen);
+        if (rc == 0) {
             ws->duplicates = ws->event_count - ws->stored;
             return 0;
         }
         s_rollback (self);
         if (!dt_store_connected (self))
             return -1;
+        if (rc == S_GUESS_MISSED) {
+            if (s_turn_again (self, ws, err, errlen))
+                return -1;
+            attempt--;
+            continue;
+        }
         if (attempt == 5 || !s_lost_to_concurrent (self))
             break;
         dt_info ("a concurrent writeset won a lock: writing again", "attempt=%d error=\"%s\"",
@@ -635,6 +673,13 @@ dt_store_write (dt_store_t *self, dt_writeset_t *ws, char *err, size_t errlen)
     }
     dt_warn ("PostgreSQL refused a writeset: writing its events one by one",
              "events=%u error=\"%s\"", ws->event_count, err);
+    //  Those commit one at a time: on seqs that are certain
+    if (ws->seq_guess) {
+        bool kept = self->sequencer.confirm (self->sequencer.ctx, ws);
+        ws->seq_guess = false;
+        if (!kept && s_turn_again (self, ws, err, errlen))
+            return -1;
+    }
     if (s_write_isolating (self, ws, err, errlen))
         return -1;
     ws->duplicates = ws->event_count - ws->stored;

@@ -30,14 +30,23 @@ bool dt_store_connected (dt_store_t *self);
 int dt_store_backend_pid (dt_store_t *self);
 
 //  Who hands out the feed's sequence numbers (seq): first () gives the
-//  first of the writeset's numbers, once every writeset before it said how
-//  many it used (0: give up, the process is stopping); used () says how
-//  many its new events took, once its rows are in and only its COMMIT is
-//  left, so the next writeset's turn comes while this one commits. Without
-//  one, the store numbers its own writesets from max (seq) + 1 at connect.
+//  first of the writeset's numbers (0: give up, the process is stopping);
+//  used () says how many its new events took, once its rows are in and
+//  only its COMMIT is left, so the next writeset's turn comes while this
+//  one commits. Without one, the store numbers its own writesets from
+//  max (seq) + 1 at connect.
+//
+//  first () may answer before the writeset ahead has said how many it
+//  used: then it sets *guess, taking every event of that one to be new
+//  (they are, unless a resend is among them). The rows go in, and before
+//  anything commits confirm () says whether the guess held: true, commit;
+//  false, roll back and ask first () again. The sequencer only guesses
+//  for a writeset that shares no id with the one ahead, so neither waits
+//  on the other's rows in PostgreSQL while the guess is open.
 typedef struct {
-    uint64_t (*first) (void *ctx, dt_writeset_t *writeset);
+    uint64_t (*first) (void *ctx, dt_writeset_t *writeset, bool *guess);
     void (*used) (void *ctx, dt_writeset_t *writeset, uint64_t count);
+    bool (*confirm) (void *ctx, dt_writeset_t *writeset);
     void *ctx;
 } dt_store_sequencer_t;
 

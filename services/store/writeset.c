@@ -79,7 +79,8 @@ dt_writeset_reset (dt_writeset_t *self)
     self->stored = self->duplicates = 0;
     self->seq_first = self->seq_granted = self->seq_count = 0;
     self->seq_used = 0;
-    self->seq_asked = self->seq_settled = self->seq_told = false;
+    self->seq_asked = self->seq_settled = self->seq_told = self->seq_guess = false;
+    self->seq_exact = self->seq_counted = false;
     dt_buf_reset (&self->touchpoint_rows);
     dt_buf_reset (&self->finding_rows);
     dt_buf_reset (&self->keys);
@@ -128,6 +129,30 @@ s_id_seen_before (dt_writeset_t *self, uint32_t index)
         if (s_same_id (self->events [self->id_slots [slot] - 1].id, ev->id))
             return true;
     self->id_slots [slot] = index + 1;
+    return false;
+}
+
+bool
+dt_writeset_shares_id (const dt_writeset_t *self, const dt_writeset_t *other)
+{
+    //  Walk the smaller one's distinct ids through the other's table
+    if (self->distinct > other->distinct) {
+        const dt_writeset_t *swap = self;
+        self = other;
+        other = swap;
+    }
+    if (!self->distinct || !other->distinct)
+        return false;
+    uint32_t mask = other->id_slot_count - 1;
+    for (uint32_t k = 0; k < self->id_slot_count; k++) {
+        if (!self->id_slots [k])
+            continue;
+        dt_str_t id = self->events [self->id_slots [k] - 1].id;
+        uint32_t slot = (uint32_t) dt_hash (id.ptr, id.len, 0) & mask;
+        for (; other->id_slots [slot]; slot = (slot + 1) & mask)
+            if (s_same_id (other->events [other->id_slots [slot] - 1].id, id))
+                return true;
+    }
     return false;
 }
 

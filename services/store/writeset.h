@@ -93,8 +93,13 @@ typedef struct {
     uint64_t seq_first;         //  store thread: the first granted, 0 none yet
     uint32_t seq_used;          //  store thread: used by committed transactions
     bool seq_told;              //  store thread: it said how many it used
+    bool seq_guess;             //  store thread: seq_first may be wrong, so
+                                //  nothing commits before the link thread
+                                //  confirms it (store.h, the sequencer)
     bool seq_asked;             //  link thread: the store asked for a first seq
     bool seq_settled;           //  link thread: the store said how many it used
+    bool seq_exact;             //  link thread: seq_granted is certain
+    bool seq_counted;           //  link thread: its seqs are behind seq_next
     uint64_t seq_granted;       //  link thread: the first it was given, 0 none
     uint64_t seq_count;         //  link thread: how many it used
     //  Filled by the store
@@ -121,6 +126,10 @@ int dt_writeset_add_batch (dt_writeset_t *self, zframe_t **frame_p, msgpack_unpa
 //  the findings, each with self->policy_version. Judged once: a retried
 //  commit stores the same judgement.
 void dt_writeset_judge (dt_writeset_t *self, dt_engine_t *engine);
+
+//  Do the two writesets hold an event with the same id? (A batch resent
+//  while its first copy is still being written.) Reads both id tables.
+bool dt_writeset_shares_id (const dt_writeset_t *self, const dt_writeset_t *other);
 
 //  The canonical account and contact event i was judged by
 static inline dt_str_t

@@ -1,6 +1,6 @@
 # A feed you can resume (issue 16): every stored verdict gets seq 1, 2, 3...
 # in the order the feed publishes them. A subscriber (`dualtrack watch
-# --cursor`) stopped while 10,000 verdicts go by and started again with its
+# --cursor`) stopped while 13,000 verdicts go by and started again with its
 # cursor shows every seq once, in order, then live ones; resends take no
 # seq; coordinator restarts, clean and SIGKILLed mid-stream with several
 # writesets committing at once, leave no hole; the live feed carries the
@@ -49,10 +49,26 @@ it_eq "10,100 stored" "$(it_wait_value 'SELECT count(*) FROM touchpoints' 10100)
 it_publish sales --quiet "$IT_DIR/first.jsonl" > /dev/null
 sleep 1
 it_eq "a resend takes no seq" "$(psql_q -c 'SELECT count(*), max(seq) FROM touchpoint_ids')" "10100|10100"
+# A writeset starts writing on a guess of its first seq while the one
+# ahead writes (all of that one's events new); resends mixed into new
+# events make guesses miss, and those writesets are numbered again
+"$BIN/dualtrack" gen --count 3000 --track sales --seed 77 --accounts 400 > "$IT_DIR/mixed.jsonl"
+it_publish marketing --quiet "$IT_DIR/m.jsonl" > /dev/null & pm=$!
+it_publish sales --quiet "$IT_DIR/mixed.jsonl" > /dev/null & ps=$!
+wait $pm; wait $ps
+it_eq "resends mixed with 3,000 new: 13,100 stored" \
+    "$(it_wait_value 'SELECT count(*) FROM touchpoints' 13100)" 13100
+it_eq "seqs 1..13,100 after guesses kept and missed" \
+    "$(psql_q -c 'SELECT count(DISTINCT seq), min(seq), max(seq) FROM touchpoint_ids')" "13100|1|13100"
+guesses() { it_metric "$COORD_HTTP" "dualtrack_coordinator_seq_guesses_total{result=\"$1\"}"; }
+kept=$(guesses kept); missed=$(guesses missed)
+it_log "guesses kept $kept, missed $missed"
+it_eq "writesets started on guesses that held" "$(( ${kept:-0} > 0 ))" 1
+it_eq "and on guesses that missed (a resend ahead), written again" "$(( ${missed:-0} > 0 ))" 1
 
 # Back with its cursor: the 10,000 from the store, then live ones
 "$BIN/dualtrack" watch "${FEED[@]}" --cursor "$CURSOR" > "$IT_DIR/w2.out" 2>&1 & w=$!
-it_check "caught up: 10,000 verdicts from the catch-up API" wait_lines "$IT_DIR/w2.out" ' seq=' 10000
+it_check "caught up: 13,000 verdicts from the catch-up API" wait_lines "$IT_DIR/w2.out" ' seq=' 13000
 "$BIN/dualtrack" gen --count 300 --track marketing --seed 74 --accounts 30 > "$IT_DIR/live1.jsonl"
 it_publish marketing --quiet "$IT_DIR/live1.jsonl" > /dev/null
 
@@ -69,7 +85,7 @@ kill -9 "${IT_PID[coordinator]}"; wait "${IT_PID[coordinator]}" 2>/dev/null
 it_log "SIGKILLed at $(stored_count) stored"
 it_start_coordinator --store.connections 4 --writeset.max 200
 wait $pb
-TOTAL=$((10100 + 300 + 300 + 6000))
+TOTAL=$((13100 + 300 + 300 + 6000))
 it_eq "everything stored once" "$(it_wait_value 'SELECT count(*) FROM touchpoints' $TOTAL)" $TOTAL
 it_eq "stored seqs are 1..N: no hole, no repeat" \
     "$(psql_q -c 'SELECT count(DISTINCT seq), min(seq), max(seq) FROM touchpoint_ids')" "$TOTAL|1|$TOTAL"
