@@ -108,15 +108,15 @@ s_id_seen_before (dt_writeset_t *self, uint32_t index)
     if (2 * (self->distinct + 1) > self->id_slot_count) {
         //  Grow and put back the distinct ids seen so far
         uint32_t count = self->id_slot_count? 2 * self->id_slot_count: 1024;
-        uint32_t *old = self->id_slots, old_count = self->id_slot_count;
+        __typeof__ (self->id_slots) old = self->id_slots;
+        uint32_t old_count = self->id_slot_count;
         self->id_slots = calloc (count, sizeof *self->id_slots);
         assert (self->id_slots);
         self->id_slot_count = count;
         for (uint32_t k = 0; k < old_count; k++)
-            if (old [k]) {
-                const dt_event_t *ev = &self->events [old [k] - 1];
-                uint32_t slot = (uint32_t) dt_hash (ev->id.ptr, ev->id.len, 0) & (count - 1);
-                while (self->id_slots [slot])
+            if (old [k].event) {
+                uint32_t slot = old [k].hash & (count - 1);
+                while (self->id_slots [slot].event)
                     slot = (slot + 1) & (count - 1);
                 self->id_slots [slot] = old [k];
             }
@@ -124,18 +124,22 @@ s_id_seen_before (dt_writeset_t *self, uint32_t index)
     }
     const dt_event_t *ev = &self->events [index];
     uint32_t mask = self->id_slot_count - 1;
-    uint32_t slot = (uint32_t) dt_hash (ev->id.ptr, ev->id.len, 0) & mask;
-    for (; self->id_slots [slot]; slot = (slot + 1) & mask)
-        if (s_same_id (self->events [self->id_slots [slot] - 1].id, ev->id))
+    uint32_t hash = (uint32_t) dt_hash (ev->id.ptr, ev->id.len, 0);
+    uint32_t slot = hash & mask;
+    for (; self->id_slots [slot].event; slot = (slot + 1) & mask)
+        if (self->id_slots [slot].hash == hash
+        &&  s_same_id (self->events [self->id_slots [slot].event - 1].id, ev->id))
             return true;
-    self->id_slots [slot] = index + 1;
+    self->id_slots [slot].event = index + 1;
+    self->id_slots [slot].hash = hash;
     return false;
 }
 
 bool
 dt_writeset_shares_id (const dt_writeset_t *self, const dt_writeset_t *other)
 {
-    //  Walk the smaller one's distinct ids through the other's table
+    //  Walk the smaller one's table, probing the other's with the hashes
+    //  both kept
     if (self->distinct > other->distinct) {
         const dt_writeset_t *swap = self;
         self = other;
@@ -145,12 +149,13 @@ dt_writeset_shares_id (const dt_writeset_t *self, const dt_writeset_t *other)
         return false;
     uint32_t mask = other->id_slot_count - 1;
     for (uint32_t k = 0; k < self->id_slot_count; k++) {
-        if (!self->id_slots [k])
+        if (!self->id_slots [k].event)
             continue;
-        dt_str_t id = self->events [self->id_slots [k] - 1].id;
-        uint32_t slot = (uint32_t) dt_hash (id.ptr, id.len, 0) & mask;
-        for (; other->id_slots [slot]; slot = (slot + 1) & mask)
-            if (s_same_id (other->events [other->id_slots [slot] - 1].id, id))
+        uint32_t hash = self->id_slots [k].hash;
+        dt_str_t id = self->events [self->id_slots [k].event - 1].id;
+        for (uint32_t slot = hash & mask; other->id_slots [slot].event; slot = (slot + 1) & mask)
+            if (other->id_slots [slot].hash == hash
+            &&  s_same_id (other->events [other->id_slots [slot].event - 1].id, id))
                 return true;
     }
     return false;

@@ -83,7 +83,10 @@ typedef struct {
                                 //  reload of the alias maps may come first)
     int policy_version;         //  set by the caller: the policy the engine has now
     uint32_t distinct;          //  events with rows (an id twice: first copy)
-    uint32_t *id_slots;         //  ids seen: open addressing, event index + 1
+    struct {                    //  ids seen: open addressing
+        uint32_t event;         //  its event's index + 1; 0: free
+        uint32_t hash;          //  its id's
+    } *id_slots;
     uint32_t id_slot_count;     //  a power of two, at least twice distinct
     //  Feed sequence numbers (seq, proto/PROTOCOL.md) of the new events.
     //  Each touchpoint row starts with a placeholder the store fills in
