@@ -464,10 +464,55 @@ s_test_ids_and_diff (void)
     dt_identity_destroy (&new_map);
 }
 
+//  The fast path reads ids eight bytes at a time: random ids of 1 to 40
+//  bytes, every byte at every place of a word, must come out normal. An
+//  address (one '@', inside) in printable ASCII has no capital left; an id
+//  of '+', digits and separators only is '+' and digits; and normalising
+//  again changes nothing.
+static void
+s_test_normalise_words (void)
+{
+    static const char alphabet [] = "aZA@+05 \t-(.[`{\x7F\xC3\xA9\x89\x1F!~";
+    unsigned seed = 7;
+    int bad_address = 0, bad_phone = 0, unstable = 0;
+    for (int round = 0; round < 200000; round++) {
+        char id [41];
+        size_t len = 1 + (size_t) (rand_r (&seed) % 40);
+        for (size_t i = 0; i < len; i++)
+            id [i] = alphabet [rand_r (&seed) % (sizeof alphabet - 1)];
+        char out [DT_IDENTITY_NORM_MAX], again [DT_IDENTITY_NORM_MAX];
+        dt_str_t result = dt_identity_normalise ((dt_str_t) { id, (uint32_t) len }, out);
+        dt_str_t twice = dt_identity_normalise (result, again);
+        unstable += twice.len != result.len || memcmp (twice.ptr, result.ptr, result.len);
+        int ats = 0, capitals = 0, ascii = 1, phone = 1;
+        for (size_t i = 0; i < result.len; i++) {
+            unsigned char c = (unsigned char) result.ptr [i];
+            ats += c == '@';
+            capitals += c >= 'A' && c <= 'Z';
+            ascii &= c > ' ' && c < 0x7F;
+        }
+        int digits = 0;
+        for (size_t i = 0; i < len; i++) {
+            digits += id [i] >= '0' && id [i] <= '9';
+            phone &= (id [i] >= '0' && id [i] <= '9') || memchr (" -.()", id [i], 5) != NULL
+                  || (i == 0 && id [i] == '+');
+        }
+        phone &= (id [0] == '+' || (id [0] >= '0' && id [0] <= '9')) && digits > 0;
+        bool address = ats == 1 && result.ptr [0] != '@' && result.ptr [result.len - 1] != '@';
+        bad_address += address && ascii && capitals > 0;
+        for (size_t i = 0; phone && i < result.len; i++)
+            bad_phone += !((result.ptr [i] >= '0' && result.ptr [i] <= '9') || (i == 0 && result.ptr [i] == '+'));
+    }
+    CHECK_INT (bad_address, 0);
+    CHECK_INT (bad_phone, 0);
+    CHECK_INT (unstable, 0);
+}
+
 int
 main (void)
 {
     s_test_normalise ();
+    s_test_normalise_words ();
     s_test_lookup ();
     s_test_normalise_off ();
     s_test_refusals ();
