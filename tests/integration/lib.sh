@@ -116,7 +116,8 @@ it_stop() {
 # GET a path from a daemon's HTTP port: prints the status code, then the body
 it_http() {     # port, path
     local reply
-    reply=$(exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\nHost: x\r\n\r\n' "$2" >&3 && cat <&3) ||
+    #  (Refused while a daemon restarts: 000, quietly)
+    reply=$({ exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null && printf 'GET %s HTTP/1.0\r\nHost: x\r\n\r\n' "$2" >&3 && cat <&3) ||
         { echo 000; return; }
     echo "$reply" | head -n 1 | awk '{print $2}'
     echo "$reply" | sed '1,/^\r*$/d'
