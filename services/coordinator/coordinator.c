@@ -35,6 +35,7 @@
 #include "store/suppressions.h"
 #include "store/contact_settings.h"
 #include "coordinator/decision.h"
+#include "coordinator/sequencer.h"
 #include "coordinator/store_actor.h"
 #include "base/envelope.h"
 #include "base/hash.h"
@@ -95,9 +96,9 @@ struct _dt_coordinator_t {
     uint64_t instance;              //  random per start: tracks notice a restart
     uint64_t committed_events, duplicate_events, committed_rejects, published;
     //  The feed's numbering (seq): writesets number their events in the
-    //  order they were sent (s_seq_turn), so the numbers follow the order
-    //  of publication
-    uint64_t seq_next;              //  the first after every writeset counted; 0 until read at start
+    //  order they were sent, so the numbers follow the order of
+    //  publication; its next is 0 until read at start
+    dt_sequencer_t sequencer;
     atomic_uint_fast64_t seq_published;     //  every seq up to it is committed
     bool started;                   //  rule memory rebuilt: the link is read
 
@@ -125,6 +126,7 @@ struct _dt_coordinator_t {
 };
 
 static void s_preload (dt_coordinator_t *self, const dt_event_t *events, uint32_t count);
+static void s_tell_store (void *ctx, dt_writeset_t *ws, const char *command, uint64_t value);
 
 //  The check API's way to bring back an account's memory
 static void
@@ -218,6 +220,8 @@ dt_coordinator_new (const dt_coordinator_opts_t *opts)
     self->filling = dt_writeset_new ();
     self->ready = zlistx_new ();
     self->committing = zlistx_new ();
+    self->sequencer = (dt_sequencer_t) { .tell = s_tell_store, .ctx = self,
+                                         .writesets = self->committing };
     self->spares = zlistx_new ();
     //  Not secret, only different from the last start's
     self->instance = (uint64_t) dt_now_us () * 2654435761u ^ (uint64_t) getpid ();
@@ -377,8 +381,7 @@ s_send_to_store (dt_coordinator_t *self)
             self->filling = s_take_spare (self);
         }
         ws->committed = false;
-        //  Without events it takes no seq, and needs no turn
-        ws->seq_settled = ws->event_count == 0;
+        dt_sequencer_sent (&self->sequencer, ws);
         zsock_send (self->stores [i], "sp8", "WRITE", ws, (uint64_t) 0);
         self->at_store [i] = ws;
         zlistx_add_end (self->committing, ws);
@@ -562,7 +565,7 @@ s_identity_reload (dt_coordinator_t *self)
 static int
 s_seq_start (dt_coordinator_t *self)
 {
-    if (self->seq_next)
+    if (self->sequencer.next)
         return 0;
     char err [512] = "";
     dt_feedlog_t *log = dt_feedlog_new (self->opts.pg_uri, self->opts.pg_password,
@@ -582,7 +585,7 @@ s_seq_start (dt_coordinator_t *self)
         dt_warn ("can not read the feed's last seq", "error=\"%s\"", err);
         return -1;
     }
-    self->seq_next = (uint64_t) last + 1;
+    self->sequencer.next = (uint64_t) last + 1;
     atomic_store (&self->seq_published, (uint64_t) last);
     dt_info ("feed numbering resumes", "last_seq=%lld", (long long) last);
     return 0;
@@ -772,66 +775,16 @@ s_finish_writeset (dt_coordinator_t *self, dt_writeset_t *ws)
         dt_writeset_destroy (&ws);
 }
 
-//  A word to the store actor writing ws
+//  The sequencer's word to the store actor writing ws
 static void
-s_tell_store (dt_coordinator_t *self, dt_writeset_t *ws, const char *command, uint64_t value)
+s_tell_store (void *ctx, dt_writeset_t *ws, const char *command, uint64_t value)
 {
+    dt_coordinator_t *self = (dt_coordinator_t *) ctx;
+    if (streq (command, "GO") || streq (command, "MISS"))
+        dt_counter_add (self->m_seq_guesses, streq (command, "GO")? "kept": "missed", 1);
     for (int i = 0; i < self->opts.store_connections; i++)
         if (self->at_store [i] == ws)
             zsock_send (self->stores [i], "sp8", command, ws, value);
-}
-
-//  The feed's numbering. Writesets take their seqs in the order they were
-//  sent. The oldest one not yet counted into seq_next gets seq_next once
-//  it asks: exact. While it writes, the one after it may start on a guess,
-//  the seq after the first's if every event of the first is new (they
-//  are, but for resends), provided the two share no id; otherwise the two
-//  would write one after the other, as they did before (PostgreSQL would
-//  make one wait for the other's rows anyway). Once the first says how
-//  many it used, the guess is kept ("GO") or the second rolls back and
-//  asks again ("MISS"); nothing commits on an open guess.
-static void
-s_seq_turn (dt_coordinator_t *self)
-{
-    if (!self->seq_next)
-        return;
-    dt_writeset_t *open = NULL;     //  exact, still writing its rows
-    for (dt_writeset_t *ws = (dt_writeset_t *) zlistx_first (self->committing); ws;
-         ws = (dt_writeset_t *) zlistx_next (self->committing)) {
-        if (ws->seq_counted || (ws->seq_settled && !ws->seq_granted))
-            continue;               //  behind seq_next, or took no seq
-        if (open) {
-            if (!ws->seq_granted && ws->seq_asked && !dt_writeset_shares_id (open, ws)) {
-                ws->seq_granted = open->seq_granted + open->distinct;
-                ws->seq_exact = false;
-                s_tell_store (self, ws, "GUESS", ws->seq_granted);
-            }
-            return;
-        }
-        //  Every writeset before this one is counted: its first is seq_next
-        if (ws->seq_granted && !ws->seq_exact) {
-            bool kept = ws->seq_granted == self->seq_next;
-            dt_counter_add (self->m_seq_guesses, kept? "kept": "missed", 1);
-            s_tell_store (self, ws, kept? "GO": "MISS", 0);
-            if (kept)
-                ws->seq_exact = true;
-            else
-                ws->seq_granted = ws->seq_count = 0, ws->seq_asked = ws->seq_settled = false;
-        }
-        if (!ws->seq_granted) {
-            if (!ws->seq_asked)
-                return;
-            ws->seq_granted = self->seq_next;
-            ws->seq_exact = true;
-            s_tell_store (self, ws, "BASE", ws->seq_granted);
-        }
-        if (!ws->seq_settled) {
-            open = ws;
-            continue;
-        }
-        self->seq_next = ws->seq_granted + ws->seq_count;
-        ws->seq_counted = true;
-    }
 }
 
 static void
@@ -842,20 +795,11 @@ s_store_done (dt_coordinator_t *self, int index)
     uint64_t value = 0;
     if (zsock_recv (self->stores [index], "sp8", &command, &ptr, &value) < 0)
         return;
-    if (streq (command, "SEQ") && ptr) {
-        ((dt_writeset_t *) ptr)->seq_asked = true;
-        s_seq_turn (self);
-    }
+    if (streq (command, "SEQ") && ptr)
+        dt_sequencer_asked (&self->sequencer, (dt_writeset_t *) ptr);
     else
-    if (streq (command, "USED") && ptr) {
-        //  (Not after a MISS: the actor said it before it heard)
-        dt_writeset_t *ws = (dt_writeset_t *) ptr;
-        if (ws->seq_granted) {
-            ws->seq_count = value;
-            ws->seq_settled = true;
-            s_seq_turn (self);
-        }
-    }
+    if (streq (command, "USED") && ptr)
+        dt_sequencer_used (&self->sequencer, (dt_writeset_t *) ptr, value);
     else
     if (streq (command, "CONNECTED")) {
         self->store_connected = true;
@@ -866,14 +810,9 @@ s_store_done (dt_coordinator_t *self, int index)
         if (ptr) {
             dt_writeset_t *ws = (dt_writeset_t *) ptr;
             ws->committed = true;
-            if (!ws->seq_settled) {
-                //  Stopped before its turn: it took none
-                if (ws->seq_granted)
-                    dt_error ("a writeset stopped during its turn to number", NULL);
-                ws->seq_granted = 0;
-                ws->seq_settled = true;
-                s_seq_turn (self);
-            }
+            //  Stopped before it said how many it used: it took none
+            if (!dt_sequencer_stopped (&self->sequencer, ws))
+                dt_error ("a writeset stopped during its turn to number", NULL);
         }
         self->at_store [index] = NULL;
         dt_writeset_t *oldest;
