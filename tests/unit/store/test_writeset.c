@@ -7,6 +7,7 @@
 
     Writesets are filled as the link thread fills them (unit/writesets.h).
 */
+#include "store/writeset.h"
 #include "unit/testing.h"
 #include "unit/writesets.h"
 
