@@ -717,11 +717,15 @@ dt_identity_resolve (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
 {
     assert (self && self->valid);
     assert ((unsigned) kind < DT_ID_KINDS);
-    dt_str_t key = self->normalise [kind]? dt_identity_normalise (id, self->scratch): id;
+    uint64_t hash;
+    dt_str_t key = self->normalise [kind]? dt_identity_normalise_hash (id, self->scratch, &hash):
+                                          id;
     if (self->kind_rows [kind] == 0 || key.len > UINT16_MAX)
         return key;
+    if (!self->normalise [kind])
+        hash = dt_hash (key.ptr, key.len, 0);
     uint32_t found;
-    return s_answer (self, kind, key, dt_hash (key.ptr, key.len, 0), &found);
+    return s_answer (self, kind, key, hash, &found);
 }
 
 void
@@ -731,8 +735,12 @@ dt_identity_start (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id,
     assert (self && self->valid);
     assert ((unsigned) kind < DT_ID_KINDS);
     lookup->kind = kind;
-    lookup->key = self->normalise [kind]? dt_identity_normalise (id, lookup->buffer): id;
-    lookup->hash = dt_hash (lookup->key.ptr, lookup->key.len, 0);
+    if (self->normalise [kind])
+        lookup->key = dt_identity_normalise_hash (id, lookup->buffer, &lookup->hash);
+    else {
+        lookup->key = id;
+        lookup->hash = dt_hash (id.ptr, id.len, 0);
+    }
     lookup->indexed = self->kind_rows [kind] > 0 && lookup->key.len <= UINT16_MAX;
     lookup->guessed = lookup->hash;
     lookup->stepped = false;

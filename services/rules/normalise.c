@@ -3,6 +3,7 @@
     number, are answered as they are.
 */
 #include "rules/normalise.h"
+#include "base/hash.h"
 #include "base/utf8.h"
 
 #include <string.h>
@@ -13,33 +14,69 @@ s_phone_char (uint8_t c)
     return (c >= '0' && c <= '9') || c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
 }
 
+#define ONES    0x0101010101010101ULL
+#define HIGHS   0x8080808080808080ULL
+
+//  What s_plain needs to know of an id's bytes, eight at a time: each
+//  test leaves a byte's high bit set where it holds, on the bytes' low
+//  seven bits (no carry crosses a byte): below 0x21 or from 0x7F up (no
+//  printable ASCII), an '@', a capital. valid has the high bits of the
+//  bytes that are the id's.
+typedef struct {
+    uint64_t unprintable, capitals;
+    int ats;
+} scan_t;
+
+static inline void
+s_scan (scan_t *scan, uint64_t word, uint64_t valid)
+{
+    uint64_t low = word & ~HIGHS;
+    scan->unprintable |= (word | ~(low + 0x5F * ONES) | (low + ONES)) & valid;
+    scan->ats += __builtin_popcountll (~((low ^ 0x40 * ONES) + 0x7F * ONES) & valid);
+    scan->capitals |= (low + 0x3F * ONES) & (0xDA * ONES - low) & valid;
+}
+
 //  True if id is certainly its own normal form, decided in one pass over
 //  its bytes: printable ASCII (nothing to trim or fold but capitals), and
 //  either an address in lower case or neither address nor phone number.
 //  The ids judging looks up are mostly so; the rest take the long way.
-static bool
-s_plain (const uint8_t *ptr, size_t len)
+//  The pass hashes the bytes too (dt_hash, seed 0), for the lookup that
+//  follows; a caller that does not want it leaves the work to the
+//  compiler to drop.
+static inline bool
+s_plain (const uint8_t *ptr, size_t len, uint64_t *hash)
 {
-    size_t ats = 0;
-    bool printable = true, capitals = false;
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = ptr [i];
-        ats += c == '@';
-        printable &= c > ' ' && c < 0x7F;
-        capitals |= c >= 'A' && c <= 'Z';
+    scan_t scan = { 0, 0, 0 };
+    uint64_t mixed = dt_hash_begin (len, 0);
+    size_t left = len;
+    const uint8_t *bytes = ptr;
+    while (left >= 8) {
+        uint64_t word;
+        memcpy (&word, bytes, 8);
+        s_scan (&scan, word, HIGHS);
+        mixed = dt_hash_word (mixed, word);
+        bytes += 8;
+        left -= 8;
     }
-    if (!printable)
+    if (left) {
+        uint64_t word = dt_hash_last (bytes + left, left, len);
+        s_scan (&scan, word, HIGHS >> (8 * (8 - left)));
+        mixed = dt_hash_tail (mixed, word);
+    }
+    *hash = dt_hash_end (mixed);
+    if (scan.unprintable)
         return false;
-    if (ats == 0)
+    if (scan.ats == 0)
         return ptr [0] != '+' && (ptr [0] < '0' || ptr [0] > '9');
-    return ats == 1 && !capitals && ptr [0] != '@' && ptr [len - 1] != '@';
+    return scan.ats == 1 && !scan.capitals && ptr [0] != '@' && ptr [len - 1] != '@';
 }
 
 dt_str_t
 dt_identity_normalise (dt_str_t id, char *out)
 {
+    uint64_t unused;
     if (id.len == 0 || id.len > DT_IDENTITY_ID_MAX
-    ||  s_plain ((const uint8_t *) id.ptr, id.len))
+    ||  s_plain ((const uint8_t *) id.ptr, id.len, &unused))
         return id;
     const uint8_t *start = (const uint8_t *) id.ptr, *end = start + id.len;
     //  Trim white space at both ends
@@ -115,4 +152,19 @@ dt_identity_normalise (dt_str_t id, char *out)
         return id;
     dt_str_t result = { out, (uint32_t) out_len };
     return result;
+}
+
+dt_str_t
+dt_identity_normalise_hash (dt_str_t id, char *out, uint64_t *hash)
+{
+    if (id.len == 0 || id.len > DT_IDENTITY_ID_MAX) {
+        *hash = dt_hash (id.ptr, id.len, 0);
+        return id;
+    }
+    if (s_plain ((const uint8_t *) id.ptr, id.len, hash))
+        return id;
+    dt_str_t key = dt_identity_normalise (id, out);
+    if (key.ptr != id.ptr || key.len != id.len)
+        *hash = dt_hash (key.ptr, key.len, 0);
+    return key;
 }

@@ -33,4 +33,8 @@
 //  are returned as they are.
 dt_str_t dt_identity_normalise (dt_str_t id, char *out);
 
+//  The same, and dt_hash (seed 0) of the result in *hash: for most ids one
+//  pass over the bytes does both (a lookup's first step)
+dt_str_t dt_identity_normalise_hash (dt_str_t id, char *out, uint64_t *hash);
+
 #endif

@@ -4,6 +4,7 @@
     is refused while the old one keeps answering.
 */
 #include "rules/identity.h"
+#include "base/hash.h"
 #include "unit/testing.h"
 
 #include <stdlib.h>
@@ -474,7 +475,7 @@ s_test_normalise_words (void)
 {
     static const char alphabet [] = "aZA@+05 \t-(.[`{\x7F\xC3\xA9\x89\x1F!~";
     unsigned seed = 7;
-    int bad_address = 0, bad_phone = 0, unstable = 0;
+    int bad_address = 0, bad_phone = 0, unstable = 0, not_same = 0;
     for (int round = 0; round < 200000; round++) {
         char id [41];
         size_t len = 1 + (size_t) (rand_r (&seed) % 40);
@@ -484,6 +485,24 @@ s_test_normalise_words (void)
         dt_str_t result = dt_identity_normalise ((dt_str_t) { id, (uint32_t) len }, out);
         dt_str_t twice = dt_identity_normalise (result, again);
         unstable += twice.len != result.len || memcmp (twice.ptr, result.ptr, result.len);
+        //  The lookup's one pass answers the same, with the answer's hash
+        uint64_t hash;
+        char hashed_out [DT_IDENTITY_NORM_MAX];
+        dt_str_t hashed = dt_identity_normalise_hash ((dt_str_t) { id, (uint32_t) len },
+                                                      hashed_out, &hash);
+        not_same += hashed.len != result.len || memcmp (hashed.ptr, result.ptr, result.len)
+                 || hash != dt_hash (result.ptr, result.len, 0);
+        //  A leading space sends the id the long way (trimmed, as the fast
+        //  path would not need): same answer, but for an id that is neither
+        //  address nor phone number, which keeps its space
+        char spaced [42] = " ";
+        memcpy (spaced + 1, id, len);
+        dt_str_t slow = dt_identity_normalise ((dt_str_t) { spaced, (uint32_t) len + 1 }, again);
+        if (slow.len == len + 1 && slow.ptr [0] == ' ') {
+            slow.ptr++;
+            slow.len--;
+        }
+        not_same += slow.len != result.len || memcmp (slow.ptr, result.ptr, result.len);
         int ats = 0, capitals = 0, ascii = 1, phone = 1;
         for (size_t i = 0; i < result.len; i++) {
             unsigned char c = (unsigned char) result.ptr [i];
@@ -506,6 +525,7 @@ s_test_normalise_words (void)
     CHECK_INT (bad_address, 0);
     CHECK_INT (bad_phone, 0);
     CHECK_INT (unstable, 0);
+    CHECK_INT (not_same, 0);
 }
 
 int
