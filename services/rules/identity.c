@@ -787,6 +787,18 @@ dt_identity_finish (const dt_identity_t *self, dt_identity_lookup_t *lookup)
 {
     if (!lookup->indexed)
         return lookup->key;
+    if (lookup->stepped) {
+        //  Step read the slots: no slot with the key's tag, no alias; the
+        //  row it asked for, most likely the key's own, is in cache
+        if (!lookup->guess)
+            return lookup->key;
+        const row_t *row = (const row_t *) (self->arena.data + lookup->guess - 1);
+        if (row->key_len == lookup->key.len
+        &&  memcmp (s_key (self, row), lookup->key.ptr, lookup->key.len) == 0) {
+            lookup->found = lookup->guess;
+            return (dt_str_t) { s_target (self, row), row->target_len };
+        }
+    }
     return s_answer (self, lookup->kind, lookup->key, lookup->hash, &lookup->found);
 }
 
