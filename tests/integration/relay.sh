@@ -60,6 +60,8 @@ it_publish sales --quiet "$IT_DIR/s.jsonl" > /dev/null & ps=$!
 it_publish marketing --quiet "$IT_DIR/m.jsonl" > /dev/null & pm=$!
 # SIGKILL the relay mid-stream, start it again with its cursor
 it_check "the relay delivers while events flow" wait_processed a 150
+# The cursor file is written at most once a second: kill once it has moved
+for _ in $(seq 1 50); do [ "$(url_seq relay1 "$A")" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
 kill -9 "${IT_PID[relay1]}"; wait "${IT_PID[relay1]}" 2>/dev/null
 KILLED_AT=$(url_seq relay1 "$A")
 it_log "relay SIGKILLed after $(processed a | wc -l) verdicts processed, cursor $KILLED_AT"
