@@ -21,18 +21,20 @@ s_phone_char (uint8_t c)
 //  test leaves a byte's high bit set where it holds, on the bytes' low
 //  seven bits (no carry crosses a byte): below 0x21 or from 0x7F up (no
 //  printable ASCII), an '@', a capital. valid has the high bits of the
-//  bytes that are the id's.
+//  bytes that are the id's. Of the '@'s only none, one or more matters
+//  (a count would be a call into libgcc without -mpopcnt).
 typedef struct {
-    uint64_t unprintable, capitals;
-    int ats;
+    uint64_t unprintable, capitals, at, more_ats;
 } scan_t;
 
 static inline void
 s_scan (scan_t *scan, uint64_t word, uint64_t valid)
 {
     uint64_t low = word & ~HIGHS;
+    uint64_t at = ~((low ^ 0x40 * ONES) + 0x7F * ONES) & valid;
     scan->unprintable |= (word | ~(low + 0x5F * ONES) | (low + ONES)) & valid;
-    scan->ats += __builtin_popcountll (~((low ^ 0x40 * ONES) + 0x7F * ONES) & valid);
+    scan->more_ats |= (at & (at - 1)) | (uint64_t) (scan->at && at);
+    scan->at |= at;
     scan->capitals |= (low + 0x3F * ONES) & (0xDA * ONES - low) & valid;
 }
 
@@ -46,7 +48,7 @@ s_scan (scan_t *scan, uint64_t word, uint64_t valid)
 static inline bool
 s_plain (const uint8_t *ptr, size_t len, uint64_t *hash)
 {
-    scan_t scan = { 0, 0, 0 };
+    scan_t scan = { 0, 0, 0, 0 };
     uint64_t mixed = dt_hash_begin (len, 0);
     size_t left = len;
     const uint8_t *bytes = ptr;
@@ -66,9 +68,9 @@ s_plain (const uint8_t *ptr, size_t len, uint64_t *hash)
     *hash = dt_hash_end (mixed);
     if (scan.unprintable)
         return false;
-    if (scan.ats == 0)
+    if (!scan.at)
         return ptr [0] != '+' && (ptr [0] < '0' || ptr [0] > '9');
-    return scan.ats == 1 && !scan.capitals && ptr [0] != '@' && ptr [len - 1] != '@';
+    return !scan.more_ats && !scan.capitals && ptr [0] != '@' && ptr [len - 1] != '@';
 }
 
 dt_str_t
