@@ -464,6 +464,8 @@ dt_engine_judge (dt_engine_t *self, const dt_event_t *ev, bool commit,
             dt_str_t account = self->judged [DT_ID_ACCOUNT];
             key = s_account_hash (dt_hash (account.ptr, account.len, 0));
             slot = s_probe (self, key, key & (self->slot_count - 1));
+            //  Its block too, which the budget reads and counts in
+            info.block = self->slots [slot]? (uint32_t) self->slots [slot] - 1: BLOCK_NONE;
         }
         if (contact_pending)
             self->judged [DT_ID_CONTACT] = dt_identity_finish (identity, contact_lookup);

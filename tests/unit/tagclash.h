@@ -1,12 +1,15 @@
 /*  tagclash.h - two ids whose dt_hash agree in the top 32 bits (an alias
     index's tag) and the low 4 (the first slot of an index of 16): the
-    alias lookups' rarest path, for test_identity and test_engine. About
-    one pair in 600,000 ids of the form prefix + a number.
+    alias lookups' rarest path, for the identity, engine and budget tests.
+    About one pair in 600,000 ids of the form prefix + a number. And an
+    account map in which the second id, no alias, passes the filter and so
+    reads the first's slot.
 */
 #ifndef DT_TEST_TAGCLASH_H
 #define DT_TEST_TAGCLASH_H
 
 #include "base/hash.h"
+#include "rules/identity.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -50,6 +53,34 @@ tagclash_find (const char *prefix, char *first, char *second)
         }
     free (picks);
     return found;
+}
+
+//  A valid account map with alias -> canonical and seven other aliases,
+//  chosen so that plain (no alias, sharing alias's tag and first slot)
+//  passes the map's filter: its lookup then reads alias's slot and
+//  guesses canonical's hash. About one set of fillers in a hundred does;
+//  NULL if none of 20,000 did.
+static inline dt_identity_t *
+tagclash_map (const char *alias, const char *plain, const char *canonical)
+{
+    char filler [48], err [256];
+    dt_str_t plain_id = { plain, (uint32_t) strlen (plain) };
+    for (int set = 0; set < 20000; set++) {
+        dt_identity_t *map = dt_identity_new ();
+        dt_identity_add (map, DT_ID_ACCOUNT, alias, canonical, NULL, err, sizeof err);
+        for (int k = 0; k < 7; k++) {
+            snprintf (filler, sizeof filler, "filler-%d-%d", set, k);
+            dt_identity_add (map, DT_ID_ACCOUNT, filler, "initech.com", NULL, err, sizeof err);
+        }
+        if (dt_identity_validate (map, err, sizeof err) == 0) {
+            dt_identity_lookup_t lookup;
+            dt_identity_start (map, DT_ID_ACCOUNT, plain_id, &lookup);
+            if (dt_identity_step (map, &lookup) != lookup.hash)
+                return map;
+        }
+        dt_identity_destroy (&map);
+    }
+    return NULL;
 }
 
 #endif

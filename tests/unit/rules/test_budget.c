@@ -10,6 +10,7 @@
 #include "rules/engine.h"
 #include "rules/policy.h"
 #include "unit/testing.h"
+#include "unit/tagclash.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -848,6 +849,41 @@ s_test_reserve (void)
     dt_engine_destroy (&engine);
 }
 
+//  An id that is no alias but shares an account alias's tag and first
+//  slot, in a map whose filter lets it through: the engine first asks for
+//  the alias's buyer's memory, then finds its guess wrong. The touch must
+//  be counted, and checked, against the id's own budget.
+static void
+s_test_tag_clash (void)
+{
+    char alias [32] = "", plain [32] = "", err [256];
+    CHECK (tagclash_find ("acct-", alias, plain));
+    dt_identity_t *map = alias [0]? tagclash_map (alias, plain, "globex.com"): NULL;
+    CHECK (map != NULL);
+    if (!map)
+        return;
+    dt_engine_t *engine = s_engine ("acct: account 1 per day", "", "UTC");
+    CHECK_INT (dt_engine_set_identity (engine, &map, err, sizeof err), 0);
+    tp_t tp;
+    tp_init (&tp, "g1", DT_TRACK_SALES, "c1", "email", MAY1 + HOUR);
+    tp.ev.account = s_str ("globex.com");
+    CHECK_INT (judge (engine, &tp, true), 0);
+    //  Its own first touch of the day: within the cap
+    tp_init (&tp, "p1", DT_TRACK_SALES, "c1", "email", MAY1 + 2 * HOUR);
+    tp.ev.account = s_str (plain);
+    CHECK_INT (judge (engine, &tp, true), 0);
+    //  Its second: over it
+    tp_init (&tp, "p2", DT_TRACK_SALES, "c1", "email", MAY1 + 3 * HOUR);
+    tp.ev.account = s_str (plain);
+    CHECK_INT (judge (engine, &tp, true), 1);
+    CHECK (finding (DT_RULE_CONTACT_PRESSURE) != NULL);
+    //  globex.com's count is its own: one touch, so a second is over
+    tp_init (&tp, "g2", DT_TRACK_SALES, "c1", "email", MAY1 + 4 * HOUR);
+    tp.ev.account = s_str ("globex.com");
+    CHECK_INT (judge (engine, &tp, true), 1);
+    dt_engine_destroy (&engine);
+}
+
 int
 main (void)
 {
@@ -868,6 +904,7 @@ main (void)
     s_test_remember ();
     s_test_policy ();
     s_test_reserve ();
+    s_test_tag_clash ();
     dt_tzdb_destroy (&zones);
     return TESTING_DONE ();
 }

@@ -1597,32 +1597,6 @@ test_identity_hints (void)
     dt_engine_destroy (&hinted);
 }
 
-//  A map with alias -> globex.com and a few other aliases, chosen so that
-//  plain (no alias, sharing alias's tag and first slot) passes the map's
-//  filter: its lookup then reads alias's slot and guesses globex.com.
-//  About one set of fillers in a hundred does; NULL if none of 20,000 did.
-static dt_identity_t *
-s_clash_map (const char *alias, const char *plain)
-{
-    char filler [48], err [256];
-    for (int set = 0; set < 20000; set++) {
-        dt_identity_t *map = dt_identity_new ();
-        dt_identity_add (map, DT_ID_ACCOUNT, alias, "globex.com", NULL, err, sizeof err);
-        for (int k = 0; k < 7; k++) {
-            snprintf (filler, sizeof filler, "filler-%d-%d", set, k);
-            dt_identity_add (map, DT_ID_ACCOUNT, filler, "initech.com", NULL, err, sizeof err);
-        }
-        if (dt_identity_validate (map, err, sizeof err) == 0) {
-            dt_identity_lookup_t lookup;
-            dt_identity_start (map, DT_ID_ACCOUNT, s_str (plain), &lookup);
-            if (dt_identity_step (map, &lookup) != lookup.hash)
-                return map;
-        }
-        dt_identity_destroy (&map);
-    }
-    return NULL;
-}
-
 //  An account alias whose 32-bit tag and first slot an id that is no
 //  alias shares, and a map whose filter lets that id through: the slot's
 //  canonical id is a wrong guess (the engine asked for globex.com's
@@ -1637,7 +1611,7 @@ test_identity_tag_clash (void)
         return;
     for (int hinted = 0; hinted < 2; hinted++) {
         dt_engine_t *engine = engine_only (DT_RULE_COLLISION, DT_RULE_CONTACT_PRESSURE);
-        dt_identity_t *map = s_clash_map (alias, plain);
+        dt_identity_t *map = tagclash_map (alias, plain, "globex.com");
         CHECK (map != NULL);
         if (!map) {
             dt_engine_destroy (&engine);
