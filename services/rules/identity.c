@@ -712,18 +712,26 @@ s_answer (const dt_identity_t *self, int kind, dt_str_t key, uint64_t hash, uint
     return canonical;
 }
 
+//  id as the kind looks it up (normalised into buffer when that changes
+//  it), and its hash
+static inline dt_str_t
+s_lookup_key (const dt_identity_t *self, int kind, dt_str_t id, char *buffer, uint64_t *hash)
+{
+    if (self->normalise [kind])
+        return dt_identity_normalise_hash (id, buffer, hash);
+    *hash = dt_hash (id.ptr, id.len, 0);
+    return id;
+}
+
 dt_str_t
 dt_identity_resolve (dt_identity_t *self, dt_id_kind_t kind, dt_str_t id)
 {
     assert (self && self->valid);
     assert ((unsigned) kind < DT_ID_KINDS);
     uint64_t hash;
-    dt_str_t key = self->normalise [kind]? dt_identity_normalise_hash (id, self->scratch, &hash):
-                                          id;
+    dt_str_t key = s_lookup_key (self, kind, id, self->scratch, &hash);
     if (self->kind_rows [kind] == 0 || key.len > UINT16_MAX)
         return key;
-    if (!self->normalise [kind])
-        hash = dt_hash (key.ptr, key.len, 0);
     uint32_t found;
     return s_answer (self, kind, key, hash, &found);
 }
@@ -735,12 +743,7 @@ dt_identity_start (const dt_identity_t *self, dt_id_kind_t kind, dt_str_t id,
     assert (self && self->valid);
     assert ((unsigned) kind < DT_ID_KINDS);
     lookup->kind = kind;
-    if (self->normalise [kind])
-        lookup->key = dt_identity_normalise_hash (id, lookup->buffer, &lookup->hash);
-    else {
-        lookup->key = id;
-        lookup->hash = dt_hash (id.ptr, id.len, 0);
-    }
+    lookup->key = s_lookup_key (self, kind, id, lookup->buffer, &lookup->hash);
     lookup->indexed = self->kind_rows [kind] > 0 && lookup->key.len <= UINT16_MAX;
     lookup->guessed = lookup->hash;
     lookup->stepped = false;

@@ -73,13 +73,10 @@ s_plain (const uint8_t *ptr, size_t len, uint64_t *hash)
     return !scan.more_ats && !scan.capitals && ptr [0] != '@' && ptr [len - 1] != '@';
 }
 
-dt_str_t
-dt_identity_normalise (dt_str_t id, char *out)
+//  The normal form of an id s_plain could not answer for
+static dt_str_t
+s_long_way (dt_str_t id, char *out)
 {
-    uint64_t unused;
-    if (id.len == 0 || id.len > DT_IDENTITY_ID_MAX
-    ||  s_plain ((const uint8_t *) id.ptr, id.len, &unused))
-        return id;
     const uint8_t *start = (const uint8_t *) id.ptr, *end = start + id.len;
     //  Trim white space at both ends
     while (start < end) {
@@ -157,6 +154,16 @@ dt_identity_normalise (dt_str_t id, char *out)
 }
 
 dt_str_t
+dt_identity_normalise (dt_str_t id, char *out)
+{
+    uint64_t unused;
+    if (id.len == 0 || id.len > DT_IDENTITY_ID_MAX
+    ||  s_plain ((const uint8_t *) id.ptr, id.len, &unused))
+        return id;
+    return s_long_way (id, out);
+}
+
+dt_str_t
 dt_identity_normalise_hash (dt_str_t id, char *out, uint64_t *hash)
 {
     if (id.len == 0 || id.len > DT_IDENTITY_ID_MAX) {
@@ -165,7 +172,7 @@ dt_identity_normalise_hash (dt_str_t id, char *out, uint64_t *hash)
     }
     if (s_plain ((const uint8_t *) id.ptr, id.len, hash))
         return id;
-    dt_str_t key = dt_identity_normalise (id, out);
+    dt_str_t key = s_long_way (id, out);
     if (key.ptr != id.ptr || key.len != id.len)
         *hash = dt_hash (key.ptr, key.len, 0);
     return key;
